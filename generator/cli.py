@@ -1,0 +1,132 @@
+"""The ``scaffold`` command line: the only module that reads arguments, prints and exits.
+
+Exit codes (the one table, also in the README): 0 ok; 1 failure (cannot load, import or
+write; ``--check`` found a difference); 2 usage error or bad spec; 3 verification
+mismatch; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import functools
+import keyword
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from generator import __version__
+from generator.errors import ScaffoldError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_MISMATCH, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _ExitError(click.ClickException):
+    """A one-line ``Error: ...`` with the exit code of the library error behind it."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _reports_errors(command: F) -> F:
+    """Turn library errors into one-line messages and exit codes; Ctrl-C into 130."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ScaffoldError as exc:
+            raise _ExitError(str(exc), exc.exit_code) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted; no file was written.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _class_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not value.isidentifier() or keyword.iskeyword(value):
+        raise click.BadParameter(f"{value!r} is not a valid Python class name")
+    return value
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="keras-scaffold")
+def main() -> None:
+    """Write clean tf.keras.Model subclasses from Keras models and short specs."""
+
+
+@main.command()
+@click.argument("model", metavar="MODEL")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the module to this file (atomically) instead of stdout.",
+)
+@click.option("--class-name", callback=_class_name, help="Name of the generated class.")
+@click.option(
+    "--import-style", type=click.Choice(["tf", "keras"]), default="tf", show_default=True,
+    help="'tf': import tensorflow as tf, tf.keras.*; 'keras': backend-agnostic import keras.",
+)
+@click.option("--package", help="Package name used to register the class (default: module name).")
+@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+@click.option("--check", is_flag=True, help="Exit 1 if the output file differs from what would be generated.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff against the output file instead of writing.")
+@click.option("--unsafe", is_flag=True, help="Load the model outside Keras safe mode (only for files you trust).")
+@click.option("--custom-objects", metavar="MODULE", help="Import MODULE first; it registers your custom layers.")
+@_reports_errors
+def convert(
+    model: str,
+    output: Path | None,
+    class_name: str | None,
+    import_style: str,
+    package: str | None,
+    force: bool,
+    check: bool,
+    show_diff: bool,
+    unsafe: bool,
+    custom_objects: str | None,
+) -> None:
+    """Convert a Sequential or Functional MODEL into an equivalent subclass.
+
+    MODEL is a .keras file, a legacy .h5 file, or package.module:attr naming a model or a
+    zero-argument function that returns one.
+    """
+    if (check or show_diff) and output is None:
+        raise click.UsageError("--check and --diff compare against a file: give -o FILE")
+    from generator.convert import ConvertOptions, convert_model
+    from generator.loading import import_custom_objects, load_model
+    from generator.naming import to_pascal, to_snake
+    from generator.writing import is_up_to_date, unified_diff, write_atomic
+
+    if custom_objects:
+        import_custom_objects(custom_objects)
+    loaded = load_model(model, safe_mode=not unsafe)
+    stem = output.stem if output is not None else ""
+    name = class_name or (to_pascal(stem) if stem and to_pascal(stem) else None)
+    options = ConvertOptions(
+        class_name=name,
+        package=package or to_snake(stem or name or loaded.model.name) or "keras_scaffold",
+        import_style=import_style,
+    )
+    source = convert_model(loaded.model, options, loaded.source_name, loaded.sha256)
+    if output is None:
+        click.echo(source, nl=False)
+        return
+    if show_diff:
+        click.echo(unified_diff(output, source), nl=False)
+        if check and not is_up_to_date(output, source):
+            sys.exit(EXIT_FAILURE)
+        return
+    if check:
+        if not is_up_to_date(output, source):
+            raise _ExitError(f"{output}: out of date; run the same command without --check", EXIT_FAILURE)
+        click.echo(f"{output}: up to date", err=True)
+        return
+    write_atomic(output, source, force=force)
+    click.echo(f"Wrote {output} (not verified: run the numerical check before relying on it)", err=True)

@@ -1,0 +1,50 @@
+"""One exception hierarchy for the whole pipeline.
+
+Library code raises these; only ``cli.py`` turns them into messages and exit codes,
+so every stage stays a pure function that tests can call directly.
+"""
+
+from __future__ import annotations
+
+
+class ScaffoldError(Exception):
+    """Base class: a problem the user can fix, reported as one line without traceback."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        self.message = message
+        self.where = where
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class LoadError(ScaffoldError):
+    """The model could not be found, read, imported or deserialized."""
+
+
+class MissingDependencyError(ScaffoldError):
+    """An optional dependency (TensorFlow) is not installed."""
+
+
+class EnvironmentMismatchError(ScaffoldError):
+    """Keras runs on the wrong major version or backend for conversion."""
+
+
+class UnsupportedModelError(ScaffoldError):
+    """The model holds something the converter cannot turn into code (safely)."""
+
+
+class OutputError(ScaffoldError):
+    """The output cannot be written, or ``--check`` found it out of date."""
+
+
+class SpecError(ScaffoldError):
+    """A bad architecture spec or bad usage; exit code 2 like click's usage errors."""
+
+    exit_code = 2
+
+
+class VerificationMismatch(ScaffoldError):
+    """The generated model does not compute what the original computes."""
+
+    exit_code = 3

@@ -1,0 +1,291 @@
+"""The typed, frozen intermediate representation at the centre of the pipeline.
+
+Readers (a Keras model, a spec) produce it; the renderer consumes it. It holds plain data
+only (no Keras objects, no TensorFlow), so rendering and its golden tests run without
+TensorFlow, and two readers can never disagree about what a model is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+from generator.errors import ScaffoldError
+
+# ---------------------------------------------------------------------------------------
+# Values: what can appear as an argument in generated code.
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A reference to something importable.
+
+    ``module`` ``"keras"`` means the public Keras namespace: ``Symbol("keras", "layers.Dense")``
+    renders as ``tf.keras.layers.Dense`` or ``keras.layers.Dense`` depending on the import
+    style. ``module`` ``""`` means a name defined in the generated module itself.
+    """
+
+    module: str
+    qualname: str
+
+
+@dataclass(frozen=True)
+class Name:
+    """A local variable, a constructor parameter or ``training``: an identifier in scope."""
+
+    id: str
+
+
+@dataclass(frozen=True)
+class SelfAttr:
+    """``self.<attr>``: a layer created in ``__init__``."""
+
+    attr: str
+
+
+@dataclass(frozen=True)
+class Call:
+    func: Value
+    args: tuple[Value, ...] = ()
+    kwargs: tuple[tuple[str, Value], ...] = ()
+
+
+@dataclass(frozen=True)
+class BinOp:
+    op: str  # Python operator token: "+", "-", "*", "/", "//", "%", "**", "@"
+    left: Value
+    right: Value
+
+
+@dataclass(frozen=True)
+class UnaryOp:
+    op: str  # "-", "+", "~"
+    operand: Value
+
+
+@dataclass(frozen=True)
+class Subscript:
+    value: Value
+    key: Value
+
+
+@dataclass(frozen=True)
+class SliceValue:
+    start: Value = None
+    stop: Value = None
+    step: Value = None
+
+
+@dataclass(frozen=True)
+class EllipsisValue:
+    pass
+
+
+@dataclass(frozen=True)
+class TrainingFlag:
+    """The ``training`` argument given to a layer call.
+
+    ``recorded`` is ``None`` when the original call left it to the caller (render
+    ``training=training``); a bool when the original graph fixed it (MC dropout), in which
+    case Keras still lets an explicit ``training`` from the caller win, and so do we.
+    """
+
+    recorded: bool | None = None
+
+
+@dataclass(frozen=True)
+class DictValue:
+    """A dict literal; kept as ordered pairs so the IR stays hashable and ordered."""
+
+    items: tuple[tuple[Value, Value], ...]
+
+
+@dataclass(frozen=True)
+class ListValue:
+    items: tuple[Value, ...]
+
+
+Value = Union[
+    None,
+    bool,
+    int,
+    float,
+    str,
+    tuple,
+    Symbol,
+    Name,
+    SelfAttr,
+    Call,
+    BinOp,
+    UnaryOp,
+    Subscript,
+    SliceValue,
+    EllipsisValue,
+    TrainingFlag,
+    DictValue,
+    ListValue,
+]
+
+# ---------------------------------------------------------------------------------------
+# Model structure.
+# ---------------------------------------------------------------------------------------
+
+Structure = Literal["single", "list", "tuple", "dict"]
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One model input: ``key`` is its original name (the dict key for dict inputs)."""
+
+    key: str
+    var: str
+    shape: tuple[int | None, ...]  # without the batch dimension
+    dtype: str
+    sparse: bool = False
+
+
+@dataclass(frozen=True)
+class Param:
+    """A constructor parameter of the generated class (``num_classes=10``)."""
+
+    name: str
+    default: Value
+    annotation: str = ""
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """A layer created in ``__init__`` as ``self.<attr> = <constructor>``."""
+
+    attr: str
+    name: str
+    constructor: Call
+    class_label: str  # human-readable class name for docs and diagrams
+
+
+@dataclass(frozen=True)
+class Assign:
+    """One statement of ``call``: ``target = value`` or ``a, b = value`` when unpacking."""
+
+    targets: tuple[str, ...]
+    value: Value
+    unpack: bool = False
+
+
+@dataclass(frozen=True)
+class ModelIR:
+    """One generated ``keras.Model`` subclass."""
+
+    class_name: str
+    keras_name: str
+    inputs: tuple[InputSpec, ...]
+    input_structure: Structure
+    layers: tuple[LayerSpec, ...]
+    steps: tuple[Assign, ...]
+    outputs: Value
+    output_shapes: tuple[tuple[str, tuple[int | None, ...]], ...] = ()
+    params: tuple[Param, ...] = ()
+    summary: str = ""
+
+    def validate(self) -> None:
+        """Check names are unique and every reference points backwards.
+
+        Raises:
+            ScaffoldError: naming the model and the offending name.
+        """
+        where = f"model {self.keras_name!r}"
+        attrs = [layer.attr for layer in self.layers]
+        _require_unique(attrs, "layer attribute", where)
+        scope = {p.name for p in self.params} | {"training"}
+        for spec in self.inputs:
+            _require_new(spec.var, scope, where)
+            scope.add(spec.var)
+        known_attrs = set(attrs)
+        for step in self.steps:
+            _check_refs(step.value, scope, known_attrs, where)
+            for target in step.targets:
+                scope.add(target)
+        _check_refs(self.outputs, scope, known_attrs, where)
+        for layer in self.layers:
+            _check_refs(layer.constructor, {p.name for p in self.params}, set(), where)
+
+
+@dataclass(frozen=True)
+class Header:
+    """What the generated file records about where it came from."""
+
+    source_name: str = ""
+    source_sha256: str = ""
+    keras_version: str = ""
+    tool_version: str = ""
+    command: str = ""
+
+
+@dataclass(frozen=True)
+class ModuleIR:
+    """A whole generated module: helper classes first, the main model last."""
+
+    models: tuple[ModelIR, ...]
+    package: str
+    header: Header = field(default_factory=Header)
+    imports: tuple[str, ...] = ()  # extra ``import x.y`` modules for custom objects
+    compile_config: Value = None
+
+    @property
+    def main(self) -> ModelIR:
+        return self.models[-1]
+
+    def validate(self) -> None:
+        _require_unique([m.class_name for m in self.models], "class name", "module")
+        for model in self.models:
+            model.validate()
+
+
+def _require_unique(names: list[str], what: str, where: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ScaffoldError(f"duplicate {what} {name!r}", where=where)
+        seen.add(name)
+
+
+def _require_new(name: str, scope: set[str], where: str) -> None:
+    if name in scope:
+        raise ScaffoldError(f"variable {name!r} is assigned twice", where=where)
+
+
+def _check_refs(value: Value, scope: set[str], attrs: set[str], where: str) -> None:
+    for child in iter_values(value):
+        if isinstance(child, Name) and child.id not in scope:
+            raise ScaffoldError(f"{child.id!r} is used before it is defined", where=where)
+        if isinstance(child, SelfAttr) and child.attr not in attrs:
+            raise ScaffoldError(f"layer self.{child.attr} is never created", where=where)
+
+
+def iter_values(value: Value):
+    """Yield ``value`` and every value nested inside it, depth first."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        yield item
+        if isinstance(item, (tuple, list)):
+            stack.extend(item)
+        elif isinstance(item, ListValue):
+            stack.extend(item.items)
+        elif isinstance(item, DictValue):
+            for key, val in item.items:
+                stack.extend((key, val))
+        elif isinstance(item, Call):
+            stack.append(item.func)
+            stack.extend(item.args)
+            stack.extend(v for _, v in item.kwargs)
+        elif isinstance(item, BinOp):
+            stack.extend((item.left, item.right))
+        elif isinstance(item, UnaryOp):
+            stack.append(item.operand)
+        elif isinstance(item, Subscript):
+            stack.extend((item.value, item.key))
+        elif isinstance(item, SliceValue):
+            stack.extend((item.start, item.stop, item.step))

@@ -1,0 +1,347 @@
+"""Reads a built Sequential or Functional Keras model into a ``ModuleIR``.
+
+The graph is replayed in the order Keras itself runs it (``_nodes_by_depth``, deepest
+first), one statement per node. Nested Sequential/Functional models become classes of
+their own; a nested model used twice is one instance called twice.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+from generator.errors import UnsupportedModelError
+from generator.ir import (
+    Assign,
+    Call,
+    DictValue,
+    Header,
+    InputSpec,
+    LayerSpec,
+    ListValue,
+    ModelIR,
+    ModuleIR,
+    Name,
+    SelfAttr,
+    Subscript,
+    Symbol,
+    TrainingFlag,
+    Value,
+)
+from generator.keras_ops import op_expression
+from generator.keras_values import ValueWriter
+from generator.naming import attribute_registry, class_registry, local_registry
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    class_name: str | None = None
+    package: str = "keras_scaffold"
+    custom_objects: dict[str, Any] | None = None
+
+
+def read_model(model: Any, options: ReadOptions = ReadOptions(), header: Header = Header()) -> ModuleIR:
+    """Build the IR of ``model`` and of every model nested in it."""
+    reader = _ModuleReader(options)
+    reader.read(model, options.class_name)
+    module = ModuleIR(
+        models=tuple(reader.models),
+        package=options.package,
+        header=header,
+        imports=tuple(sorted(reader.values.imports)),
+        compile_config=reader.compile_config(model),
+    )
+    module.validate()
+    return module
+
+
+def is_graph_model(obj: Any) -> bool:
+    """Sequential and Functional models have a graph we can replay; subclasses do not."""
+    import keras
+    from keras.src.models.functional import Functional
+
+    return isinstance(obj, (keras.Sequential, Functional))
+
+
+class _ModuleReader:
+    def __init__(self, options: ReadOptions) -> None:
+        self.options = options
+        self.values = ValueWriter(options.custom_objects)
+        self.classes = class_registry()
+        self.models: list[ModelIR] = []
+        self._class_of: dict[int, str] = {}
+
+    def read(self, model: Any, class_name: str | None = None) -> str:
+        """Read ``model`` (once) and return the name of its generated class."""
+        known = self._class_of.get(id(model))
+        if known is not None:
+            return known
+        name = self.classes.claim(class_name or model.name, style="pascal")
+        self._class_of[id(model)] = name
+        import keras
+
+        if isinstance(model, keras.Sequential):
+            ir = _SequentialReader(self, model, name).read()
+        else:
+            ir = _FunctionalReader(self, model, name).read()
+        self.models.append(ir)
+        return name
+
+    def compile_config(self, model: Any) -> Value:
+        get = getattr(model, "get_compile_config", None)
+        config = get() if get is not None and getattr(model, "compiled", False) else None
+        if not config:
+            return None
+        defaults = {
+            "loss_weights": None,
+            "metrics": None,
+            "weighted_metrics": None,
+            "run_eagerly": False,
+            "steps_per_execution": 1,
+            "jit_compile": "auto",
+            "auto_scale_loss": True,
+        }
+        items = []
+        for key, value in config.items():
+            if key in defaults and value == defaults[key]:
+                continue
+            items.append((key, self.values.value(value, where=f"compile config {key!r}")))
+        return DictValue(tuple(items))
+
+
+class _ModelReaderBase:
+    def __init__(self, owner: _ModuleReader, model: Any, class_name: str) -> None:
+        self.owner = owner
+        self.model = model
+        self.class_name = class_name
+        self.attrs = attribute_registry()
+        self.locals = local_registry()
+        self.attr_of: dict[int, str] = {}
+        self.layers: list[LayerSpec] = []
+
+    def where(self, layer: Any) -> str:
+        return f"layer {layer.name!r} ({type(layer).__name__})"
+
+    def read_layers(self) -> None:
+        from keras.src.layers.core.input_layer import InputLayer
+
+        for layer in self.model.layers:
+            if isinstance(layer, InputLayer):
+                continue
+            attr = self.attrs.claim(layer.name)
+            self.attr_of[id(layer)] = attr
+            self.layers.append(LayerSpec(attr, layer.name, self.constructor(layer), type(layer).__name__))
+
+    def constructor(self, layer: Any) -> Call:
+        where = self.where(layer)
+        if type(layer).__name__ == "Lambda":
+            raise UnsupportedModelError(
+                "Lambda layers hold Python code; rewrite it as a layer class or keras.ops "
+                "calls (writing Lambda source with --unsafe is not supported yet)",
+                where=where,
+            )
+        if is_graph_model(layer):
+            class_name = self.owner.read(layer)
+            kwargs: list[tuple[str, Value]] = [("name", layer.name)]
+            if not layer.trainable:
+                kwargs.append(("trainable", False))
+            return Call(Symbol("", class_name), (), tuple(kwargs))
+        return self.owner.values.layer_constructor(layer, where=where)
+
+    def layer_call(self, layer: Any, args: tuple[Value, ...], kwargs: dict[str, Value]) -> Call:
+        """``self.attr(args, ..., training=training)`` with Keras's injected kwargs removed."""
+        kwargs = dict(kwargs)
+        if kwargs.get("mask", 0) is None:
+            del kwargs["mask"]  # Layer.__call__ records mask=None on every node
+        recorded = kwargs.pop("training", None)
+        if _takes_training(layer):
+            default = _training_default(layer)
+            if isinstance(recorded, bool) and recorded != default:
+                kwargs["training"] = TrainingFlag(recorded)
+            else:
+                kwargs["training"] = TrainingFlag(None)
+        return Call(SelfAttr(self.attr_of[id(layer)]), args, tuple(kwargs.items()))
+
+    def input_specs(self, struct: Any) -> tuple[tuple[InputSpec, ...], str]:
+        from keras import KerasTensor
+
+        if isinstance(struct, KerasTensor):
+            return (self._input_spec(struct, struct.name, single=True),), "single"
+        if isinstance(struct, dict):
+            specs = []
+            for key, tensor in struct.items():
+                if not isinstance(tensor, KerasTensor):
+                    raise UnsupportedModelError("nested input structures are not supported yet",
+                                                where=f"model {self.model.name!r}")
+                specs.append(self._input_spec(tensor, str(key)))
+            return tuple(specs), "dict"
+        if isinstance(struct, (list, tuple)) and all(isinstance(t, KerasTensor) for t in struct):
+            kind = "tuple" if isinstance(struct, tuple) else "list"
+            return tuple(self._input_spec(t, t.name) for t in struct), kind
+        raise UnsupportedModelError("nested input structures are not supported yet",
+                                    where=f"model {self.model.name!r}")
+
+    def _input_spec(self, tensor: Any, key: str, single: bool = False) -> InputSpec:
+        var = "inputs" if single else self.locals.claim(key)
+        return InputSpec(
+            key=key,
+            var=var,
+            shape=tuple(tensor.shape[1:]),
+            dtype=str(tensor.dtype),
+            sparse=bool(getattr(tensor, "sparse", False)),
+        )
+
+    def output_shapes(self, struct: Any) -> tuple[tuple[str, tuple[int | None, ...]], ...]:
+        from keras import tree
+
+        shapes = []
+        for path, tensor in tree.flatten_with_path(struct):
+            label = "/".join(repr(p) if isinstance(p, str) else str(p) for p in path) or "output"
+            shapes.append((label, tuple(tensor.shape[1:])))
+        return tuple(shapes)
+
+
+class _SequentialReader(_ModelReaderBase):
+    def read(self) -> ModelIR:
+        model = self.model
+        try:
+            inputs = model.inputs
+        except (AttributeError, ValueError):
+            inputs = None
+        if not inputs:
+            raise UnsupportedModelError(
+                "the Sequential model is not built, so its input shape is unknown; build it "
+                "(model.build(input_shape) or a keras.Input first) and save it again",
+                where=f"model {model.name!r}",
+            )
+        self.read_layers()
+        specs, structure = self.input_specs(inputs[0])
+        self.locals.reserve("x")
+        steps: list[Assign] = []
+        current: Value = Name(specs[0].var)
+        for layer in model.layers:
+            if id(layer) not in self.attr_of:
+                continue
+            kwargs: dict[str, Value] = {}
+            call = self.layer_call(layer, (current,), kwargs)
+            steps.append(Assign(("x",), call))
+            current = Name("x")
+        return ModelIR(
+            class_name=self.class_name,
+            keras_name=model.name,
+            inputs=specs,
+            input_structure=structure,
+            layers=tuple(self.layers),
+            steps=tuple(steps),
+            outputs=current,
+            output_shapes=self.output_shapes(model.outputs[0]),
+            summary=f"Subclass of the Sequential model {model.name!r}.",
+        )
+
+
+class _FunctionalReader(_ModelReaderBase):
+    def read(self) -> ModelIR:
+        from keras import KerasTensor, tree
+        from keras.src.layers.layer import Layer
+
+        model = self.model
+        self.read_layers()
+        specs, structure = self.input_specs(model._inputs_struct)
+        tensors: dict[int, Value] = {}
+        for tensor, spec in zip(tree.flatten(model._inputs_struct), specs):
+            tensors[id(tensor)] = Name(spec.var)
+
+        def to_value(obj: Any) -> Value:
+            if isinstance(obj, KerasTensor):
+                return tensors[id(obj)]
+            if isinstance(obj, (list, tuple)):
+                items = tuple(to_value(o) for o in obj)
+                return items if isinstance(obj, tuple) else ListValue(items)
+            if isinstance(obj, dict):
+                return DictValue(tuple((k, to_value(v)) for k, v in obj.items()))
+            if isinstance(obj, slice):
+                from generator.ir import SliceValue
+
+                return SliceValue(to_value(obj.start), to_value(obj.stop), to_value(obj.step))
+            return self.owner.values.value(obj, where=f"model {model.name!r}")
+
+        steps: list[Assign] = []
+        for depth in sorted(model._nodes_by_depth, reverse=True):
+            for node in model._nodes_by_depth[depth]:
+                op = node.operation
+                if node.is_input or op is None:
+                    continue
+                args = tuple(to_value(a) for a in node.arguments.args)
+                kwargs = {k: to_value(v) for k, v in node.arguments.kwargs.items()}
+                where = f"operation {op.name!r} ({type(op).__name__})"
+                if isinstance(op, Layer):
+                    if id(op) not in self.attr_of:
+                        raise UnsupportedModelError("layer is called but not tracked by the model", where=where)
+                    value: Value = self.layer_call(op, args, kwargs)
+                    base = op.name
+                else:
+                    value = op_expression(
+                        op, args, kwargs, tuple(node.arguments.args),
+                        str(node.outputs[0].dtype) if node.outputs else "",
+                        self.owner.values, where=where,
+                    )
+                    base = op.name
+                steps.append(self._assign(node, op, base, value, tensors))
+        outputs = to_value(model._outputs_struct)
+        return ModelIR(
+            class_name=self.class_name,
+            keras_name=model.name,
+            inputs=specs,
+            input_structure=structure,
+            layers=tuple(self.layers),
+            steps=tuple(steps),
+            outputs=outputs,
+            output_shapes=self.output_shapes(model._outputs_struct),
+            summary=f"Subclass of the Functional model {model.name!r}.",
+        )
+
+    def _assign(self, node: Any, op: Any, base: str, value: Value, tensors: dict[int, Value]) -> Assign:
+        outputs = node.outputs
+        if len(outputs) == 1 and not _returns_structure(op):
+            var = self.locals.claim(base)
+            tensors[id(outputs[0])] = Name(var)
+            return Assign((var,), value)
+        struct = getattr(op, "_outputs_struct", None)
+        if struct is not None and not isinstance(struct, (list, tuple)):
+            # A nested model returning a dict (or nested structure): index by path.
+            from keras import tree
+
+            var = self.locals.claim(base)
+            for (path, _), tensor in zip(tree.flatten_with_path(struct), outputs):
+                ref: Value = Name(var)
+                for key in path:
+                    ref = Subscript(ref, key)
+                tensors[id(tensor)] = ref
+            return Assign((var,), value)
+        names = tuple(self.locals.claim(f"{base}_{i}") for i in range(len(outputs)))
+        for name, tensor in zip(names, outputs):
+            tensors[id(tensor)] = Name(name)
+        return Assign(names, value, unpack=True)
+
+
+def _returns_structure(op: Any) -> bool:
+    """A nested model whose outputs are a list/dict returns that structure even for one tensor."""
+    from keras import KerasTensor
+
+    struct = getattr(op, "_outputs_struct", None)
+    return struct is not None and not isinstance(struct, KerasTensor)
+
+
+def _takes_training(layer: Any) -> bool:
+    return bool(getattr(layer, "_call_has_training_arg", False))
+
+
+def _training_default(layer: Any) -> Any:
+    try:
+        param = inspect.signature(layer.call).parameters.get("training")
+    except (TypeError, ValueError):
+        return None
+    if param is None or param.default is inspect.Parameter.empty:
+        return None
+    return param.default

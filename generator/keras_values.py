@@ -1,0 +1,279 @@
+"""Turns Keras objects and their configs into IR values: constructor calls and symbols.
+
+Only non-default constructor arguments are kept. "Default" is decided by Keras itself: a
+candidate argument set is instantiated and its ``get_config()`` compared with the
+original's, adding arguments until they agree. This catches derived defaults
+(``MaxPooling2D(pool_size=3)`` sets ``strides=3``) that a diff against a default instance
+would silently drop.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import types
+from typing import Any
+
+from generator.errors import UnsupportedModelError
+from generator.ir import Call, DictValue, ListValue, Symbol, Value
+
+_MISSING = object()
+
+
+def public_symbol(obj: Any, *, where: str) -> Symbol:
+    """Where generated code imports ``obj`` (a class or function) from.
+
+    Raises:
+        UnsupportedModelError: the object lives in a module that generated code cannot
+            import (``__main__``, a private Keras module without a public name).
+    """
+    from keras.src import api_export
+
+    name = api_export.REGISTERED_OBJS_TO_NAMES.get(obj)
+    if name and name.startswith("keras."):
+        return Symbol("keras", name[len("keras.") :])
+    module = getattr(obj, "__module__", None) or ""
+    qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", "")
+    if module == "__main__" or "<locals>" in qualname or not module:
+        raise UnsupportedModelError(
+            f"{qualname} is defined in {module or 'an unknown module'!s} and cannot be "
+            "imported by generated code; move it into an importable module and pass "
+            "--custom-objects MODULE",
+            where=where,
+        )
+    if module.split(".")[0] == "keras":
+        raise UnsupportedModelError(
+            f"{qualname} is private to Keras ({module}) and has no public name to import",
+            where=where,
+        )
+    return Symbol(module, qualname)
+
+
+def _normalize(value: Any) -> Any:
+    """Comparable form of a config value: lists as tuples, numpy as Python."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _normalize(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_normalize(v) for v in value)
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return _normalize(value.tolist())
+    return value
+
+
+def _is_serialized_object(value: Any) -> bool:
+    return isinstance(value, dict) and "class_name" in value and "config" in value
+
+
+class ValueWriter:
+    """Converts live Keras objects and config values into IR values, with caching.
+
+    Args:
+        custom_objects: passed to Keras deserialization for user classes.
+    """
+
+    def __init__(self, custom_objects: dict[str, Any] | None = None) -> None:
+        self._custom_objects = custom_objects or {}
+        self._minimal_cache: dict[Any, tuple[tuple[str, Any], ...]] = {}
+        self.imports: set[str] = set()
+
+    # -- public entry points ---------------------------------------------------------------
+
+    def layer_constructor(self, layer: Any, *, where: str) -> Call:
+        """``Dense(64, activation="relu", name="fc1")`` for a layer instance."""
+        config = layer.get_config()
+        return self._object_call(type(layer), config, where=where, keep_name=True)
+
+    def value(self, value: Any, *, where: str) -> Value:
+        """Any config value (possibly a serialized Keras object) as an IR value."""
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        if hasattr(value, "tolist") and not isinstance(value, (list, tuple, dict)):
+            return self.value(value.tolist(), where=where)
+        if isinstance(value, tuple):
+            return tuple(self.value(v, where=where) for v in value)
+        if isinstance(value, list):
+            return ListValue(tuple(self.value(v, where=where) for v in value))
+        if _is_serialized_object(value):
+            return self._serialized_object(value, where=where)
+        if isinstance(value, dict):
+            return DictValue(
+                tuple((self.value(k, where=where), self.value(v, where=where)) for k, v in value.items())
+            )
+        if isinstance(value, types.FunctionType | types.BuiltinFunctionType):
+            return self.symbol(value, where=where)
+        if inspect.isclass(value):
+            return self.symbol(value, where=where)
+        if hasattr(value, "get_config"):
+            return self._object_call(type(value), value.get_config(), where=where, keep_name=False)
+        raise UnsupportedModelError(
+            f"cannot write a config value of type {type(value).__name__}", where=where
+        )
+
+    def symbol(self, obj: Any, *, where: str) -> Symbol:
+        if getattr(obj, "__name__", "") == "<lambda>":
+            raise UnsupportedModelError("a lambda cannot be written as code here", where=where)
+        symbol = public_symbol(obj, where=where)
+        if symbol.module not in ("", "keras"):
+            self.imports.add(symbol.module)
+        return symbol
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _serialized_object(self, config: dict[str, Any], *, where: str) -> Value:
+        import keras
+
+        if config.get("class_name") == "__tuple__":
+            return tuple(self.value(v, where=where) for v in config["config"]["value"])
+        try:
+            obj = keras.saving.deserialize_keras_object(
+                copy.deepcopy(config), custom_objects=self._custom_objects
+            )
+        except Exception as exc:
+            raise UnsupportedModelError(
+                f"cannot deserialize {config.get('class_name')!r}: {exc}", where=where
+            ) from exc
+        if inspect.isfunction(obj) or inspect.isbuiltin(obj) or inspect.isclass(obj):
+            return self.symbol(obj, where=where)
+        if hasattr(obj, "get_config"):
+            return self._object_call(type(obj), obj.get_config(), where=where, keep_name=False)
+        return self.value(obj, where=where)
+
+    def _object_call(self, cls: type, config: dict[str, Any], *, where: str, keep_name: bool) -> Call:
+        symbol = self.symbol(cls, where=where)
+        config = dict(config)
+        name = config.pop("name", _MISSING) if keep_name else _MISSING
+        minimal = self._minimal_args(cls, config, name, where=where)
+        params = _init_parameters(cls)
+        positional: list[Value] = []
+        kwargs: list[tuple[str, Value]] = []
+        leading = True
+        for key, raw in minimal:
+            param = params.get(key)
+            is_leading_required = (
+                leading
+                and param is not None
+                and param.default is inspect.Parameter.empty
+                and param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD)
+            )
+            if is_leading_required:
+                positional.append(self.value(raw, where=where))
+            else:
+                leading = False
+                kwargs.append((key, self.value(raw, where=where)))
+        if name is not _MISSING:
+            kwargs.append(("name", name))
+        return Call(symbol, tuple(positional), tuple(kwargs))
+
+    def _minimal_args(self, cls: type, config: dict[str, Any], name: Any, *, where: str) -> tuple[tuple[str, Any], ...]:
+        """The shortest argument list (in signature order) that reproduces ``config``."""
+        key = (cls, _normalize(config))
+        cached = self._minimal_cache.get(key)
+        if cached is not None:
+            return cached
+        params = _init_parameters(cls)
+        order = {k: i for i, k in enumerate(params)}
+        ordered_keys = sorted(config, key=lambda k: (order.get(k, len(order)), k))
+        required = [
+            k
+            for k, p in params.items()
+            if p.default is inspect.Parameter.empty
+            and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        ]
+        chosen = {k for k in required if k in config}
+        target = _normalize(config)
+        result: tuple[tuple[str, Any], ...] | None = None
+        for _ in range(len(config) + 1):
+            produced = _round_trip(cls, {k: config[k] for k in chosen})
+            if produced is None:
+                break
+            produced.pop("name", None)
+            missing = [
+                k for k in ordered_keys if _normalize(produced.get(k, _MISSING)) != _normalize(config[k])
+            ]
+            if not missing and _normalize(produced) == target:
+                result = tuple((k, config[k]) for k in ordered_keys if k in chosen)
+                break
+            if not missing:
+                break  # the instance has extra keys we cannot influence; keep everything
+            chosen.add(missing[0])
+        if result is None:
+            result = tuple((k, config[k]) for k in ordered_keys)
+        result = self._simplify(cls, result, target)
+        self._minimal_cache[key] = result
+        return result
+
+    def _simplify(self, cls: type, args: tuple[tuple[str, Any], ...], target: Any) -> tuple[tuple[str, Any], ...]:
+        """Write ``(3, 3)`` as ``3`` and default-config objects by their string name,
+        whenever Keras builds exactly the same config from the shorter form."""
+        simplified = []
+        changed = False
+        for key, value in args:
+            shorter = _shorter_form(value)
+            if shorter is not _MISSING:
+                simplified.append((key, shorter))
+                changed = True
+            else:
+                simplified.append((key, value))
+        if not changed:
+            return args
+        produced = _round_trip(cls, dict(simplified))
+        if produced is not None:
+            produced.pop("name", None)
+            if _normalize(produced) == target:
+                return tuple(simplified)
+        return args
+
+
+def _shorter_form(value: Any) -> Any:
+    if isinstance(value, tuple) and len(value) > 1 and all(
+        type(v) is int and v == value[0] for v in value
+    ):
+        return value[0]
+    if _is_serialized_object(value) and value.get("registered_name") in (None, value.get("class_name")):
+        if value.get("class_name") == "DTypePolicy":
+            return value["config"].get("name", _MISSING)
+        if not value["config"] and value.get("module", "").startswith("keras."):
+            return _camel_to_snake(value["class_name"])
+    return _MISSING
+
+
+def _camel_to_snake(name: str) -> str:
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and not name[i - 1].isupper():
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def _round_trip(cls: type, kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """``cls.from_config(kwargs).get_config()``, or ``None`` if Keras rejects the kwargs."""
+    import keras
+
+    policy = keras.config.dtype_policy()
+    try:
+        keras.config.set_dtype_policy("float32")
+        return dict(cls.from_config(copy.deepcopy(kwargs)).get_config())
+    except Exception:
+        return None
+    finally:
+        keras.config.set_dtype_policy(policy)
+
+
+_PARAM_CACHE: dict[type, dict[str, inspect.Parameter]] = {}
+
+
+def _init_parameters(cls: type) -> dict[str, inspect.Parameter]:
+    cached = _PARAM_CACHE.get(cls)
+    if cached is None:
+        try:
+            signature = inspect.signature(cls.__init__)
+        except (TypeError, ValueError):
+            signature = inspect.Signature()
+        cached = {
+            k: p
+            for k, p in signature.parameters.items()
+            if k != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        }
+        _PARAM_CACHE[cls] = cached
+    return cached

@@ -1,0 +1,180 @@
+"""Loads the model to convert: a ``.keras`` file, a legacy ``.h5`` file or ``module:attr``.
+
+Loading stays in Keras safe mode unless the caller opts out, and every failure becomes a
+``LoadError`` that names the file and says what to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import re
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.errors import LoadError, UnsupportedModelError
+from generator.keras_env import import_keras
+
+_MODULE_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    model: Any
+    source_name: str  # file name or module:attr, never an absolute path
+    sha256: str  # of the file; empty for module:attr
+
+
+def import_custom_objects(module_name: str) -> None:
+    """Import the module that registers the user's custom layers."""
+    _ensure_cwd_importable()
+    try:
+        importlib.import_module(module_name)
+    except Exception as exc:
+        raise LoadError(f"cannot import --custom-objects module {module_name!r}: {exc}") from exc
+
+
+def load_model(reference: str, *, safe_mode: bool = True) -> LoadedModel:
+    """Load ``reference`` and check it is a Sequential or Functional model."""
+    keras = import_keras()
+    path = Path(reference)
+    if _MODULE_REF.match(reference) and not path.exists():
+        model = _load_from_module(reference, keras)
+        return LoadedModel(model, reference, "")
+    model = _load_from_file(path, keras, safe_mode)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return LoadedModel(model, path.name, digest)
+
+
+def _ensure_cwd_importable() -> None:
+    if "" not in sys.path and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+
+
+def _load_from_module(reference: str, keras: Any) -> Any:
+    module_name, attr_path = reference.split(":", 1)
+    _ensure_cwd_importable()
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except Exception as exc:
+        raise LoadError(f"cannot import module {module_name!r}: {exc}", where=reference) from exc
+    for part in attr_path.split("."):
+        if not hasattr(obj, part):
+            raise LoadError(f"{module_name!r} has no attribute {attr_path!r}", where=reference)
+        obj = getattr(obj, part)
+    if not isinstance(obj, keras.Model) and callable(obj):
+        try:
+            obj = obj()
+        except Exception as exc:
+            raise LoadError(f"calling {attr_path}() failed: {exc}", where=reference) from exc
+    if not isinstance(obj, keras.Model):
+        raise LoadError(
+            f"{attr_path} is a {type(obj).__name__}, not a keras.Model (or a zero-argument "
+            "function returning one)",
+            where=reference,
+        )
+    return obj
+
+
+def _load_from_file(path: Path, keras: Any, safe_mode: bool) -> Any:
+    where = str(path)
+    if not path.exists():
+        raise LoadError("no such file", where=where)
+    if path.is_dir():
+        if (path / "saved_model.pb").exists():
+            raise LoadError(
+                "this is a TensorFlow SavedModel, which Keras 3 cannot load as a model; "
+                "load it in the code that made it and save it with model.save('model.keras')",
+                where=where,
+            )
+        raise LoadError("is a directory, not a .keras or .h5 model file", where=where)
+    suffix = path.suffix.lower()
+    if suffix not in (".keras", ".h5", ".hdf5"):
+        raise LoadError(
+            f"unknown model file type {path.suffix!r}; expected .keras, .h5 or module:attr",
+            where=where,
+        )
+    if path.stat().st_size == 0:
+        raise LoadError("the file is empty", where=where)
+    if suffix == ".keras":
+        _check_keras_archive(path, safe_mode)
+    else:
+        _check_h5(path)
+    try:
+        return keras.saving.load_model(path, safe_mode=safe_mode)
+    except Exception as first:
+        try:  # compile state that cannot be restored should not stop a conversion
+            return keras.saving.load_model(path, safe_mode=safe_mode, compile=False)
+        except Exception:
+            raise LoadError(_describe_load_failure(first), where=where) from first
+
+
+def _check_keras_archive(path: Path, safe_mode: bool) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            raw = archive.read("config.json")
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise LoadError(
+            f"not a readable .keras archive ({exc}); is the file truncated?", where=str(path)
+        ) from exc
+    try:
+        config = json.loads(raw)
+    except ValueError as exc:
+        raise LoadError(f"config.json in the archive is not valid JSON: {exc}", where=str(path)) from exc
+    if safe_mode:
+        lambdas = sorted(_lambda_layer_names(config))
+        if lambdas:
+            raise UnsupportedModelError(
+                "Lambda layer "
+                + ", ".join(repr(n) for n in lambdas)
+                + " holds Python bytecode, which safe mode refuses to load; pass --unsafe "
+                "only if you trust this file",
+                where=str(path),
+            )
+
+
+def _check_h5(path: Path) -> None:
+    try:
+        import h5py
+    except ImportError:  # pragma: no cover - h5py ships with TensorFlow
+        return
+    try:
+        with h5py.File(path, "r") as handle:
+            if "model_config" not in handle.attrs:
+                raise LoadError(
+                    "this .h5 file holds only weights, no model architecture; load it into "
+                    "the model that saved it and save that model as .keras",
+                    where=str(path),
+                )
+    except OSError as exc:
+        raise LoadError(f"not a readable HDF5 file ({exc})", where=str(path)) from exc
+
+
+def _lambda_layer_names(config: Any) -> list[str]:
+    found = []
+    if isinstance(config, dict):
+        if config.get("class_name") == "Lambda":
+            found.append(str(config.get("config", {}).get("name", "?")))
+        for value in config.values():
+            found.extend(_lambda_layer_names(value))
+    elif isinstance(config, list):
+        for value in config:
+            found.extend(_lambda_layer_names(value))
+    return found
+
+
+def _describe_load_failure(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    match = re.search(r"Could not locate class '([^']+)'", text)
+    if match:
+        return (
+            f"unknown class {match.group(1)!r} (a custom layer or model?); pass "
+            "--custom-objects MODULE naming the module that defines and registers it"
+        )
+    if len(text) > 300:
+        text = text[:297] + "..."
+    return f"Keras could not load the model: {text}"

@@ -1,0 +1,131 @@
+"""Turns IR values into Python source text: the one place that writes expressions.
+
+Templates receive only strings made here, so quoting, precedence and the import style are
+decided once. Every string from a model reaches code through ``repr``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from generator.ir import (
+    BinOp,
+    Call,
+    DictValue,
+    EllipsisValue,
+    ListValue,
+    Name,
+    SelfAttr,
+    SliceValue,
+    Subscript,
+    Symbol,
+    TrainingFlag,
+    UnaryOp,
+    Value,
+)
+
+IMPORT_STYLES = ("tf", "keras")
+
+# Binding strength, higher binds tighter (Python's grammar).
+_PRECEDENCE = {"+": 11, "-": 11, "*": 12, "/": 12, "//": 12, "%": 12, "@": 12, "**": 14}
+_ATOM = 20
+_UNARY = 13
+
+
+@dataclass(frozen=True)
+class SourceWriter:
+    """Writes values for one import style: ``tf`` (``tf.keras.…``) or ``keras``."""
+
+    import_style: str = "tf"
+
+    @property
+    def keras_prefix(self) -> str:
+        return "tf.keras" if self.import_style == "tf" else "keras"
+
+    def symbol(self, symbol: Symbol) -> str:
+        if symbol.module == "":
+            return symbol.qualname
+        if symbol.module == "keras":
+            return f"{self.keras_prefix}.{symbol.qualname}"
+        return f"{symbol.module}.{symbol.qualname}"
+
+    def write(self, value: Value) -> str:
+        return self._write(value)[0]
+
+    def call(self, func: str, args: tuple[Value, ...], kwargs: tuple[tuple[str, Value], ...]) -> str:
+        parts = [self.write(a) for a in args]
+        parts += [f"{key}={self.write(val)}" for key, val in kwargs]
+        return f"{func}({', '.join(parts)})"
+
+    def _write(self, value: Value) -> tuple[str, int]:
+        """Return ``(source, precedence)`` so operators parenthesize only when needed."""
+        if value is None or isinstance(value, (bool, str)):
+            return repr(value), _ATOM
+        if isinstance(value, int):
+            return repr(value), _ATOM if value >= 0 else _UNARY
+        if isinstance(value, float):
+            return _float(value)
+        if isinstance(value, tuple):
+            inner = ", ".join(self.write(v) for v in value)
+            return (f"({inner},)" if len(value) == 1 else f"({inner})"), _ATOM
+        if isinstance(value, ListValue):
+            return f"[{', '.join(self.write(v) for v in value.items)}]", _ATOM
+        if isinstance(value, DictValue):
+            items = ", ".join(f"{self.write(k)}: {self.write(v)}" for k, v in value.items)
+            return f"{{{items}}}", _ATOM
+        if isinstance(value, Symbol):
+            return self.symbol(value), _ATOM
+        if isinstance(value, Name):
+            return value.id, _ATOM
+        if isinstance(value, SelfAttr):
+            return f"self.{value.attr}", _ATOM
+        if isinstance(value, Call):
+            return self.call(self._operand(value.func, _ATOM), value.args, value.kwargs), _ATOM
+        if isinstance(value, BinOp):
+            prec = _PRECEDENCE[value.op]
+            # ``**`` is right-associative; every other operator here is left-associative.
+            left_min, right_min = (prec + 1, prec) if value.op == "**" else (prec, prec + 1)
+            left = self._operand(value.left, left_min)
+            right = self._operand(value.right, right_min)
+            return f"{left} {value.op} {right}", prec
+        if isinstance(value, UnaryOp):
+            return f"{value.op}{self._operand(value.operand, _UNARY)}", _UNARY
+        if isinstance(value, Subscript):
+            return f"{self._operand(value.value, _ATOM)}[{self._key(value.key)}]", _ATOM
+        if isinstance(value, SliceValue):
+            return f"slice({self.write(value.start)}, {self.write(value.stop)}, {self.write(value.step)})", _ATOM
+        if isinstance(value, EllipsisValue):
+            return "...", _ATOM
+        if isinstance(value, TrainingFlag):
+            if value.recorded is None:
+                return "training", _ATOM
+            return f"{value.recorded!r} if training is None else training", 0
+        raise TypeError(f"cannot write {type(value).__name__} as source: {value!r}")
+
+    def _operand(self, value: Value, minimum: int) -> str:
+        text, prec = self._write(value)
+        return f"({text})" if prec < minimum else text
+
+    def _key(self, key: Value) -> str:
+        """A subscript key: slices as ``a:b:c``, tuples without parentheses."""
+        if isinstance(key, tuple) and key:
+            return ", ".join(self._key_item(k) for k in key) + ("," if len(key) == 1 else "")
+        return self._key_item(key)
+
+    def _key_item(self, item: Value) -> str:
+        if isinstance(item, SliceValue):
+            parts = ["" if p is None else self.write(p) for p in (item.start, item.stop, item.step)]
+            text = f"{parts[0]}:{parts[1]}"
+            return f"{text}:{parts[2]}" if parts[2] else text
+        if item is None:
+            return "None"
+        return self.write(item)
+
+
+def _float(value: float) -> tuple[str, int]:
+    if math.isnan(value):
+        return 'float("nan")', _ATOM
+    if math.isinf(value):
+        return ('float("inf")', _ATOM) if value > 0 else ('-float("inf")', _UNARY)
+    return repr(value), _UNARY if math.copysign(1.0, value) < 0 else _ATOM
