@@ -65,20 +65,40 @@ def main() -> None:
 @main.command()
 @click.argument("model", metavar="MODEL")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
     help="Write the module to this file (atomically) instead of stdout.",
 )
 @click.option("--class-name", callback=_class_name, help="Name of the generated class.")
 @click.option(
-    "--import-style", type=click.Choice(["tf", "keras"]), default="tf", show_default=True,
+    "--import-style",
+    type=click.Choice(["tf", "keras"]),
+    default="tf",
+    show_default=True,
     help="'tf': import tensorflow as tf, tf.keras.*; 'keras': backend-agnostic import keras.",
 )
 @click.option("--package", help="Package name used to register the class (default: module name).")
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
-@click.option("--check", is_flag=True, help="Exit 1 if the output file differs from what would be generated.")
-@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff against the output file instead of writing.")
-@click.option("--unsafe", is_flag=True, help="Load the model outside Keras safe mode (only for files you trust).")
-@click.option("--custom-objects", metavar="MODULE", help="Import MODULE first; it registers your custom layers.")
+@click.option(
+    "--check", is_flag=True, help="Exit 1 if the output file differs from what would be generated."
+)
+@click.option(
+    "--diff",
+    "show_diff",
+    is_flag=True,
+    help="Print a unified diff against the output file instead of writing.",
+)
+@click.option(
+    "--unsafe",
+    is_flag=True,
+    help="Load the model outside Keras safe mode (only for files you trust).",
+)
+@click.option(
+    "--custom-objects",
+    metavar="MODULE",
+    help="Import MODULE first; it registers your custom layers.",
+)
 @_reports_errors
 def convert(
     model: str,
@@ -125,8 +145,12 @@ def convert(
         return
     if check:
         if not is_up_to_date(output, source):
-            raise _ExitError(f"{output}: out of date; run the same command without --check", EXIT_FAILURE)
+            raise _ExitError(
+                f"{output}: out of date; run the same command without --check", EXIT_FAILURE
+            )
         click.echo(f"{output}: up to date", err=True)
         return
     write_atomic(output, source, force=force)
-    click.echo(f"Wrote {output} (not verified: run the numerical check before relying on it)", err=True)
+    click.echo(
+        f"Wrote {output} (not verified: run the numerical check before relying on it)", err=True
+    )

@@ -20,7 +20,9 @@ class ConvertOptions:
     import_style: str = "tf"
 
 
-def model_to_ir(model: Any, options: ConvertOptions, source_name: str = "", sha256: str = "") -> ModuleIR:
+def model_to_ir(
+    model: Any, options: ConvertOptions, source_name: str = "", sha256: str = ""
+) -> ModuleIR:
     import keras
 
     if not is_graph_model(model):
@@ -42,7 +44,9 @@ def model_to_ir(model: Any, options: ConvertOptions, source_name: str = "", sha2
     )
 
 
-def convert_model(model: Any, options: ConvertOptions = ConvertOptions(), source_name: str = "", sha256: str = "") -> str:
+def convert_model(
+    model: Any, options: ConvertOptions = ConvertOptions(), source_name: str = "", sha256: str = ""
+) -> str:
     """Return the formatted source of a subclass equivalent to ``model``."""
     module = model_to_ir(model, options, source_name, sha256)
     return format_source(render_module(module, RenderOptions(import_style=options.import_style)))

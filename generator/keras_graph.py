@@ -41,7 +41,9 @@ class ReadOptions:
     custom_objects: dict[str, Any] | None = None
 
 
-def read_model(model: Any, options: ReadOptions = ReadOptions(), header: Header = Header()) -> ModuleIR:
+def read_model(
+    model: Any, options: ReadOptions = ReadOptions(), header: Header = Header()
+) -> ModuleIR:
     """Build the IR of ``model`` and of every model nested in it."""
     reader = _ModuleReader(options)
     reader.read(model, options.class_name)
@@ -131,7 +133,9 @@ class _ModelReaderBase:
                 continue
             attr = self.attrs.claim(layer.name)
             self.attr_of[id(layer)] = attr
-            self.layers.append(LayerSpec(attr, layer.name, self.constructor(layer), type(layer).__name__))
+            self.layers.append(
+                LayerSpec(attr, layer.name, self.constructor(layer), type(layer).__name__)
+            )
 
     def constructor(self, layer: Any) -> Call:
         where = self.where(layer)
@@ -172,15 +176,18 @@ class _ModelReaderBase:
             specs = []
             for key, tensor in struct.items():
                 if not isinstance(tensor, KerasTensor):
-                    raise UnsupportedModelError("nested input structures are not supported yet",
-                                                where=f"model {self.model.name!r}")
+                    raise UnsupportedModelError(
+                        "nested input structures are not supported yet",
+                        where=f"model {self.model.name!r}",
+                    )
                 specs.append(self._input_spec(tensor, str(key)))
             return tuple(specs), "dict"
         if isinstance(struct, (list, tuple)) and all(isinstance(t, KerasTensor) for t in struct):
             kind = "tuple" if isinstance(struct, tuple) else "list"
             return tuple(self._input_spec(t, t.name) for t in struct), kind
-        raise UnsupportedModelError("nested input structures are not supported yet",
-                                    where=f"model {self.model.name!r}")
+        raise UnsupportedModelError(
+            "nested input structures are not supported yet", where=f"model {self.model.name!r}"
+        )
 
     def _input_spec(self, tensor: Any, key: str, single: bool = False) -> InputSpec:
         var = "inputs" if single else self.locals.claim(key)
@@ -248,9 +255,10 @@ class _FunctionalReader(_ModelReaderBase):
         model = self.model
         self.read_layers()
         specs, structure = self.input_specs(model._inputs_struct)
-        tensors: dict[int, Value] = {}
-        for tensor, spec in zip(tree.flatten(model._inputs_struct), specs):
-            tensors[id(tensor)] = Name(spec.var)
+        tensors: dict[int, Value] = {
+            id(tensor): Name(spec.var)
+            for tensor, spec in zip(_structure_items(model._inputs_struct), specs)
+        }
 
         def to_value(obj: Any) -> Value:
             if isinstance(obj, KerasTensor):
@@ -267,24 +275,28 @@ class _FunctionalReader(_ModelReaderBase):
             return self.owner.values.value(obj, where=f"model {model.name!r}")
 
         steps: list[Assign] = []
-        for depth in sorted(model._nodes_by_depth, reverse=True):
-            for node in model._nodes_by_depth[depth]:
+        for node in _execution_order(model):
+            if True:
                 op = node.operation
-                if node.is_input or op is None:
-                    continue
                 args = tuple(to_value(a) for a in node.arguments.args)
                 kwargs = {k: to_value(v) for k, v in node.arguments.kwargs.items()}
                 where = f"operation {op.name!r} ({type(op).__name__})"
                 if isinstance(op, Layer):
                     if id(op) not in self.attr_of:
-                        raise UnsupportedModelError("layer is called but not tracked by the model", where=where)
+                        raise UnsupportedModelError(
+                            "layer is called but not tracked by the model", where=where
+                        )
                     value: Value = self.layer_call(op, args, kwargs)
                     base = op.name
                 else:
                     value = op_expression(
-                        op, args, kwargs, tuple(node.arguments.args),
+                        op,
+                        args,
+                        kwargs,
+                        tuple(node.arguments.args),
                         str(node.outputs[0].dtype) if node.outputs else "",
-                        self.owner.values, where=where,
+                        self.owner.values,
+                        where=where,
                     )
                     base = op.name
                 steps.append(self._assign(node, op, base, value, tensors))
@@ -301,7 +313,9 @@ class _FunctionalReader(_ModelReaderBase):
             summary=f"Subclass of the Functional model {model.name!r}.",
         )
 
-    def _assign(self, node: Any, op: Any, base: str, value: Value, tensors: dict[int, Value]) -> Assign:
+    def _assign(
+        self, node: Any, op: Any, base: str, value: Value, tensors: dict[int, Value]
+    ) -> Assign:
         outputs = node.outputs
         if len(outputs) == 1 and not _returns_structure(op):
             var = self.locals.claim(base)
@@ -323,6 +337,72 @@ class _FunctionalReader(_ModelReaderBase):
         for name, tensor in zip(names, outputs):
             tensors[id(tensor)] = Name(name)
         return Assign(names, value, unpack=True)
+
+
+def _execution_order(model: Any) -> list[Any]:
+    """The model's nodes in a readable topological order.
+
+    Depth-first from the outputs (in their written order), each node after the nodes it
+    consumes, so a chain of layers stays together instead of being interleaved level by
+    level as in Keras's ``_nodes_by_depth``. Iterative: 5,000-layer chains are fine.
+    """
+    members = [
+        node
+        for depth in sorted(model._nodes_by_depth, reverse=True)
+        for node in model._nodes_by_depth[depth]
+        if not node.is_input and node.operation is not None
+    ]
+    member_ids = {id(node) for node in members}
+
+    def producers(node: Any) -> list[Any]:
+        found = []
+        for tensor in node.input_tensors:
+            operation, node_index, _ = tensor._keras_history
+            parent = operation._inbound_nodes[node_index]
+            if id(parent) in member_ids:
+                found.append(parent)
+        return found
+
+    order: list[Any] = []
+    done: set[int] = set()
+    roots = [
+        t._keras_history.operation._inbound_nodes[t._keras_history.node_index]
+        for t in _flatten_in_written_order(model._outputs_struct)
+    ]
+    for root in [*roots, *members]:
+        if id(root) in done or id(root) not in member_ids:
+            continue
+        stack: list[tuple[Any, bool]] = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if id(node) in done:
+                continue
+            if expanded:
+                done.add(id(node))
+                order.append(node)
+                continue
+            stack.append((node, True))
+            for parent in reversed(producers(node)):
+                if id(parent) not in done:
+                    stack.append((parent, False))
+    return order
+
+
+def _flatten_in_written_order(struct: Any) -> list[Any]:
+    if isinstance(struct, dict):
+        return [t for value in struct.values() for t in _flatten_in_written_order(value)]
+    if isinstance(struct, (list, tuple)):
+        return [t for value in struct for t in _flatten_in_written_order(value)]
+    return [struct]
+
+
+def _structure_items(struct: Any) -> list[Any]:
+    """Input tensors in the order ``input_specs`` lists them (dict insertion order)."""
+    if isinstance(struct, dict):
+        return list(struct.values())
+    if isinstance(struct, (list, tuple)):
+        return list(struct)
+    return [struct]
 
 
 def _returns_structure(op: Any) -> bool:

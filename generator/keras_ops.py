@@ -51,8 +51,14 @@ def public_function_for(op_class: type) -> Any:
 
 
 def op_expression(
-    op: Any, args: tuple[Value, ...], kwargs: dict[str, Value], raw_args: tuple[Any, ...],
-    out_dtype: str, values, *, where: str
+    op: Any,
+    args: tuple[Value, ...],
+    kwargs: dict[str, Value],
+    raw_args: tuple[Any, ...],
+    out_dtype: str,
+    values,
+    *,
+    where: str,
 ) -> Value:
     """The expression for one operation node.
 
@@ -105,8 +111,12 @@ def op_expression(
             where=where,
         ) from exc
     ordered = sorted(
-        call_kwargs.items(), key=lambda kv: list(signature.parameters).index(kv[0])
-        if kv[0] in signature.parameters else len(signature.parameters)
+        call_kwargs.items(),
+        key=lambda kv: (
+            list(signature.parameters).index(kv[0])
+            if kv[0] in signature.parameters
+            else len(signature.parameters)
+        ),
     )
     return Call(values.symbol(function, where=where), tuple(args), tuple(ordered))
 
@@ -154,8 +164,12 @@ def _subscript_key(key: Any) -> Value | None:
 
 def _same(a: Any, b: Any) -> bool:
     try:
-        return type(a) is type(b) and bool(a == b) or (
-            isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and list(a) == list(b)
+        return (
+            type(a) is type(b)
+            and bool(a == b)
+            or (
+                isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and list(a) == list(b)
+            )
         )
     except Exception:
         return False
@@ -164,7 +178,11 @@ def _same(a: Any, b: Any) -> bool:
 def _snake(name: str) -> str:
     out = []
     for i, ch in enumerate(name):
-        if ch.isupper() and i and (not name[i - 1].isupper() or (i + 1 < len(name) and name[i + 1].islower())):
+        if (
+            ch.isupper()
+            and i
+            and (not name[i - 1].isupper() or (i + 1 < len(name) and name[i + 1].islower()))
+        ):
             out.append("_")
         out.append(ch.lower())
     return "".join(out)

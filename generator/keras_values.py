@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import math
 import types
 from typing import Any
 
@@ -81,7 +82,10 @@ class ValueWriter:
     def layer_constructor(self, layer: Any, *, where: str) -> Call:
         """``Dense(64, activation="relu", name="fc1")`` for a layer instance."""
         config = layer.get_config()
-        return self._object_call(type(layer), config, where=where, keep_name=True)
+        build_config = layer.get_build_config() if getattr(layer, "built", False) else None
+        return self._object_call(
+            type(layer), config, where=where, keep_name=True, build_config=build_config
+        )
 
     def value(self, value: Any, *, where: str) -> Value:
         """Any config value (possibly a serialized Keras object) as an IR value."""
@@ -97,7 +101,10 @@ class ValueWriter:
             return self._serialized_object(value, where=where)
         if isinstance(value, dict):
             return DictValue(
-                tuple((self.value(k, where=where), self.value(v, where=where)) for k, v in value.items())
+                tuple(
+                    (self.value(k, where=where), self.value(v, where=where))
+                    for k, v in value.items()
+                )
             )
         if isinstance(value, types.FunctionType | types.BuiltinFunctionType):
             return self.symbol(value, where=where)
@@ -138,103 +145,174 @@ class ValueWriter:
             return self._object_call(type(obj), obj.get_config(), where=where, keep_name=False)
         return self.value(obj, where=where)
 
-    def _object_call(self, cls: type, config: dict[str, Any], *, where: str, keep_name: bool) -> Call:
+    def _object_call(
+        self,
+        cls: type,
+        config: dict[str, Any],
+        *,
+        where: str,
+        keep_name: bool,
+        build_config: dict[str, Any] | None = None,
+    ) -> Call:
+        """A constructor call; with ``keep_name`` the name is always written, last."""
         symbol = self.symbol(cls, where=where)
         config = dict(config)
         name = config.pop("name", _MISSING) if keep_name else _MISSING
-        minimal = self._minimal_args(cls, config, name, where=where)
+        minimal = self._minimal_args(cls, config, build_config, ignore_name=keep_name)
         params = _init_parameters(cls)
         positional: list[Value] = []
         kwargs: list[tuple[str, Value]] = []
         leading = True
         for key, raw in minimal:
             param = params.get(key)
-            is_leading_required = (
+            leading = (
                 leading
                 and param is not None
                 and param.default is inspect.Parameter.empty
                 and param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD)
             )
-            if is_leading_required:
+            if leading:
                 positional.append(self.value(raw, where=where))
             else:
-                leading = False
                 kwargs.append((key, self.value(raw, where=where)))
         if name is not _MISSING:
             kwargs.append(("name", name))
         return Call(symbol, tuple(positional), tuple(kwargs))
 
-    def _minimal_args(self, cls: type, config: dict[str, Any], name: Any, *, where: str) -> tuple[tuple[str, Any], ...]:
+    def _minimal_args(
+        self,
+        cls: type,
+        config: dict[str, Any],
+        build_config: dict[str, Any] | None,
+        *,
+        ignore_name: bool,
+    ) -> tuple[tuple[str, Any], ...]:
         """The shortest argument list (in signature order) that reproduces ``config``."""
-        key = (cls, _normalize(config))
-        cached = self._minimal_cache.get(key)
+        cache_key = (cls, _normalize(config), _normalize(build_config), ignore_name)
+        cached = self._minimal_cache.get(cache_key)
         if cached is not None:
             return cached
+        check = _ConfigCheck(cls, config, ignore_name)
         params = _init_parameters(cls)
         order = {k: i for i, k in enumerate(params)}
         ordered_keys = sorted(config, key=lambda k: (order.get(k, len(order)), k))
-        required = [
+        chosen = {
             k
             for k, p in params.items()
-            if p.default is inspect.Parameter.empty
+            if k in config
+            and p.default is inspect.Parameter.empty
             and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-        ]
-        chosen = {k for k in required if k in config}
-        target = _normalize(config)
+        }
         result: tuple[tuple[str, Any], ...] | None = None
+        # Add one differing argument at a time, in signature order, so arguments whose
+        # default derives from an earlier one (strides from pool_size) stay implicit.
         for _ in range(len(config) + 1):
-            produced = _round_trip(cls, {k: config[k] for k in chosen})
-            if produced is None:
+            mismatched = check.mismatched({k: config[k] for k in chosen})
+            if mismatched is None:
                 break
-            produced.pop("name", None)
-            missing = [
-                k for k in ordered_keys if _normalize(produced.get(k, _MISSING)) != _normalize(config[k])
-            ]
-            if not missing and _normalize(produced) == target:
+            if not mismatched:
                 result = tuple((k, config[k]) for k in ordered_keys if k in chosen)
                 break
+            missing = [k for k in ordered_keys if k in mismatched and k not in chosen]
             if not missing:
-                break  # the instance has extra keys we cannot influence; keep everything
+                break
             chosen.add(missing[0])
         if result is None:
             result = tuple((k, config[k]) for k in ordered_keys)
-        result = self._simplify(cls, result, target)
-        self._minimal_cache[key] = result
+        result = _simplify(check, result, build_config)
+        self._minimal_cache[cache_key] = result
         return result
 
-    def _simplify(self, cls: type, args: tuple[tuple[str, Any], ...], target: Any) -> tuple[tuple[str, Any], ...]:
-        """Write ``(3, 3)`` as ``3`` and default-config objects by their string name,
-        whenever Keras builds exactly the same config from the shorter form."""
-        simplified = []
-        changed = False
-        for key, value in args:
-            shorter = _shorter_form(value)
-            if shorter is not _MISSING:
-                simplified.append((key, shorter))
-                changed = True
-            else:
-                simplified.append((key, value))
-        if not changed:
-            return args
-        produced = _round_trip(cls, dict(simplified))
-        if produced is not None:
+
+class _ConfigCheck:
+    """Does ``cls`` built from some arguments have exactly the original ``config``?"""
+
+    def __init__(self, cls: type, config: dict[str, Any], ignore_name: bool) -> None:
+        self.cls = cls
+        self.target = {k: _normalize(v) for k, v in config.items()}
+        self.ignore_name = ignore_name
+
+    def mismatched(
+        self, kwargs: dict[str, Any], build_config: dict[str, Any] | None = None
+    ) -> set[str] | None:
+        """Keys whose value differs (empty: identical); ``None`` if Keras rejects them."""
+        produced = _round_trip(self.cls, kwargs, build_config)
+        if produced is None:
+            return None
+        if self.ignore_name:
             produced.pop("name", None)
-            if _normalize(produced) == target:
-                return tuple(simplified)
+        keys = set(self.target) | set(produced)
+        return {
+            k for k in keys if _normalize(produced.get(k, _MISSING)) != self.target.get(k, _MISSING)
+        }
+
+
+def _simplify(
+    check: _ConfigCheck, args: tuple[tuple[str, Any], ...], build_config: dict[str, Any] | None
+) -> tuple[tuple[str, Any], ...]:
+    """Prefer ``3`` to ``(3, 3)``, ``"zeros"`` to ``Zeros()``, ``1e-05`` to
+    ``9.999999747378752e-06``, and drop ``axis=[-1]`` that building derives anyway, but only
+    where Keras (building the layer if needed) produces exactly the same config."""
+    alternatives: dict[str, list[Any]] = {}
+    for key, value in args:
+        options = _shorter_forms(value)
+        if options:
+            alternatives[key] = options
+    if not alternatives:
         return args
+    current = dict(args)
+    needs_build = build_config is not None and any(
+        _is_singleton(v) for k, v in args if k in alternatives
+    )
+    build = build_config if needs_build else None
+    for key, options in alternatives.items():
+        for option in options:
+            trial = dict(current)
+            if option is _DROP:
+                del trial[key]
+            else:
+                trial[key] = option
+            if check.mismatched(trial, build) == set():
+                current = trial
+                break
+    return tuple((k, current[k]) for k, _ in args if k in current)
 
 
-def _shorter_form(value: Any) -> Any:
-    if isinstance(value, tuple) and len(value) > 1 and all(
-        type(v) is int and v == value[0] for v in value
+_DROP = object()
+
+
+def _is_singleton(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and len(value) == 1
+
+
+def _shorter_forms(value: Any) -> list[Any]:
+    """Shorter spellings of a config value to try, best first."""
+    import numpy as np
+
+    if _is_singleton(value):
+        return [_DROP, value[0]]
+    if (
+        isinstance(value, tuple)
+        and len(value) > 1
+        and all(type(v) is int and v == value[0] for v in value)
     ):
-        return value[0]
-    if _is_serialized_object(value) and value.get("registered_name") in (None, value.get("class_name")):
+        return [value[0]]
+    if isinstance(value, float) and math.isfinite(value):
+        short = float(str(np.float32(value)))
+        if short != value and float(np.float32(short)) == value:
+            return [short]
+        return []
+    if _is_serialized_object(value) and value.get("registered_name") in (
+        None,
+        value.get("class_name"),
+    ):
         if value.get("class_name") == "DTypePolicy":
-            return value["config"].get("name", _MISSING)
-        if not value["config"] and value.get("module", "").startswith("keras."):
-            return _camel_to_snake(value["class_name"])
-    return _MISSING
+            return [value["config"].get("name")]
+        config = value["config"]
+        if isinstance(config, dict) and all(v is None for v in config.values()):
+            if str(value.get("module", "")).startswith("keras."):
+                return [_camel_to_snake(value["class_name"])]
+    return []
 
 
 def _camel_to_snake(name: str) -> str:
@@ -246,14 +324,19 @@ def _camel_to_snake(name: str) -> str:
     return "".join(out)
 
 
-def _round_trip(cls: type, kwargs: dict[str, Any]) -> dict[str, Any] | None:
+def _round_trip(
+    cls: type, kwargs: dict[str, Any], build_config: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     """``cls.from_config(kwargs).get_config()``, or ``None`` if Keras rejects the kwargs."""
     import keras
 
     policy = keras.config.dtype_policy()
     try:
         keras.config.set_dtype_policy("float32")
-        return dict(cls.from_config(copy.deepcopy(kwargs)).get_config())
+        instance = cls.from_config(copy.deepcopy(kwargs))
+        if build_config:
+            instance.build_from_config(build_config)
+        return dict(instance.get_config())
     except Exception:
         return None
     finally:

@@ -124,7 +124,9 @@ def _check_keras_archive(path: Path, safe_mode: bool) -> None:
     try:
         config = json.loads(raw)
     except ValueError as exc:
-        raise LoadError(f"config.json in the archive is not valid JSON: {exc}", where=str(path)) from exc
+        raise LoadError(
+            f"config.json in the archive is not valid JSON: {exc}", where=str(path)
+        ) from exc
     if safe_mode:
         lambdas = sorted(_lambda_layer_names(config))
         if lambdas:

@@ -38,8 +38,8 @@ KERAS_MODEL_ATTRIBUTES = frozenset(
     """.split()
 )
 
-PYTHON_RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(
-    dir(builtins)
+PYTHON_RESERVED = (
+    frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
 )
 
 # Names the generated module itself uses at module level or inside ``call``.

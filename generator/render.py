@@ -101,9 +101,7 @@ def _model_context(model: ModelIR, module: ModuleIR, writer: SourceWriter) -> di
     return {
         "class_name": model.class_name,
         "base": f"{prefix}.Model",
-        "register": (
-            f"{prefix}.utils.register_keras_serializable(package={module.package!r})"
-        ),
+        "register": (f"{prefix}.utils.register_keras_serializable(package={module.package!r})"),
         "doc_summary": _doc_escape(model.summary or f"Keras model {model.keras_name!r}."),
         "doc_sections": _doc_sections(model),
         "params": [f"{p.name}={writer.write(p.default)}" for p in model.params],
@@ -139,7 +137,8 @@ def _doc_sections(model: ModelIR) -> list[dict[str, Any]]:
             {
                 "title": "Output shape",
                 "lines": [
-                    _doc_escape(f"{key}: {_shape_text(shape)}") for key, shape in model.output_shapes
+                    _doc_escape(f"{key}: {_shape_text(shape)}")
+                    for key, shape in model.output_shapes
                 ],
             }
         )

@@ -53,7 +53,9 @@ class SourceWriter:
     def write(self, value: Value) -> str:
         return self._write(value)[0]
 
-    def call(self, func: str, args: tuple[Value, ...], kwargs: tuple[tuple[str, Value], ...]) -> str:
+    def call(
+        self, func: str, args: tuple[Value, ...], kwargs: tuple[tuple[str, Value], ...]
+    ) -> str:
         parts = [self.write(a) for a in args]
         parts += [f"{key}={self.write(val)}" for key, val in kwargs]
         return f"{func}({', '.join(parts)})"
@@ -94,7 +96,10 @@ class SourceWriter:
         if isinstance(value, Subscript):
             return f"{self._operand(value.value, _ATOM)}[{self._key(value.key)}]", _ATOM
         if isinstance(value, SliceValue):
-            return f"slice({self.write(value.start)}, {self.write(value.stop)}, {self.write(value.step)})", _ATOM
+            return (
+                f"slice({self.write(value.start)}, {self.write(value.stop)}, {self.write(value.step)})",
+                _ATOM,
+            )
         if isinstance(value, EllipsisValue):
             return "...", _ATOM
         if isinstance(value, TrainingFlag):

@@ -44,8 +44,12 @@ def sample_inputs(model: Any, *, batch: int = 4, seed: int = 0) -> Any:
     rng = np.random.default_rng(seed)
     limits = _integer_input_limits(model)
     flat = []
-    for tensor in tree.flatten(model._inputs_struct if hasattr(model, "_inputs_struct") else model.inputs):
-        shape = tuple(batch if i == 0 else (d if d is not None else 7) for i, d in enumerate(tensor.shape))
+    for tensor in tree.flatten(
+        model._inputs_struct if hasattr(model, "_inputs_struct") else model.inputs
+    ):
+        shape = tuple(
+            batch if i == 0 else (d if d is not None else 7) for i, d in enumerate(tensor.shape)
+        )
         dtype = str(tensor.dtype)
         if "int" in dtype:
             high, pad = limits.get(id(tensor), (10, False))
