@@ -213,6 +213,20 @@ class ModelIR:
 
 
 @dataclass(frozen=True)
+class HelperClass:
+    """A class whose source is copied into the generated module (no public import).
+
+    ``parts`` is source text interleaved with ``Symbol``s, so the copied code follows the
+    chosen import style like everything else.
+    """
+
+    class_name: str
+    origin: str
+    notice: str
+    parts: tuple[str | Symbol, ...]
+
+
+@dataclass(frozen=True)
 class Header:
     """What the generated file records about where it came from."""
 
@@ -231,6 +245,7 @@ class ModuleIR:
     package: str
     header: Header = field(default_factory=Header)
     imports: tuple[str, ...] = ()  # extra ``import x.y`` modules for custom objects
+    helpers: tuple[HelperClass, ...] = ()
     compile_config: Value = None
 
     @property
@@ -238,7 +253,11 @@ class ModuleIR:
         return self.models[-1]
 
     def validate(self) -> None:
-        _require_unique([m.class_name for m in self.models], "class name", "module")
+        _require_unique(
+            [h.class_name for h in self.helpers] + [m.class_name for m in self.models],
+            "class name",
+            "module",
+        )
         for model in self.models:
             model.validate()
 

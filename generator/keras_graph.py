@@ -52,6 +52,7 @@ def read_model(
         package=options.package,
         header=header,
         imports=tuple(sorted(reader.values.imports)),
+        helpers=tuple(reader.values.helpers.values()),
         compile_config=reader.compile_config(model),
     )
     module.validate()
@@ -69,8 +70,10 @@ def is_graph_model(obj: Any) -> bool:
 class _ModuleReader:
     def __init__(self, options: ReadOptions) -> None:
         self.options = options
-        self.values = ValueWriter(options.custom_objects)
         self.classes = class_registry()
+        self.values = ValueWriter(
+            lambda wanted: self.classes.claim(wanted, style="pascal"), options.custom_objects
+        )
         self.models: list[ModelIR] = []
         self._class_of: dict[int, str] = {}
 

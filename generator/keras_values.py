@@ -13,10 +13,11 @@ import copy
 import inspect
 import math
 import types
+from collections.abc import Callable
 from typing import Any
 
 from generator.errors import UnsupportedModelError
-from generator.ir import Call, DictValue, ListValue, Symbol, Value
+from generator.ir import Call, DictValue, HelperClass, ListValue, Symbol, Value
 
 _MISSING = object()
 
@@ -50,6 +51,16 @@ def public_symbol(obj: Any, *, where: str) -> Symbol:
     return Symbol(module, qualname)
 
 
+def _is_private_keras_class(obj: Any) -> bool:
+    from keras.src import api_export
+
+    return (
+        inspect.isclass(obj)
+        and obj.__module__.startswith("keras.src.")
+        and obj not in api_export.REGISTERED_OBJS_TO_NAMES
+    )
+
+
 def _normalize(value: Any) -> Any:
     """Comparable form of a config value: lists as tuples, numpy as Python."""
     if isinstance(value, dict):
@@ -72,8 +83,14 @@ class ValueWriter:
         custom_objects: passed to Keras deserialization for user classes.
     """
 
-    def __init__(self, custom_objects: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        claim_class: Callable[[str], str],
+        custom_objects: dict[str, Any] | None = None,
+    ) -> None:
+        self._claim_class = claim_class
         self._custom_objects = custom_objects or {}
+        self.helpers: dict[type, HelperClass] = {}
         self._minimal_cache: dict[Any, tuple[tuple[str, Any], ...]] = {}
         self.imports: set[str] = set()
 
@@ -119,12 +136,27 @@ class ValueWriter:
     def symbol(self, obj: Any, *, where: str) -> Symbol:
         if getattr(obj, "__name__", "") == "<lambda>":
             raise UnsupportedModelError("a lambda cannot be written as code here", where=where)
+        if _is_private_keras_class(obj):
+            return self._copied_class(obj, where=where)
         symbol = public_symbol(obj, where=where)
         if symbol.module not in ("", "keras"):
             self.imports.add(symbol.module)
         return symbol
 
     # -- internals -------------------------------------------------------------------------
+
+    def _copied_class(self, cls: type, *, where: str) -> Symbol:
+        from generator.class_source import copy_class_source
+
+        helper = self.helpers.get(cls)
+        if helper is None:
+            name = self._claim_class(cls.__name__)
+            helper = copy_class_source(cls, name, where=where)
+            self.helpers[cls] = helper
+            for part in helper.parts:
+                if isinstance(part, Symbol) and part.module not in ("", "keras"):
+                    self.imports.add(part.module)
+        return Symbol("", helper.class_name)
 
     def _serialized_object(self, config: dict[str, Any], *, where: str) -> Value:
         import keras

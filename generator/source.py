@@ -48,6 +48,8 @@ class SourceWriter:
             return symbol.qualname
         if symbol.module == "keras":
             return f"{self.keras_prefix}.{symbol.qualname}"
+        if not symbol.qualname:
+            return symbol.module
         return f"{symbol.module}.{symbol.qualname}"
 
     def write(self, value: Value) -> str:

@@ -128,3 +128,49 @@ def compare_outputs(expected: Any, actual: Any) -> list[Difference]:
         label = "/".join(str(p) for p in path) or "output"
         differences.append(Difference(label, tuple(want_arr.shape), max_abs, max_rel))
     return differences
+
+
+def layer_outputs(model: Any, inputs: Any, *, training: bool = False) -> dict[str, list[Any]]:
+    """Run ``model`` and record what every (nested) layer returned, by layer name.
+
+    Both the original and the generated model call their layers through ``__call__``,
+    which calls the instance's ``call``; wrapping that per instance records outputs
+    without changing what is computed. A shared layer records one entry per call.
+    """
+    recorded: dict[str, list[Any]] = {}
+    patched = []
+    for layer in _all_layers(model):
+        original_call = layer.call
+
+        def recording_call(*args: Any, __call=original_call, __name=layer.name, **kwargs: Any) -> Any:
+            result = __call(*args, **kwargs)
+            recorded.setdefault(__name, []).append(result)
+            return result
+
+        layer.call = recording_call
+        patched.append(layer)
+    try:
+        model(inputs, training=training)
+    finally:
+        for layer in patched:
+            del layer.call
+    return recorded
+
+
+def compare_layers(expected: dict[str, list[Any]], actual: dict[str, list[Any]]) -> list[Difference]:
+    """Differences for every layer name both runs recorded, in the expected run's order."""
+    from keras import tree
+
+    differences = []
+    for name, want_calls in expected.items():
+        got_calls = actual.get(name)
+        if got_calls is None or len(got_calls) != len(want_calls):
+            continue
+        for index, (want, got) in enumerate(zip(want_calls, got_calls)):
+            want_flat, got_flat = tree.flatten(want), tree.flatten(got)
+            if len(want_flat) != len(got_flat):
+                continue
+            label = name if len(want_calls) == 1 else f"{name}#{index}"
+            for diff in compare_outputs(want_flat, got_flat):
+                differences.append(Difference(f"{label}[{diff.label}]" if len(want_flat) > 1 else label, diff.shape, diff.max_abs, diff.max_rel))
+    return differences
