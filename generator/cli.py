@@ -99,6 +99,12 @@ def main() -> None:
     metavar="MODULE",
     help="Import MODULE first; it registers your custom layers.",
 )
+@click.option(
+    "--weights",
+    "weights_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also save the model's weights for the generated class (FILE.weights.h5).",
+)
 @_reports_errors
 def convert(
     model: str,
@@ -111,6 +117,7 @@ def convert(
     show_diff: bool,
     unsafe: bool,
     custom_objects: str | None,
+    weights_path: Path | None,
 ) -> None:
     """Convert a Sequential or Functional MODEL into an equivalent subclass.
 
@@ -119,7 +126,7 @@ def convert(
     """
     if (check or show_diff) and output is None:
         raise click.UsageError("--check and --diff compare against a file: give -o FILE")
-    from generator.convert import ConvertOptions, convert_model
+    from generator.convert import ConvertOptions, convert, export_weights
     from generator.loading import import_custom_objects, load_model
     from generator.naming import to_pascal, to_snake
     from generator.writing import is_up_to_date, unified_diff, write_atomic
@@ -134,7 +141,14 @@ def convert(
         package=package or to_snake(stem or name or loaded.model.name) or "keras_scaffold",
         import_style=import_style,
     )
-    source = convert_model(loaded.model, options, loaded.source_name, loaded.sha256)
+    conversion = convert(loaded.model, options, loaded.source_name, loaded.sha256)
+    source = conversion.source
+    if weights_path is not None and not (check or show_diff):
+        export_weights(loaded.model, source, conversion.class_name, weights_path, force=force)
+        click.echo(
+            f"Wrote {weights_path} (load with {conversion.class_name}.from_weights(path))",
+            err=True,
+        )
     if output is None:
         click.echo(source, nl=False)
         return

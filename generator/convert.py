@@ -44,9 +44,61 @@ def model_to_ir(
     )
 
 
+@dataclass(frozen=True)
+class Conversion:
+    module: ModuleIR
+    source: str
+
+    @property
+    def class_name(self) -> str:
+        return self.module.main.class_name
+
+
+def convert(
+    model: Any, options: ConvertOptions = ConvertOptions(), source_name: str = "", sha256: str = ""
+) -> Conversion:
+    """Read ``model`` into the IR, render it and format it."""
+    module = model_to_ir(model, options, source_name, sha256)
+    rendered = render_module(module, RenderOptions(import_style=options.import_style))
+    return Conversion(module, format_source(rendered))
+
+
 def convert_model(
     model: Any, options: ConvertOptions = ConvertOptions(), source_name: str = "", sha256: str = ""
 ) -> str:
     """Return the formatted source of a subclass equivalent to ``model``."""
-    module = model_to_ir(model, options, source_name, sha256)
-    return format_source(render_module(module, RenderOptions(import_style=options.import_style)))
+    return convert(model, options, source_name, sha256).source
+
+
+def export_weights(model: Any, source: str, class_name: str, path: Any, *, force: bool) -> None:
+    """Save ``model``'s weights in the layout of the generated class, atomically.
+
+    The generated class is built and given the weights in order, so
+    ``GeneratedClass.from_weights(path)`` restores the trained network.
+    """
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from generator.errors import OutputError
+    from generator.verify import import_source, transfer_weights
+
+    path = Path(path)
+    if not path.name.endswith(".weights.h5"):
+        raise OutputError("weights files must end in .weights.h5 (Keras 3)", where=str(path))
+    if path.exists() and not force:
+        raise OutputError("already exists; pass --force to overwrite it", where=str(path))
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"directory {str(parent)!r} does not exist", where=str(path))
+    generated = getattr(import_source(source, "scaffold_weights_export"), class_name)()
+    generated.build(None)
+    transfer_weights(model, generated)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".weights.h5", dir=parent)
+    os.close(fd)
+    try:
+        generated.save_weights(tmp_name, overwrite=True)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise

@@ -123,6 +123,7 @@ def _model_context(model: ModelIR, module: ModuleIR, writer: SourceWriter) -> di
         "call_lines": _input_lines(model) + [_assign_line(s, writer) for s in model.steps],
         "return_expr": writer.write(model.outputs),
         "config_items": [f"{p.name!r}: self.{p.name}" for p in model.params],
+        "is_main": model is module.main,
         "extra_methods": [],
     }
 
