@@ -34,7 +34,9 @@ def copy_class_source(cls: type, class_name: str, *, where: str) -> HelperClass:
     tree = ast.parse(source)
     class_def = tree.body[0]
     if not isinstance(class_def, ast.ClassDef):
-        raise UnsupportedModelError(f"cannot read the class body of {cls.__qualname__}", where=where)
+        raise UnsupportedModelError(
+            f"cannot read the class body of {cls.__qualname__}", where=where
+        )
     module_globals = vars(sys.modules[cls.__module__])
     local_names = _locally_bound_names(class_def)
     lines = source.splitlines(keepends=True)
@@ -133,8 +135,8 @@ def _license_notice(cls: type) -> str:
         from importlib.metadata import metadata
 
         meta = metadata(package)
-        license_name = meta.get("License-Expression") or meta.get("License") or "see its package"
-        version = meta.get("Version", "")
+        license_name = meta["License-Expression"] or meta["License"] or "see its package"
+        version = meta["Version"] or ""
     except Exception:
         license_name, version = "see its package", ""
     license_name = " ".join(str(license_name).split())[:80]

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator import __version__
+from generator.errors import UnsupportedModelError
 from generator.formatting import format_source
 from generator.ir import Header, ModuleIR
 from generator.keras_graph import ReadOptions, is_graph_model, read_model
 from generator.render import RenderOptions, render_module
-from generator.errors import UnsupportedModelError
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ TensorFlow, and two readers can never disagree about what a model is.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 from generator.errors import ScaffoldError
 
@@ -106,26 +106,26 @@ class ListValue:
     items: tuple[Value, ...]
 
 
-Value = Union[
-    None,
-    bool,
-    int,
-    float,
-    str,
-    tuple,
-    Symbol,
-    Name,
-    SelfAttr,
-    Call,
-    BinOp,
-    UnaryOp,
-    Subscript,
-    SliceValue,
-    EllipsisValue,
-    TrainingFlag,
-    DictValue,
-    ListValue,
-]
+Value = (
+    None
+    | bool
+    | int
+    | float
+    | str
+    | tuple
+    | Symbol
+    | Name
+    | SelfAttr
+    | Call
+    | BinOp
+    | UnaryOp
+    | Subscript
+    | SliceValue
+    | EllipsisValue
+    | TrainingFlag
+    | DictValue
+    | ListValue
+)
 
 # ---------------------------------------------------------------------------------------
 # Model structure.

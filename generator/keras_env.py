@@ -62,8 +62,8 @@ def import_keras() -> ModuleType:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         with _quiet_native_stderr():
-            import tensorflow  # noqa: F401  (keras needs its backend importable)
             import keras
+            import tensorflow  # noqa: F401  (keras needs its backend importable)
     except ImportError as exc:
         raise MissingDependencyError(INSTALL_HINT) from exc
     major = int(keras.__version__.split(".")[0])

@@ -24,6 +24,7 @@ from generator.ir import (
     ModuleIR,
     Name,
     SelfAttr,
+    Structure,
     Subscript,
     Symbol,
     TrainingFlag,
@@ -42,9 +43,11 @@ class ReadOptions:
 
 
 def read_model(
-    model: Any, options: ReadOptions = ReadOptions(), header: Header = Header()
+    model: Any, options: ReadOptions | None = None, header: Header | None = None
 ) -> ModuleIR:
     """Build the IR of ``model`` and of every model nested in it."""
+    options = options or ReadOptions()
+    header = header or Header()
     reader = _ModuleReader(options)
     reader.read(model, options.class_name)
     module = ModuleIR(
@@ -170,7 +173,7 @@ class _ModelReaderBase:
                 kwargs["training"] = TrainingFlag(None)
         return Call(SelfAttr(self.attr_of[id(layer)]), args, tuple(kwargs.items()))
 
-    def input_specs(self, struct: Any) -> tuple[tuple[InputSpec, ...], str]:
+    def input_specs(self, struct: Any) -> tuple[tuple[InputSpec, ...], Structure]:
         from keras import KerasTensor
 
         if isinstance(struct, KerasTensor):
@@ -186,7 +189,7 @@ class _ModelReaderBase:
                 specs.append(self._input_spec(tensor, str(key)))
             return tuple(specs), "dict"
         if isinstance(struct, (list, tuple)) and all(isinstance(t, KerasTensor) for t in struct):
-            kind = "tuple" if isinstance(struct, tuple) else "list"
+            kind: Structure = "tuple" if isinstance(struct, tuple) else "list"
             return tuple(self._input_spec(t, t.name) for t in struct), kind
         raise UnsupportedModelError(
             "nested input structures are not supported yet", where=f"model {self.model.name!r}"
@@ -252,7 +255,7 @@ class _SequentialReader(_ModelReaderBase):
 
 class _FunctionalReader(_ModelReaderBase):
     def read(self) -> ModelIR:
-        from keras import KerasTensor, tree
+        from keras import KerasTensor
         from keras.src.layers.layer import Layer
 
         model = self.model
@@ -260,7 +263,7 @@ class _FunctionalReader(_ModelReaderBase):
         specs, structure = self.input_specs(model._inputs_struct)
         tensors: dict[int, Value] = {
             id(tensor): Name(spec.var)
-            for tensor, spec in zip(_structure_items(model._inputs_struct), specs)
+            for tensor, spec in zip(_structure_items(model._inputs_struct), specs, strict=True)
         }
 
         def to_value(obj: Any) -> Value:
@@ -330,14 +333,14 @@ class _FunctionalReader(_ModelReaderBase):
             from keras import tree
 
             var = self.locals.claim(base)
-            for (path, _), tensor in zip(tree.flatten_with_path(struct), outputs):
+            for (path, _), tensor in zip(tree.flatten_with_path(struct), outputs, strict=True):
                 ref: Value = Name(var)
                 for key in path:
                     ref = Subscript(ref, key)
                 tensors[id(tensor)] = ref
             return Assign((var,), value)
         names = tuple(self.locals.claim(f"{base}_{i}") for i in range(len(outputs)))
-        for name, tensor in zip(names, outputs):
+        for name, tensor in zip(names, outputs, strict=True):
             tensors[id(tensor)] = Name(name)
         return Assign(names, value, unpack=True)
 

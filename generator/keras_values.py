@@ -34,8 +34,8 @@ def public_symbol(obj: Any, *, where: str) -> Symbol:
     name = api_export.REGISTERED_OBJS_TO_NAMES.get(obj)
     if name and name.startswith("keras."):
         return Symbol("keras", name[len("keras.") :])
-    module = getattr(obj, "__module__", None) or ""
-    qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", "")
+    module: str = getattr(obj, "__module__", None) or ""
+    qualname: str = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", "") or ""
     if module == "__main__" or "<locals>" in qualname or not module:
         raise UnsupportedModelError(
             f"{qualname} is defined in {module or 'an unknown module'!s} and cannot be "
@@ -207,7 +207,7 @@ class ValueWriter:
                 positional.append(self.value(raw, where=where))
             else:
                 kwargs.append((key, self.value(raw, where=where)))
-        if name is not _MISSING:
+        if isinstance(name, str):
             kwargs.append(("name", name))
         return Call(symbol, tuple(positional), tuple(kwargs))
 
@@ -357,7 +357,7 @@ def _camel_to_snake(name: str) -> str:
 
 
 def _round_trip(
-    cls: type, kwargs: dict[str, Any], build_config: dict[str, Any] | None = None
+    cls: Any, kwargs: dict[str, Any], build_config: dict[str, Any] | None = None
 ) -> dict[str, Any] | None:
     """``cls.from_config(kwargs).get_config()``, or ``None`` if Keras rejects the kwargs."""
     import keras
@@ -382,7 +382,7 @@ def _init_parameters(cls: type) -> dict[str, inspect.Parameter]:
     cached = _PARAM_CACHE.get(cls)
     if cached is None:
         try:
-            signature = inspect.signature(cls.__init__)
+            signature = inspect.signature(cls.__init__)  # type: ignore[misc]
         except (TypeError, ValueError):
             signature = inspect.Signature()
         cached = {

@@ -17,8 +17,8 @@ import jinja2
 from generator import __version__
 from generator.ir import (
     Assign,
-    HelperClass,
     DictValue,
+    HelperClass,
     InputSpec,
     ListValue,
     ModelIR,
@@ -80,7 +80,9 @@ def render_module(module: ModuleIR, options: RenderOptions = RenderOptions()) ->
 def _helper_source(helper: HelperClass, module: ModuleIR, writer: SourceWriter) -> str:
     """A copied class: license notice, registration, then its (rewritten) source."""
     body = "".join(p if isinstance(p, str) else writer.symbol(p) for p in helper.parts)
-    register = f"{writer.keras_prefix}.utils.register_keras_serializable(package={module.package!r})"
+    register = (
+        f"{writer.keras_prefix}.utils.register_keras_serializable(package={module.package!r})"
+    )
     notice = "\n".join(f"# {line}" for line in textwrap.wrap(helper.notice, 80))
     return f"{notice}\n@{register}\n{body}"
 

@@ -98,10 +98,8 @@ class SourceWriter:
         if isinstance(value, Subscript):
             return f"{self._operand(value.value, _ATOM)}[{self._key(value.key)}]", _ATOM
         if isinstance(value, SliceValue):
-            return (
-                f"slice({self.write(value.start)}, {self.write(value.stop)}, {self.write(value.step)})",
-                _ATOM,
-            )
+            parts = (self.write(value.start), self.write(value.stop), self.write(value.step))
+            return f"slice({', '.join(parts)})", _ATOM
         if isinstance(value, EllipsisValue):
             return "...", _ATOM
         if isinstance(value, TrainingFlag):

@@ -116,7 +116,9 @@ def compare_outputs(expected: Any, actual: Any) -> list[Difference]:
 
     tree.assert_same_structure(expected, actual)
     differences = []
-    for (path, want), got in zip(tree.flatten_with_path(expected), tree.flatten(actual)):
+    for (path, want), got in zip(
+        tree.flatten_with_path(expected), tree.flatten(actual), strict=True
+    ):
         want_arr = np.asarray(want, dtype=np.float64)
         got_arr = np.asarray(got, dtype=np.float64)
         if want_arr.shape != got_arr.shape:
@@ -142,7 +144,9 @@ def layer_outputs(model: Any, inputs: Any, *, training: bool = False) -> dict[st
     for layer in _all_layers(model):
         original_call = layer.call
 
-        def recording_call(*args: Any, __call=original_call, __name=layer.name, **kwargs: Any) -> Any:
+        def recording_call(
+            *args: Any, __call=original_call, __name=layer.name, **kwargs: Any
+        ) -> Any:
             result = __call(*args, **kwargs)
             recorded.setdefault(__name, []).append(result)
             return result
@@ -157,7 +161,9 @@ def layer_outputs(model: Any, inputs: Any, *, training: bool = False) -> dict[st
     return recorded
 
 
-def compare_layers(expected: dict[str, list[Any]], actual: dict[str, list[Any]]) -> list[Difference]:
+def compare_layers(
+    expected: dict[str, list[Any]], actual: dict[str, list[Any]]
+) -> list[Difference]:
     """Differences for every layer name both runs recorded, in the expected run's order."""
     from keras import tree
 
@@ -166,11 +172,18 @@ def compare_layers(expected: dict[str, list[Any]], actual: dict[str, list[Any]])
         got_calls = actual.get(name)
         if got_calls is None or len(got_calls) != len(want_calls):
             continue
-        for index, (want, got) in enumerate(zip(want_calls, got_calls)):
+        for index, (want, got) in enumerate(zip(want_calls, got_calls, strict=True)):
             want_flat, got_flat = tree.flatten(want), tree.flatten(got)
             if len(want_flat) != len(got_flat):
                 continue
             label = name if len(want_calls) == 1 else f"{name}#{index}"
             for diff in compare_outputs(want_flat, got_flat):
-                differences.append(Difference(f"{label}[{diff.label}]" if len(want_flat) > 1 else label, diff.shape, diff.max_abs, diff.max_rel))
+                differences.append(
+                    Difference(
+                        f"{label}[{diff.label}]" if len(want_flat) > 1 else label,
+                        diff.shape,
+                        diff.max_abs,
+                        diff.max_rel,
+                    )
+                )
     return differences

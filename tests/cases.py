@@ -68,7 +68,10 @@ def dict_io():
     hidden = layers.Dense(16, activation="relu", name="hidden")(merged)
     return keras.Model(
         {"user-id": user, "class": klass, "history": history},
-        {"score": layers.Dense(1, name="score")(hidden), "class": layers.Dense(3, name="klass")(hidden)},
+        {
+            "score": layers.Dense(1, name="score")(hidden),
+            "class": layers.Dense(3, name="klass")(hidden),
+        },
         name="recommender",
     )
 
@@ -80,14 +83,20 @@ def shared_layer():
     encoder = layers.Dense(8, activation="relu", name="shared_encoder")
     a, b = encoder(left), encoder(right)
     distance = layers.Subtract(name="difference")([a, b])
-    out = layers.Dense(1, activation="sigmoid", name="similarity")(layers.Multiply(name="product")([distance, distance]))
+    out = layers.Dense(1, activation="sigmoid", name="similarity")(
+        layers.Multiply(name="product")([distance, distance])
+    )
     return keras.Model([left, right], out, name="siamese")
 
 
 @case
 def nested_sequential():
     block = keras.Sequential(
-        [keras.Input((16,)), layers.Dense(16, activation="gelu", name="inner_dense"), layers.LayerNormalization(name="inner_norm")],
+        [
+            keras.Input((16,)),
+            layers.Dense(16, activation="gelu", name="inner_dense"),
+            layers.LayerNormalization(name="inner_norm"),
+        ],
         name="block",
     )
     inputs = keras.Input((16,), name="x")
@@ -120,7 +129,7 @@ def ops_graph():
     gated = ops.sigmoid(both) * -both
     expanded = ops.expand_dims(first, axis=1)
     flat = ops.reshape(expanded, (-1, 4))
-    return keras.Model(inputs, [gated, flat ** 2], name="ops_model")
+    return keras.Model(inputs, [gated, flat**2], name="ops_model")
 
 
 @case
@@ -135,7 +144,9 @@ def masked_bilstm():
 @case
 def attention_block():
     inputs = keras.Input((10, 16), name="tokens")
-    attn = layers.MultiHeadAttention(num_heads=2, key_dim=8, dropout=0.1, name="mha")(inputs, inputs)
+    attn = layers.MultiHeadAttention(num_heads=2, key_dim=8, dropout=0.1, name="mha")(
+        inputs, inputs
+    )
     x = layers.LayerNormalization(epsilon=1e-6, name="ln1")(layers.Add(name="add1")([inputs, attn]))
     ff = layers.Dense(32, activation="relu", name="ff1")(x)
     ff = layers.Dense(16, name="ff2")(ff)

@@ -23,18 +23,22 @@ def assert_equivalent(original: Any, cls: type, tmp_path: Path, *, batches: int 
     generated = cls()
     generated.build(None)
     assert len(generated.weights) == len(original.weights)
-    for ours, theirs in zip(generated.weights, original.weights):
+    for ours, theirs in zip(generated.weights, original.weights, strict=True):
         assert tuple(ours.shape) == tuple(theirs.shape), (ours.path, theirs.path)
     transfer_weights(original, generated)
     for seed in range(batches):
         inputs = sample_inputs(original, batch=3, seed=seed)
-        for diff in compare_outputs(original(inputs, training=False), generated(inputs, training=False)):
+        for diff in compare_outputs(
+            original(inputs, training=False), generated(inputs, training=False)
+        ):
             assert diff.max_abs <= ATOL, f"{diff.label}: max abs diff {diff.max_abs:g} > {ATOL}"
     path = tmp_path / "generated_roundtrip.keras"
     generated.save(path)
     reloaded = keras.models.load_model(path)
     inputs = sample_inputs(original, batch=3, seed=99)
-    for diff in compare_outputs(generated(inputs, training=False), reloaded(inputs, training=False)):
+    for diff in compare_outputs(
+        generated(inputs, training=False), reloaded(inputs, training=False)
+    ):
         assert diff.max_abs == 0.0, f"save/load changed {diff.label} by {diff.max_abs:g}"
     return generated
 

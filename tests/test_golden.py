@@ -47,3 +47,13 @@ def test_golden_case_is_equivalent_after_training(name: str, tmp_path: Path) -> 
     source = _convert(name, loaded)
     cls = generated_class(source, to_pascal(name), f"golden_{name}")
     assert_equivalent(loaded, cls, tmp_path)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_keras_import_style_is_equivalent(name: str, tmp_path: Path) -> None:
+    model = build_case(name)
+    options = ConvertOptions(class_name=to_pascal(name), package=f"{name}_k", import_style="keras")
+    source = convert_model(model, options)
+    assert "tensorflow" not in source and "tf." not in source
+    cls = generated_class(source, to_pascal(name), f"keras_style_{name}")
+    assert_equivalent(model, cls, tmp_path)

@@ -48,3 +48,14 @@ class Regularized(tf.keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+    @classmethod
+    def from_weights(cls, path, **kwargs):
+        """Create and build the model, then load weights saved for this class.
+
+        ``scaffold convert --weights FILE`` writes such a file from the original model.
+        """
+        model = cls(**kwargs)
+        model.build(None)
+        model.load_weights(path)
+        return model

@@ -1,0 +1,175 @@
+"""Rendering the IR: no TensorFlow involved, so these run in milliseconds."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator.errors import ScaffoldError
+from generator.formatting import format_source
+from generator.ir import (
+    Assign,
+    Call,
+    InputSpec,
+    LayerSpec,
+    ModelIR,
+    ModuleIR,
+    Name,
+    Param,
+    SelfAttr,
+    Symbol,
+    TrainingFlag,
+)
+from generator.render import RenderOptions, builtin_templates_dir, render_module
+
+GOLDEN = Path(__file__).parent / "data" / "golden"
+
+
+def _mlp(**changes) -> ModuleIR:
+    model = ModelIR(
+        class_name="MyModel",
+        keras_name="my_model",
+        inputs=(InputSpec("x", "inputs", (784,), "float32"),),
+        input_structure="single",
+        layers=(
+            LayerSpec(
+                "fc1",
+                "fc1",
+                Call(
+                    Symbol("keras", "layers.Dense"),
+                    (64,),
+                    (("activation", "relu"), ("name", "fc1")),
+                ),
+                "Dense",
+            ),
+            LayerSpec(
+                "drop",
+                "drop",
+                Call(Symbol("keras", "layers.Dropout"), (0.5,), (("name", "drop"),)),
+                "Dropout",
+            ),
+            LayerSpec(
+                "logits",
+                "logits",
+                Call(
+                    Symbol("keras", "layers.Dense"), (Name("num_classes"),), (("name", "logits"),)
+                ),
+                "Dense",
+            ),
+        ),
+        steps=(
+            Assign(("x",), Call(SelfAttr("fc1"), (Name("inputs"),))),
+            Assign(("x",), Call(SelfAttr("drop"), (Name("x"),), (("training", TrainingFlag()),))),
+            Assign(("x",), Call(SelfAttr("logits"), (Name("x"),))),
+        ),
+        outputs=Name("x"),
+        params=(Param("num_classes", 10, "int", "number of output classes."),),
+    )
+    for key, value in changes.items():
+        model = ModelIR(**{**model.__dict__, key: value})
+    return ModuleIR(models=(model,), package="my_model")
+
+
+def test_renders_parseable_black_stable_code() -> None:
+    source = format_source(render_module(_mlp()))
+    ast.parse(source)
+    assert format_source(source) == source
+    assert "def __init__(self, num_classes=10, **kwargs):" in source
+    assert 'self.logits = tf.keras.layers.Dense(num_classes, name="logits")' in source
+    assert '"num_classes": self.num_classes' in source
+    assert "x = self.drop(x, training=training)" in source
+
+
+def test_keras_import_style() -> None:
+    source = format_source(render_module(_mlp(), RenderOptions(import_style="keras")))
+    assert "import keras\n" in source and "tensorflow" not in source
+    assert "class MyModel(keras.Model):" in source
+
+
+def test_validate_rejects_forward_references() -> None:
+    broken = _mlp(steps=(Assign(("x",), Call(SelfAttr("fc1"), (Name("y"),))),))
+    with pytest.raises(ScaffoldError, match="'y' is used before it is defined"):
+        render_module(broken)
+
+
+def test_validate_rejects_unknown_layers_and_duplicates() -> None:
+    with pytest.raises(ScaffoldError, match="self.nope is never created"):
+        render_module(_mlp(steps=(Assign(("x",), Call(SelfAttr("nope"), (Name("inputs"),))),)))
+    module = _mlp()
+    layers = module.models[0].layers
+    with pytest.raises(ScaffoldError, match="duplicate layer attribute 'fc1'"):
+        render_module(_mlp(layers=(layers[0], layers[0])))
+
+
+def test_user_templates_override_blocks(tmp_path: Path) -> None:
+    (tmp_path / "model.py.jinja").write_text(
+        '{% extends "builtin/model.py.jinja" %}\n'
+        "{% block get_config %}\n"
+        "    def get_config(self):\n"
+        '        return {**super().get_config(), "house_style": True}\n'
+        "{% endblock %}\n"
+    )
+    builtin = tmp_path / "builtin"
+    builtin.symlink_to(builtin_templates_dir())
+    source = format_source(render_module(_mlp(), RenderOptions(template_dirs=(tmp_path,))))
+    assert '"house_style": True' in source
+    assert "self.fc1 = tf.keras.layers.Dense" in source
+
+
+def test_docstrings_cannot_be_closed_by_names() -> None:
+    hostile = 'x"""\nimport os\n"""'
+    module = _mlp(inputs=(InputSpec(hostile, "inputs", (784,), "float32"),), keras_name=hostile)
+    source = format_source(render_module(module))
+    tree = ast.parse(source)
+    assert not any(isinstance(n, ast.Import) and n.names[0].name == "os" for n in ast.walk(tree))
+
+
+@pytest.mark.parametrize("golden", sorted(GOLDEN.glob("*.py")), ids=lambda p: p.stem)
+def test_golden_files_are_ruff_clean(golden: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--isolated",
+            "--select",
+            "E,F,W,B",
+            "--ignore",
+            "E501",
+            str(golden),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_output_is_identical_across_hash_seeds(tmp_path: Path) -> None:
+    script = (
+        "import sys; sys.path.insert(0, 'tests')\n"
+        "from cases import build_case\n"
+        "from generator.convert import convert_model, ConvertOptions\n"
+        "for name in ('dict_io', 'ops_graph', 'hostile_names', 'nested_functional_twice'):\n"
+        "    sys.stdout.write(convert_model(build_case(name), ConvertOptions(package=name)))\n"
+    )
+    outputs = []
+    for seed in ("0", "1"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=Path(__file__).parent.parent,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
+    assert outputs[0].count("class ") >= 5
