@@ -6,12 +6,16 @@ Loading stays in Keras safe mode unless the caller opts out, and every failure b
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
+import logging
 import re
 import sys
+import warnings
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,13 +108,29 @@ def _load_from_file(path: Path, keras: Any, safe_mode: bool) -> Any:
         _check_keras_archive(path, safe_mode)
     else:
         _check_h5(path)
+    with _quiet_loading():
+        try:
+            return keras.saving.load_model(path, safe_mode=safe_mode)
+        except Exception as first:
+            try:  # compile state that cannot be restored should not stop a conversion
+                return keras.saving.load_model(path, safe_mode=safe_mode, compile=False)
+            except Exception:
+                raise LoadError(_describe_load_failure(first), where=where) from first
+
+
+@contextlib.contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """Keras logs and warns while loading (uncompiled .h5, optimizer variables); the CLI
+    reports what matters itself, in one line."""
+    absl_logger = logging.getLogger("absl")
+    level = absl_logger.level
+    absl_logger.setLevel(logging.ERROR)
     try:
-        return keras.saving.load_model(path, safe_mode=safe_mode)
-    except Exception as first:
-        try:  # compile state that cannot be restored should not stop a conversion
-            return keras.saving.load_model(path, safe_mode=safe_mode, compile=False)
-        except Exception:
-            raise LoadError(_describe_load_failure(first), where=where) from first
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        absl_logger.setLevel(level)
 
 
 def _check_keras_archive(path: Path, safe_mode: bool) -> None:

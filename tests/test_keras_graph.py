@@ -1,0 +1,160 @@
+"""Reading Keras graphs: behaviours that golden files alone would not prove."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from equivalence import assert_equivalent, generated_class
+from keras import layers, ops
+
+from generator.convert import ConvertOptions, convert_model
+from generator.verify import compare_outputs, sample_inputs, transfer_weights
+
+
+def _convert(model, name: str = "Converted", **options):
+    source = convert_model(model, ConvertOptions(class_name=name, package=name.lower(), **options))
+    return source, generated_class(source, name, f"graph_{name}_{id(model)}")
+
+
+def test_mask_reaches_recurrent_layers(tmp_path: Path) -> None:
+    """Padded inputs: the generated model matches, and the mask really changes the result."""
+
+    def build(mask_zero: bool):
+        keras.utils.set_random_seed(3)
+        tokens = keras.Input((9,), dtype="int32", name="tokens")
+        x = layers.Embedding(20, 6, mask_zero=mask_zero, name="embed")(tokens)
+        x = layers.LSTM(5, return_sequences=True, name="lstm")(x)
+        x = layers.MultiHeadAttention(2, 3, name="mha")(x, x)
+        return keras.Model(tokens, layers.GlobalAveragePooling1D(name="pool")(x))
+
+    masked, unmasked = build(True), build(False)
+    unmasked.set_weights(masked.get_weights())
+    _, cls = _convert(masked, "Masked")
+    generated = assert_equivalent(masked, cls, tmp_path)
+    inputs = sample_inputs(masked, batch=4, seed=1)
+    assert (np.asarray(inputs)[:, -2:] == 0).all()  # trailing padding is present
+    with_mask = masked(inputs, training=False)
+    without_mask = unmasked(inputs, training=False)
+    assert np.abs(np.asarray(with_mask) - np.asarray(without_mask)).max() > 1e-3
+    assert compare_outputs(with_mask, generated(inputs, training=False))[0].max_abs <= 1e-5
+
+
+def test_mc_dropout_keeps_recorded_training_flag() -> None:
+    inputs = keras.Input((64,), name="x")
+    outputs = layers.Dropout(0.5, name="mc")(inputs, training=True)
+    model = keras.Model(inputs, outputs)
+    source, cls = _convert(model, "McDropout")
+    assert "training=True if training is None else training" in source
+    generated = cls()
+    generated.build(None)
+    x = np.ones((2, 64), "float32")
+    # As in the original: dropout is active unless the caller says training=False.
+    assert (np.asarray(generated(x)) == 0).any()
+    assert (np.asarray(model(x)) == 0).any()
+    np.testing.assert_array_equal(generated(x, training=False), x)
+    np.testing.assert_array_equal(model(x, training=False), x)
+
+
+def test_derived_defaults_are_kept() -> None:
+    inputs = keras.Input((16, 16, 3), name="x")
+    x = layers.MaxPooling2D(pool_size=3, strides=1, padding="same", name="pool_a")(inputs)
+    x = layers.MaxPooling2D(pool_size=3, name="pool_b")(x)
+    x = layers.AveragePooling2D(pool_size=(2, 3), strides=(2, 3), name="pool_c")(x)
+    model = keras.Model(inputs, x)
+    source, cls = _convert(model, "Pools")
+    flat = " ".join(source.replace("(\n", "(").split())
+    assert 'MaxPooling2D( pool_size=3, strides=1, padding="same", name="pool_a"' in flat
+    assert 'MaxPooling2D(pool_size=3, name="pool_b")' in flat
+    assert 'AveragePooling2D((2, 3), name="pool_c")' in flat
+    generated = cls()
+    generated.build(None)
+    for ours, theirs in zip(generated.layers, model.layers[1:], strict=True):
+        assert ours.get_config() == theirs.get_config()
+
+
+def test_multi_output_layers_and_nested_dict_outputs(tmp_path: Path) -> None:
+    inner_in = keras.Input((4,), name="inner_in")
+    inner = keras.Model(
+        inner_in,
+        {"b": layers.Dense(2, name="b")(inner_in), "a": layers.Dense(3, name="a")(inner_in)},
+        name="inner",
+    )
+    seq = keras.Input((5, 4), name="seq")
+    out, h, c = layers.LSTM(4, return_state=True, name="lstm")(seq)
+    parts = inner(h)
+    merged = layers.Concatenate(name="cat")([out, c, parts["a"], parts["b"]])
+    model = keras.Model(seq, merged)
+    source, cls = _convert(model, "MultiOut")
+    assert "lstm_0, lstm_1, lstm_2 = self.lstm(seq" in source or "= self.lstm(inputs" in source
+    assert '["a"]' in source and '["b"]' in source
+    assert_equivalent(model, cls, tmp_path)
+
+
+def test_mixed_precision_policy(tmp_path: Path) -> None:
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        inputs = keras.Input((8,), name="x")
+        x = layers.Dense(4, name="dense")(inputs)
+        outputs = layers.Activation("softmax", dtype="float32", name="probs")(x)
+        model = keras.Model(inputs, outputs)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    source, cls = _convert(model, "Mixed")
+    assert 'dtype="mixed_float16"' in source
+    generated = cls()
+    generated.build(None)
+    assert generated.layers[0].compute_dtype == "float16"
+    transfer_weights(model, generated)
+    x = sample_inputs(model, batch=2)
+    assert compare_outputs(model(x), generated(x))[0].max_abs <= 1e-3
+
+
+def test_legacy_h5_model(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    model = keras.Sequential(
+        [keras.Input((3,)), layers.Dense(2, activation="tanh", name="dense")], name="legacy"
+    )
+    path = tmp_path / "legacy.h5"
+    model.save(path)
+    result = CliRunner().invoke(main, ["convert", str(path)])
+    assert result.exit_code == 0, result.output
+    assert 'tf.keras.layers.Dense(2, activation="tanh", name="dense")' in result.stdout
+    assert "WARNING" not in result.output
+
+
+def test_sequential_inside_sequential(tmp_path: Path) -> None:
+    inner = keras.Sequential([layers.Dense(4, name="i1"), layers.ReLU(name="r")], name="inner")
+    model = keras.Sequential([keras.Input((6,)), inner, layers.Dense(2, name="out")], name="outer")
+    source, cls = _convert(model, "Outer")
+    assert "class Inner(tf.keras.Model):" in source
+    assert_equivalent(model, cls, tmp_path)
+
+
+def test_ops_with_mixed_dtypes_stay_function_calls(tmp_path: Path) -> None:
+    ints = keras.Input((4,), dtype="int32", name="ints")
+    floats = keras.Input((4,), name="floats")
+    scaled = ints * 0.5  # keras promotes int32 * float to float32; tf would refuse
+    total = ops.add(floats, scaled) + 1.0
+    model = keras.Model([ints, floats], total)
+    source, cls = _convert(model, "Mixed2")
+    assert "tf.keras.ops.multiply(ints, 0.5)" in source
+    assert "+ 1.0" in source
+    assert_equivalent(model, cls, tmp_path)
+
+
+@pytest.mark.parametrize("style", ["tf", "keras"])
+def test_frozen_layers_stay_frozen(style: str, tmp_path: Path) -> None:
+    inputs = keras.Input((3,), name="x")
+    base = layers.Dense(3, name="base")
+    base.trainable = False
+    model = keras.Model(inputs, layers.Dense(1, name="head")(base(inputs)))
+    source, cls = _convert(model, f"Frozen{style}", import_style=style)
+    assert "trainable=False" in source
+    generated = assert_equivalent(model, cls, tmp_path)
+    assert len(generated.trainable_weights) == len(model.trainable_weights) == 2
