@@ -140,6 +140,7 @@ def convert(
         class_name=name,
         package=package or to_snake(stem or name or loaded.model.name) or "keras_scaffold",
         import_style=import_style,
+        unsafe=unsafe,
     )
     conversion = convert(loaded.model, options, loaded.source_name, loaded.sha256)
     source = conversion.source

@@ -18,6 +18,7 @@ class ConvertOptions:
     class_name: str | None = None
     package: str = "keras_scaffold"
     import_style: str = "tf"
+    unsafe: bool = False  # recover Lambda source from the user's files
 
 
 def model_to_ir(
@@ -39,7 +40,9 @@ def model_to_ir(
     )
     return read_model(
         model,
-        ReadOptions(class_name=options.class_name, package=options.package),
+        ReadOptions(
+            class_name=options.class_name, package=options.package, allow_code=options.unsafe
+        ),
         header,
     )
 

@@ -83,6 +83,17 @@ class EllipsisValue:
 
 
 @dataclass(frozen=True)
+class Code:
+    """Python source recovered from the user's own file (a ``Lambda``'s expression).
+
+    Only ``--unsafe`` conversions produce it, after checking that the text compiles to
+    exactly the bytecode stored in the model.
+    """
+
+    text: str
+
+
+@dataclass(frozen=True)
 class TrainingFlag:
     """The ``training`` argument given to a layer call.
 
@@ -122,6 +133,7 @@ Value = (
     | Subscript
     | SliceValue
     | EllipsisValue
+    | Code
     | TrainingFlag
     | DictValue
     | ListValue
@@ -244,7 +256,7 @@ class ModuleIR:
     models: tuple[ModelIR, ...]
     package: str
     header: Header = field(default_factory=Header)
-    imports: tuple[str, ...] = ()  # extra ``import x.y`` modules for custom objects
+    imports: tuple[str, ...] = ()  # extra import statements (custom objects, lambdas)
     helpers: tuple[HelperClass, ...] = ()
     compile_config: Value = None
 

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.errors import UnsupportedModelError
+from generator.function_source import recover_lambda
 from generator.ir import (
     Assign,
     Call,
+    Code,
     DictValue,
     Header,
     InputSpec,
@@ -40,6 +42,7 @@ class ReadOptions:
     class_name: str | None = None
     package: str = "keras_scaffold"
     custom_objects: dict[str, Any] | None = None
+    allow_code: bool = False  # recover Lambda source (--unsafe)
 
 
 def read_model(
@@ -145,12 +148,8 @@ class _ModelReaderBase:
 
     def constructor(self, layer: Any) -> Call:
         where = self.where(layer)
-        if type(layer).__name__ == "Lambda":
-            raise UnsupportedModelError(
-                "Lambda layers hold Python code; rewrite it as a layer class or keras.ops "
-                "calls (writing Lambda source with --unsafe is not supported yet)",
-                where=where,
-            )
+        if isinstance(layer, keras_layers().Lambda):
+            return self.lambda_constructor(layer, where=where)
         if is_graph_model(layer):
             class_name = self.owner.read(layer)
             kwargs: list[tuple[str, Value]] = [("name", layer.name)]
@@ -158,6 +157,31 @@ class _ModelReaderBase:
                 kwargs.append(("trainable", False))
             return Call(Symbol("", class_name), (), tuple(kwargs))
         return self.owner.values.layer_constructor(layer, where=where)
+
+    def lambda_constructor(self, layer: Any, *, where: str) -> Call:
+        """``Lambda(<function>, ...)``: a registered function is imported by name; a lambda
+        is recovered from its source file, and only when the user allowed code (--unsafe)."""
+        function = layer.function
+        if getattr(function, "__name__", "") != "<lambda>":
+            function_value: Value = self.owner.values.symbol(function, where=where)
+        elif not self.owner.options.allow_code:
+            raise UnsupportedModelError(
+                "this Lambda layer holds Python code; pass --unsafe to recover its source "
+                "(only for models you trust), or rewrite it as a layer class",
+                where=where,
+            )
+        else:
+            recovered = recover_lambda(function, where=where)
+            self.owner.values.imports.update(recovered.imports)
+            function_value = Code(recovered.text)
+        kwargs: list[tuple[str, Value]] = []
+        config = layer.get_config()
+        for key in ("output_shape", "mask", "arguments"):
+            value = config.get(key)
+            if value not in (None, {}):
+                kwargs.append((key, self.owner.values.value(value, where=where)))
+        kwargs.append(("name", layer.name))
+        return Call(Symbol("keras", "layers.Lambda"), (function_value,), tuple(kwargs))
 
     def layer_call(self, layer: Any, args: tuple[Value, ...], kwargs: dict[str, Value]) -> Call:
         """``self.attr(args, ..., training=training)`` with Keras's injected kwargs removed."""
@@ -400,6 +424,12 @@ def _flatten_in_written_order(struct: Any) -> list[Any]:
     if isinstance(struct, (list, tuple)):
         return [t for value in struct for t in _flatten_in_written_order(value)]
     return [struct]
+
+
+def keras_layers() -> Any:
+    import keras
+
+    return keras.layers
 
 
 def _structure_items(struct: Any) -> list[Any]:

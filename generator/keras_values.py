@@ -140,7 +140,7 @@ class ValueWriter:
             return self._copied_class(obj, where=where)
         symbol = public_symbol(obj, where=where)
         if symbol.module not in ("", "keras"):
-            self.imports.add(symbol.module)
+            self.imports.add(f"import {symbol.module}")
         return symbol
 
     # -- internals -------------------------------------------------------------------------
@@ -155,7 +155,7 @@ class ValueWriter:
             self.helpers[cls] = helper
             for part in helper.parts:
                 if isinstance(part, Symbol) and part.module not in ("", "keras"):
-                    self.imports.add(part.module)
+                    self.imports.add(f"import {part.module}")
         return Symbol("", helper.class_name)
 
     def _serialized_object(self, config: dict[str, Any], *, where: str) -> Value:

@@ -105,7 +105,8 @@ def _header_lines(module: ModuleIR) -> list[str]:
 
 def _imports(module: ModuleIR, import_style: str) -> list[str]:
     base = "import tensorflow as tf" if import_style == "tf" else "import keras"
-    return [base, *(f"import {name}" for name in sorted(set(module.imports)))]
+    extra = sorted(set(module.imports) - {base}, key=lambda line: (line.startswith("from "), line))
+    return [base, *extra]
 
 
 def _model_context(model: ModelIR, module: ModuleIR, writer: SourceWriter) -> dict[str, Any]:

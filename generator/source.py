@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from generator.ir import (
     BinOp,
     Call,
+    Code,
     DictValue,
     EllipsisValue,
     ListValue,
@@ -102,6 +103,8 @@ class SourceWriter:
             return f"slice({', '.join(parts)})", _ATOM
         if isinstance(value, EllipsisValue):
             return "...", _ATOM
+        if isinstance(value, Code):
+            return value.text, 0
         if isinstance(value, TrainingFlag):
             if value.recorded is None:
                 return "training", _ATOM

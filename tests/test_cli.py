@@ -329,3 +329,65 @@ def test_python_dash_m_runs_the_cli() -> None:
     )
     assert result.returncode == 0
     assert "convert" in result.stdout
+
+
+LAMBDA_MODULE = """
+import keras
+import numpy as np
+from keras import layers, ops
+
+
+def build():
+    inputs = keras.Input((3,), name="x")
+    a = layers.Lambda(lambda t: t * 2 + ops.cos(t), output_shape=(3,), name="double")(inputs)
+    b = layers.Lambda(
+        lambda t, k: (t + k) * np.float32(3.0), output_shape=(3,), arguments={"k": 2.0}, name="ss"
+    )(a)
+    return keras.Model(inputs, b, name="lambdas")
+"""
+
+
+def test_unsafe_recovers_lambda_source(runner: CliRunner, tmp_path: Path) -> None:
+    source_file = tmp_path / "lambda_models.py"
+    source_file.write_text(LAMBDA_MODULE)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import lambda_models
+    finally:
+        sys.path.remove(str(tmp_path))
+    original = lambda_models.build()
+    path = tmp_path / "lambdas.keras"
+    original.save(path)
+    out = tmp_path / "lambdas_gen.py"
+    result = runner.invoke(main, ["convert", str(path), "--unsafe", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "lambda t: t * 2 + ops.cos(t)" in text
+    assert "from keras import ops" in text and "import numpy as np" in text
+    generated = import_source(text, "lambda_case").LambdasGen()
+    generated.build(None)
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype("float32")
+    np.testing.assert_allclose(generated(x), original(x), atol=1e-6)
+
+    # Edited source: the recovered text no longer matches the stored bytecode.
+    source_file.write_text(LAMBDA_MODULE.replace("t * 2 + ops.cos(t)", "t * 3 + ops.sin(t)"))
+    edited = runner.invoke(main, ["convert", str(path), "--unsafe"])
+    assert edited.exit_code == 1
+    assert "no longer matches" in _one_line_error(edited)
+
+    source_file.unlink()
+    gone = runner.invoke(main, ["convert", str(path), "--unsafe"])
+    assert gone.exit_code == 1
+    assert "no longer exists" in _one_line_error(gone)
+
+
+def test_lambda_from_module_needs_unsafe(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "lambda_factory.py").write_text(LAMBDA_MODULE)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        result = runner.invoke(main, ["convert", "lambda_factory:build"])
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert result.exit_code == 1
+    line = _one_line_error(result)
+    assert "'double'" in line and "--unsafe" in line
