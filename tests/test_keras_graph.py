@@ -158,3 +158,18 @@ def test_frozen_layers_stay_frozen(style: str, tmp_path: Path) -> None:
     assert "trainable=False" in source
     generated = assert_equivalent(model, cls, tmp_path)
     assert len(generated.trainable_weights) == len(model.trainable_weights) == 2
+
+
+def test_hostile_layer_names_execute_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TensorFlow refuses to run such layers, but converting and importing must be safe."""
+    monkeypatch.chdir(tmp_path)
+    canary = "x'); open('PWNED', 'w'); ('"
+    inputs = keras.Input((3,), name=canary)
+    hidden = layers.Dense(4, name=canary + "\\")(inputs)
+    triple = layers.Dense(4, name='"""; open("PWNED2", "w"); """')(hidden)
+    model = keras.Model({canary: inputs}, {canary: triple, "\n#": hidden}, name=canary)
+    source, cls = _convert(model, "Hostile")
+    instance = cls()
+    assert {layer.name for layer in instance.layers} == {canary + "\\", '"""; open("PWNED2", "w"); """'}
+    assert not (tmp_path / "PWNED").exists() and not (tmp_path / "PWNED2").exists()
+    compile(source, "hostile.py", "exec")
