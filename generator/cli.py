@@ -56,6 +56,40 @@ def _class_name(ctx: click.Context, param: click.Parameter, value: str | None) -
     return value
 
 
+def _verification_options(command: F) -> F:
+    """Options shared by ``convert`` (which verifies by default) and ``verify``."""
+    options = [
+        click.option(
+            "--atol",
+            type=click.FloatRange(min=0),
+            help="Absolute tolerance (default 1e-5; 1e-2 for float16/bfloat16).",
+        ),
+        click.option(
+            "--rtol",
+            type=click.FloatRange(min=0),
+            help="Relative tolerance (default 1e-4; 1e-2 for float16/bfloat16).",
+        ),
+        click.option(
+            "--batches",
+            type=click.IntRange(min=1),
+            default=2,
+            show_default=True,
+            help="Seeded input batches to compare.",
+        ),
+        click.option(
+            "--seed", type=int, default=0, show_default=True, help="Seed of the first input batch."
+        ),
+        click.option(
+            "--report-json",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Also write the verification report as JSON (for CI).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="keras-scaffold")
 def main() -> None:
@@ -105,6 +139,20 @@ def main() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also save the model's weights for the generated class (FILE.weights.h5).",
 )
+@click.option(
+    "--verify/--no-verify",
+    "run_verification",
+    default=True,
+    show_default=True,
+    help="Check numerically that the generated model matches (exit 3 if not).",
+)
+@click.option(
+    "--emit-test",
+    "emit_test",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a pytest file that keeps checking equivalence after you edit the class.",
+)
+@_verification_options
 @_reports_errors
 def convert(
     model: str,
@@ -118,6 +166,13 @@ def convert(
     unsafe: bool,
     custom_objects: str | None,
     weights_path: Path | None,
+    run_verification: bool,
+    emit_test: Path | None,
+    atol: float | None,
+    rtol: float | None,
+    batches: int,
+    seed: int,
+    report_json: Path | None,
 ) -> None:
     """Convert a Sequential or Functional MODEL into an equivalent subclass.
 
@@ -126,6 +181,8 @@ def convert(
     """
     if (check or show_diff) and output is None:
         raise click.UsageError("--check and --diff compare against a file: give -o FILE")
+    if emit_test is not None and output is None:
+        raise click.UsageError("--emit-test checks a generated file: give -o FILE")
     from generator.convert import ConvertOptions, convert, export_weights
     from generator.loading import import_custom_objects, load_model
     from generator.naming import to_pascal, to_snake
@@ -144,28 +201,144 @@ def convert(
     )
     conversion = convert(loaded.model, options, loaded.source_name, loaded.sha256)
     source = conversion.source
-    if weights_path is not None and not (check or show_diff):
-        export_weights(loaded.model, source, conversion.class_name, weights_path, force=force)
-        click.echo(
-            f"Wrote {weights_path} (load with {conversion.class_name}.from_weights(path))",
-            err=True,
-        )
-    if output is None:
-        click.echo(source, nl=False)
-        return
     if show_diff:
-        click.echo(unified_diff(output, source), nl=False)
-        if check and not is_up_to_date(output, source):
+        click.echo(unified_diff(output, source), nl=False)  # type: ignore[arg-type]
+        if check and not is_up_to_date(output, source):  # type: ignore[arg-type]
             sys.exit(EXIT_FAILURE)
         return
     if check:
-        if not is_up_to_date(output, source):
+        if not is_up_to_date(output, source):  # type: ignore[arg-type]
             raise _ExitError(
                 f"{output}: out of date; run the same command without --check", EXIT_FAILURE
             )
         click.echo(f"{output}: up to date", err=True)
         return
-    write_atomic(output, source, force=force)
-    click.echo(
-        f"Wrote {output} (not verified: run the numerical check before relying on it)", err=True
+    if output is None:
+        click.echo(source, nl=False)
+    else:
+        write_atomic(output, source, force=force)
+        click.echo(f"Wrote {output} ({conversion.class_name})", err=True)
+    if emit_test is not None and output is not None:
+        _write_equivalence_test(emit_test, model, output, conversion.class_name, force)
+    if weights_path is not None:
+        export_weights(loaded.model, source, conversion.class_name, weights_path, force=force)
+        click.echo(
+            f"Wrote {weights_path} (load with {conversion.class_name}.from_weights(path))",
+            err=True,
+        )
+    if not run_verification:
+        click.echo("Not verified (--no-verify).", err=True)
+        return
+    from generator.verify import verify_source
+
+    report = verify_source(
+        loaded.model,
+        source,
+        conversion.class_name,
+        atol=atol,
+        rtol=rtol,
+        batches=batches,
+        seed=seed,
+        progress=_progress_printer(),
+        where=str(output) if output else "generated module",
     )
+    _finish_report(report, report_json, written=output)
+
+
+@main.command()
+@click.argument("model", metavar="MODEL")
+@click.argument("generated", metavar="GENERATED.py", type=click.Path(path_type=Path))
+@click.option(
+    "--class-name", callback=_class_name, help="Class to check (default: the last model class)."
+)
+@click.option("--unsafe", is_flag=True, help="Load the model outside Keras safe mode.")
+@click.option("--custom-objects", metavar="MODULE", help="Import MODULE first (custom layers).")
+@_verification_options
+@_reports_errors
+def verify(
+    model: str,
+    generated: Path,
+    class_name: str | None,
+    unsafe: bool,
+    custom_objects: str | None,
+    atol: float | None,
+    rtol: float | None,
+    batches: int,
+    seed: int,
+    report_json: Path | None,
+) -> None:
+    """Check that GENERATED.py (possibly hand-edited) computes what MODEL computes.
+
+    Compares outputs and every layer's output in inference and training mode, gradients,
+    and a save/load round trip. Exit 0 if equivalent, 3 on a mismatch.
+    """
+    from generator.errors import LoadError
+    from generator.loading import import_custom_objects, load_model
+    from generator.verify import verify_source
+
+    if custom_objects:
+        import_custom_objects(custom_objects)
+    if not generated.is_file():
+        raise LoadError("no such file", where=str(generated))
+    source = generated.read_text(encoding="utf-8")
+    loaded = load_model(model, safe_mode=not unsafe)
+    report = verify_source(
+        loaded.model,
+        source,
+        class_name,
+        atol=atol,
+        rtol=rtol,
+        batches=batches,
+        seed=seed,
+        progress=_progress_printer(),
+        where=str(generated),
+    )
+    _finish_report(report, report_json, written=None)
+
+
+def _progress_printer() -> Callable[[str], None] | None:
+    """Progress on one line of stderr when it is a terminal; silent otherwise."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(message: str) -> None:
+        click.echo(f"\r\x1b[K{message}...", nl=False, err=True)
+
+    return show
+
+
+def _finish_report(report: Any, report_json: Path | None, written: Path | None) -> None:
+    from generator.report import format_report
+    from generator.report import report_json as to_json
+    from generator.writing import write_atomic
+
+    if sys.stderr.isatty():
+        click.echo("\r\x1b[K", nl=False, err=True)
+    click.echo(format_report(report), err=True)
+    if report_json is not None:
+        write_atomic(report_json, to_json(report), force=True)
+    if not report.ok:
+        suffix = f"; {written} was written so you can inspect it" if written else ""
+        raise _ExitError(f"not equivalent: {report.divergence}{suffix}", EXIT_MISMATCH)
+
+
+def _write_equivalence_test(
+    path: Path, model: str, generated: Path, class_name: str, force: bool
+) -> None:
+    import os
+
+    from generator.render import render_equivalence_test
+    from generator.writing import write_atomic
+
+    base = path.resolve().parent
+    model_rel = os.path.relpath(Path(model).resolve(), base)
+    generated_rel = os.path.relpath(generated.resolve(), base)
+    text = render_equivalence_test(model_rel, generated_rel, class_name, _test_name(generated.stem))
+    write_atomic(path, text, force=force)
+    click.echo(f"Wrote {path} (pytest {path})", err=True)
+
+
+def _test_name(stem: str) -> str:
+    from generator.naming import to_snake
+
+    return to_snake(stem) or "generated"

@@ -15,7 +15,10 @@ class ScaffoldError(Exception):
     def __init__(self, message: str, *, where: str | None = None) -> None:
         self.message = message
         self.where = where
-        super().__init__(f"{where}: {message}" if where else message)
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
 
 
 class LoadError(ScaffoldError):

@@ -87,6 +87,19 @@ def _helper_source(helper: HelperClass, module: ModuleIR, writer: SourceWriter) 
     return f"{notice}\n@{register}\n{body}"
 
 
+def render_equivalence_test(
+    model_path: str, generated_path: str, class_name: str, test_name: str
+) -> str:
+    """The pytest module written by ``scaffold convert --emit-test`` (paths are relative)."""
+    env = _environment((builtin_templates_dir(),))
+    return env.get_template("test_equivalence.py.jinja").render(
+        model_path=repr(model_path),
+        generated_path=repr(generated_path),
+        class_name=repr(class_name),
+        test_name=test_name,
+    )
+
+
 def _header_lines(module: ModuleIR) -> list[str]:
     header = module.header
     lines = []

@@ -1,21 +1,66 @@
-"""Numerical check that a generated subclass computes what the original model computes.
+"""Proves, numerically, that a generated subclass computes what the original computes.
 
-This is the foundation that ``scaffold verify`` builds on: import the generated module in
-isolation, build it, copy the original's weights, run both on the same seeded inputs and
-report the largest differences per output.
+The check a careful ML engineer would trust: the generated module is imported in
+isolation and built; weights are copied by layer name (recursively through nested
+models) with shapes and dtypes checked one to one; then outputs and every layer's output
+are compared on seeded inputs in inference mode, again in training mode where that is
+deterministic (dropout seeds are synchronized), gradients of a scalar loss are compared
+weight by weight, and the generated model must survive a ``.keras`` save/load round trip.
 """
 
 from __future__ import annotations
 
+import tempfile
+import time
 import types
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-# float32 tolerances: outputs agree to this unless the code differs.
+from generator.errors import ScaffoldError
+from generator.sample_inputs import sample_inputs
+
+# float32: outputs of equivalent code agree to ~1e-6; 1e-5/1e-4 leaves room for kernels
+# that accumulate in a different order, and none for a changed layer.
 DEFAULT_ATOL = 1e-5
 DEFAULT_RTOL = 1e-4
+# float16/bfloat16 policies carry ~3 significant digits.
+LOW_PRECISION_ATOL = 1e-2
+LOW_PRECISION_RTOL = 1e-2
+
+__all__ = [
+    "DEFAULT_ATOL",
+    "DEFAULT_RTOL",
+    "Check",
+    "Difference",
+    "Report",
+    "Tolerance",
+    "VerificationError",
+    "compare_layers",
+    "compare_outputs",
+    "import_source",
+    "layer_outputs",
+    "sample_inputs",
+    "transfer_weights",
+    "verify",
+]
+
+
+class VerificationError(ScaffoldError):
+    """The generated model cannot even be imported, instantiated or built (exit 1)."""
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    atol: float = DEFAULT_ATOL
+    rtol: float = DEFAULT_RTOL
+    loosened: bool = False  # the user asked for more than the defaults allow
+
+    def accepts(self, expected: np.ndarray, actual: np.ndarray) -> bool:
+        return bool(np.all(np.abs(expected - actual) <= self.atol + self.rtol * np.abs(expected)))
 
 
 @dataclass(frozen=True)
@@ -25,8 +70,55 @@ class Difference:
     max_abs: float
     max_rel: float
 
-    def within(self, atol: float = DEFAULT_ATOL, rtol: float = DEFAULT_RTOL) -> bool:
-        return self.max_abs <= atol or self.max_rel <= rtol
+
+@dataclass(frozen=True)
+class Check:
+    """One comparison in the report: an output, a layer, a gradient, ..."""
+
+    kind: str  # "weights", "output", "layer", "training", "gradient", "serialization"
+    label: str
+    shape: tuple[int, ...] = ()
+    max_abs: float = 0.0
+    max_rel: float = 0.0
+    status: str = "ok"  # "ok", "mismatch", "skipped"
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    checks: tuple[Check, ...]
+    tolerance: Tolerance
+    divergence: str = ""  # where the generated model first differs, in words
+    seconds: float = 0.0
+    batches: int = 0
+    seed: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not any(c.status == "mismatch" for c in self.checks)
+
+    @property
+    def skipped(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if c.status == "skipped")
+
+    def verdict(self) -> str:
+        compared = [c for c in self.checks if c.status != "skipped"]
+        worst = max((c.max_abs for c in compared), default=0.0)
+        tol = f"atol {self.tolerance.atol:g}, rtol {self.tolerance.rtol:g}"
+        if self.tolerance.loosened:
+            tol += ", loosened by the user"
+        if self.ok:
+            text = (
+                f"EQUIVALENT: {len(compared)} comparisons over {self.batches} batches, "
+                f"max abs diff {worst:.3g} ({tol})"
+            )
+            if self.skipped:
+                text += f"; {len(self.skipped)} skipped (see notes)"
+            return text
+        return f"MISMATCH: {self.divergence} ({tol})"
+
+
+# -- isolation and set-up ------------------------------------------------------------------
 
 
 def import_source(source: str, module_name: str = "scaffold_generated") -> types.ModuleType:
@@ -37,77 +129,228 @@ def import_source(source: str, module_name: str = "scaffold_generated") -> types
     return module
 
 
-def sample_inputs(model: Any, *, batch: int = 4, seed: int = 0) -> Any:
-    """Seeded inputs in the model's input structure, respecting dtypes and index ranges."""
-    from keras import tree
+def load_generated_class(source: str, class_name: str | None, where: str) -> type:
+    """Import generated source in isolation and find the model class to check."""
+    try:
+        module = import_source(source, "scaffold_verify_generated")
+    except Exception as exc:
+        raise VerificationError(
+            f"cannot import the generated module: {_one_line(exc)}", where=where
+        ) from exc
+    import keras
 
-    rng = np.random.default_rng(seed)
-    limits = _integer_input_limits(model)
-    flat = []
-    for tensor in tree.flatten(
-        model._inputs_struct if hasattr(model, "_inputs_struct") else model.inputs
-    ):
-        shape = tuple(
-            batch if i == 0 else (d if d is not None else 7) for i, d in enumerate(tensor.shape)
-        )
-        dtype = str(tensor.dtype)
-        if "int" in dtype:
-            high, pad = limits.get(id(tensor), (10, False))
-            values = rng.integers(0, max(high, 1), size=shape)
-            if pad and values.ndim >= 2:
-                values[..., -2:] = 0  # trailing padding exercises the masked path
-            flat.append(values.astype(dtype))
-        elif dtype == "bool":
-            flat.append(rng.random(shape) > 0.5)
-        elif dtype == "string":
-            flat.append(np.array(["a"] * int(np.prod(shape))).reshape(shape))
+    if class_name is not None:
+        cls = getattr(module, class_name, None)
+        if not (isinstance(cls, type) and issubclass(cls, keras.Model)):
+            raise VerificationError(f"no keras.Model subclass named {class_name!r}", where=where)
+        return cls
+    candidates = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, keras.Model)
+        and value.__module__ == module.__name__
+    ]
+    if not candidates:
+        raise VerificationError("the module defines no keras.Model subclass", where=where)
+    return candidates[-1]  # generated modules define the main model last
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+# -- layer pairing and weights --------------------------------------------------------------
+
+
+@dataclass
+class _Pairs:
+    """Leaf layers of both models matched by their name path (``outer/inner/dense``)."""
+
+    leaves: list[tuple[str, Any, Any]] = field(default_factory=list)
+    problems: list[Check] = field(default_factory=list)
+
+
+def _is_container(layer: Any) -> bool:
+    import keras
+
+    return isinstance(layer, keras.Model)
+
+
+def _named_children(model: Any) -> list[Any]:
+    from keras.src.layers.core.input_layer import InputLayer
+
+    return [layer for layer in model.layers if not isinstance(layer, InputLayer)]
+
+
+def pair_layers(original: Any, generated: Any, prefix: str = "") -> _Pairs:
+    pairs = _Pairs()
+    ours = {layer.name: layer for layer in _named_children(generated)}
+    seen: set[str] = set()
+    for layer in _named_children(original):
+        path = f"{prefix}{layer.name}"
+        seen.add(layer.name)
+        twin = ours.get(layer.name)
+        if twin is None:
+            pairs.problems.append(
+                Check(
+                    "weights",
+                    path,
+                    status="mismatch",
+                    note="layer missing from the generated model",
+                )
+            )
+            continue
+        if _is_container(layer) and _is_container(twin):
+            inner = pair_layers(layer, twin, f"{path}/")
+            pairs.leaves.extend(inner.leaves)
+            pairs.problems.extend(inner.problems)
         else:
-            flat.append(rng.standard_normal(shape).astype(dtype))
-    struct = model._inputs_struct if hasattr(model, "_inputs_struct") else model.inputs[0]
-    return tree.pack_sequence_as(struct, flat)
+            pairs.leaves.append((path, layer, twin))
+    for name in ours:
+        if name not in seen and ours[name].weights:
+            pairs.problems.append(
+                Check(
+                    "weights",
+                    f"{prefix}{name}",
+                    status="mismatch",
+                    note="layer not in the original model",
+                )
+            )
+    return pairs
 
 
-def _integer_input_limits(model: Any) -> dict[int, tuple[int, bool]]:
-    """Map each integer model input to (exclusive upper bound, feeds a mask_zero embedding)."""
-    limits: dict[int, tuple[int, bool]] = {}
-    inputs = getattr(model, "inputs", None) or []
-    for tensor in inputs:
-        high, pad = 10, False
-        for consumer in _consumers(model, tensor):
-            config = consumer.get_config() if hasattr(consumer, "get_config") else {}
-            for key in ("input_dim", "num_tokens", "num_bins"):
-                if isinstance(config.get(key), int):
-                    high = min(high, config[key]) if high != 10 else config[key]
-            pad = pad or bool(config.get("mask_zero"))
-        limits[id(tensor)] = (high, pad)
-    return limits
-
-
-def _consumers(model: Any, tensor: Any) -> list[Any]:
-    found = []
-    for depth_nodes in getattr(model, "_nodes_by_depth", {}).values():
-        for node in depth_nodes:
-            if any(t is tensor for t in node.input_tensors) and node.operation is not None:
-                found.append(node.operation)
-    if not found and getattr(model, "layers", None):
-        found.append(model.layers[0])
-    return found
+def copy_weights(pairs: _Pairs) -> list[Check]:
+    """Copy weights pair by pair; count, shape and dtype must match one to one."""
+    checks = list(pairs.problems)
+    for path, layer, twin in pairs.leaves:
+        theirs, ours = layer.weights, twin.weights
+        if len(theirs) != len(ours):
+            note = f"{len(ours)} weights in the generated layer, {len(theirs)} in the original"
+            if not ours and theirs:
+                note += " (is the layer never called, so never built?)"
+            checks.append(Check("weights", path, status="mismatch", note=note))
+            continue
+        bad = [
+            (o.path, tuple(o.shape), str(o.dtype), tuple(t.shape), str(t.dtype))
+            for o, t in zip(ours, theirs, strict=True)
+            if tuple(o.shape) != tuple(t.shape) or str(o.dtype) != str(t.dtype)
+        ]
+        if bad:
+            path_, shape, dtype, want_shape, want_dtype = bad[0]
+            checks.append(
+                Check(
+                    "weights",
+                    path,
+                    status="mismatch",
+                    note=f"{path_}: {shape} {dtype}, expected {want_shape} {want_dtype}",
+                )
+            )
+            continue
+        for o, t in zip(ours, theirs, strict=True):
+            o.assign(t.value)
+        if type(twin).__name__ == "Normalization" and hasattr(twin, "finalize_state"):
+            twin.finalize_state()  # set_weights does not refresh the cached mean/variance
+    return checks
 
 
 def transfer_weights(original: Any, generated: Any) -> None:
-    """Copy all weights in order, then refresh state that ``set_weights`` leaves stale."""
-    generated.set_weights(original.get_weights())
-    for layer in _all_layers(generated):
-        if type(layer).__name__ == "Normalization" and hasattr(layer, "finalize_state"):
-            layer.finalize_state()
+    """Copy all weights by layer name; raise if the layouts differ."""
+    checks = copy_weights(pair_layers(original, generated))
+    problems = [c for c in checks if c.status == "mismatch"]
+    if problems:
+        raise ValueError(f"{problems[0].label}: {problems[0].note}")
 
 
-def _all_layers(model: Any) -> list[Any]:
-    layers = []
+def _all_layers(model: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
     for layer in getattr(model, "layers", []):
-        layers.append(layer)
-        layers.extend(_all_layers(layer))
-    return layers
+        path = f"{prefix}{layer.name}"
+        yield path, layer
+        if _is_container(layer):
+            yield from _all_layers(layer, f"{path}/")
+
+
+# -- recording and comparing ----------------------------------------------------------------
+
+
+@dataclass
+class _Call:
+    inputs: list[Any]
+    outputs: list[Any]
+
+
+def record_calls(
+    model: Any, inputs: Any, *, training: bool | None, role: str = "model"
+) -> tuple[Any, dict[str, list[_Call]]]:
+    """Run ``model`` once, recording every (nested) layer's inputs and outputs by path.
+
+    Both kinds of model call their layers through ``Layer.__call__``, which calls the
+    instance's ``call``; wrapping that per instance records without changing results.
+    """
+    from keras import tree
+
+    recorded: dict[str, list[_Call]] = {}
+    patched = []
+    for path, layer in _all_layers(model):
+        if type(layer).__name__ == "InputLayer":
+            continue
+        original_call = layer.call
+
+        def recording_call(
+            *args: Any, _call: Any = original_call, _path: str = path, **kwargs: Any
+        ) -> Any:
+            result = _call(*args, **kwargs)
+            recorded.setdefault(_path, []).append(
+                _Call(
+                    [np.asarray(t) for t in tree.flatten((args, kwargs)) if _is_tensor(t)],
+                    [np.asarray(t) for t in tree.flatten(result) if _is_tensor(t)],
+                )
+            )
+            return result
+
+        layer.call = recording_call
+        patched.append(layer)
+    try:
+        result = model(inputs, training=training)
+    except Exception as exc:
+        mode = "training" if training else "inference"
+        raise VerificationError(
+            f"the {role} model fails to run in {mode} mode: {_one_line(exc)}"
+        ) from exc
+    finally:
+        for layer in patched:
+            del layer.call
+    return result, recorded
+
+
+def layer_outputs(model: Any, inputs: Any, *, training: bool = False) -> dict[str, list[Any]]:
+    """What every (nested) layer returned, by path, for one call of ``model``."""
+    _, recorded = record_calls(model, inputs, training=training)
+    return {path: [call.outputs for call in calls] for path, calls in recorded.items()}
+
+
+def _is_tensor(value: Any) -> bool:
+    return (
+        hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, (str, bytes))
+    )
+
+
+def _difference(
+    label: str, expected: Any, actual: Any
+) -> tuple[Difference, np.ndarray, np.ndarray]:
+    want = np.asarray(expected)
+    got = np.asarray(actual)
+    if want.dtype == bool or got.dtype == bool:
+        want, got = want.astype(np.float64), got.astype(np.float64)
+    want = want.astype(np.float64)
+    got = got.astype(np.float64)
+    if want.shape != got.shape:
+        return Difference(label, tuple(want.shape), float("inf"), float("inf")), want, got
+    diff = np.abs(want - got)
+    max_abs = float(diff.max()) if diff.size else 0.0
+    max_rel = float((diff / np.maximum(np.abs(want), 1e-12)).max()) if diff.size else 0.0
+    return Difference(label, tuple(want.shape), max_abs, max_rel), want, got
 
 
 def compare_outputs(expected: Any, actual: Any) -> list[Difference]:
@@ -119,71 +362,400 @@ def compare_outputs(expected: Any, actual: Any) -> list[Difference]:
     for (path, want), got in zip(
         tree.flatten_with_path(expected), tree.flatten(actual), strict=True
     ):
-        want_arr = np.asarray(want, dtype=np.float64)
-        got_arr = np.asarray(got, dtype=np.float64)
-        if want_arr.shape != got_arr.shape:
-            raise ValueError(f"output {path}: shape {got_arr.shape} != {want_arr.shape}")
-        diff = np.abs(want_arr - got_arr)
-        max_abs = float(diff.max()) if diff.size else 0.0
-        denom = np.maximum(np.abs(want_arr), 1e-12)
-        max_rel = float((diff / denom).max()) if diff.size else 0.0
         label = "/".join(str(p) for p in path) or "output"
-        differences.append(Difference(label, tuple(want_arr.shape), max_abs, max_rel))
+        differences.append(_difference(label, want, got)[0])
     return differences
-
-
-def layer_outputs(model: Any, inputs: Any, *, training: bool = False) -> dict[str, list[Any]]:
-    """Run ``model`` and record what every (nested) layer returned, by layer name.
-
-    Both the original and the generated model call their layers through ``__call__``,
-    which calls the instance's ``call``; wrapping that per instance records outputs
-    without changing what is computed. A shared layer records one entry per call.
-    """
-    recorded: dict[str, list[Any]] = {}
-    patched = []
-    for layer in _all_layers(model):
-        original_call = layer.call
-
-        def recording_call(
-            *args: Any, __call=original_call, __name=layer.name, **kwargs: Any
-        ) -> Any:
-            result = __call(*args, **kwargs)
-            recorded.setdefault(__name, []).append(result)
-            return result
-
-        layer.call = recording_call
-        patched.append(layer)
-    try:
-        model(inputs, training=training)
-    finally:
-        for layer in patched:
-            del layer.call
-    return recorded
 
 
 def compare_layers(
     expected: dict[str, list[Any]], actual: dict[str, list[Any]]
 ) -> list[Difference]:
-    """Differences for every layer name both runs recorded, in the expected run's order."""
-    from keras import tree
-
+    """Differences for every layer path both runs recorded, in the expected run's order."""
     differences = []
     for name, want_calls in expected.items():
         got_calls = actual.get(name)
         if got_calls is None or len(got_calls) != len(want_calls):
             continue
         for index, (want, got) in enumerate(zip(want_calls, got_calls, strict=True)):
-            want_flat, got_flat = tree.flatten(want), tree.flatten(got)
-            if len(want_flat) != len(got_flat):
+            if len(want) != len(got):
                 continue
             label = name if len(want_calls) == 1 else f"{name}#{index}"
-            for diff in compare_outputs(want_flat, got_flat):
-                differences.append(
-                    Difference(
-                        f"{label}[{diff.label}]" if len(want_flat) > 1 else label,
-                        diff.shape,
-                        diff.max_abs,
-                        diff.max_rel,
+            for j, (w, g) in enumerate(zip(want, got, strict=True)):
+                suffix = f"[{j}]" if len(want) > 1 else ""
+                differences.append(_difference(label + suffix, w, g)[0])
+    return differences
+
+
+# -- the verification ------------------------------------------------------------------------
+
+
+def tolerance_for(model: Any, atol: float | None, rtol: float | None) -> Tolerance:
+    """Defaults suited to the model's compute precision; flags user loosening."""
+    low = any(
+        str(getattr(layer, "compute_dtype", "float32")) in ("float16", "bfloat16")
+        for _, layer in _all_layers(model)
+    )
+    base_atol = LOW_PRECISION_ATOL if low else DEFAULT_ATOL
+    base_rtol = LOW_PRECISION_RTOL if low else DEFAULT_RTOL
+    chosen_atol = base_atol if atol is None else atol
+    chosen_rtol = base_rtol if rtol is None else rtol
+    return Tolerance(chosen_atol, chosen_rtol, chosen_atol > base_atol or chosen_rtol > base_rtol)
+
+
+class _Verifier:
+    def __init__(
+        self,
+        original: Any,
+        generated: Any,
+        tolerance: Tolerance,
+        progress: Callable[[str], None],
+    ) -> None:
+        self.original = original
+        self.generated = generated
+        self.tolerance = tolerance
+        self.progress = progress
+        self.checks: list[Check] = []
+        self.divergence = ""
+
+    def add(
+        self, kind: str, difference: Difference, expected: np.ndarray, actual: np.ndarray
+    ) -> bool:
+        same_shape = expected.shape == actual.shape
+        ok = same_shape and self.tolerance.accepts(expected, actual)
+        note = (
+            "" if same_shape else f"shape {tuple(actual.shape)}, expected {tuple(expected.shape)}"
+        )
+        self.checks.append(
+            Check(
+                kind,
+                difference.label,
+                difference.shape,
+                difference.max_abs,
+                difference.max_rel,
+                "ok" if ok else "mismatch",
+                note,
+            )
+        )
+        return ok
+
+    def compare_structures(self, kind: str, expected: Any, actual: Any) -> bool:
+        from keras import tree
+
+        try:
+            tree.assert_same_structure(expected, actual)
+        except (ValueError, TypeError) as exc:
+            self.checks.append(
+                Check(kind, "output structure", status="mismatch", note=_one_line(exc))
+            )
+            return False
+        ok = True
+        for (path, want), got in zip(
+            tree.flatten_with_path(expected), tree.flatten(actual), strict=True
+        ):
+            label = "/".join(str(p) for p in path) or "output"
+            difference, w, g = _difference(label, want, got)
+            ok = self.add(kind, difference, w, g) and ok
+        return ok
+
+    def compare_recorded(
+        self, kind: str, expected: dict[str, list[_Call]], actual: dict[str, list[_Call]]
+    ) -> str:
+        """Compare every layer both models ran; return where they first diverge ("" if not)."""
+        first = ""
+        for path, want_calls in expected.items():
+            got_calls = actual.get(path)
+            if got_calls is None:
+                continue
+            for index, want in enumerate(want_calls):
+                if index >= len(got_calls):
+                    self.checks.append(
+                        Check(
+                            kind,
+                            path,
+                            status="mismatch",
+                            note="called fewer times in the generated model",
+                        )
+                    )
+                    first = first or f"layer {path!r} is called fewer times in the generated model"
+                    continue
+                got = got_calls[index]
+                label = path if len(want_calls) == 1 else f"{path}#{index}"
+                ok = len(want.outputs) == len(got.outputs)
+                for j, (w, g) in enumerate(zip(want.outputs, got.outputs, strict=False)):
+                    suffix = f"[{j}]" if len(want.outputs) > 1 else ""
+                    difference, we, ge = _difference(label + suffix, w, g)
+                    ok = self.add(kind, difference, we, ge) and ok
+                if not ok and not first:
+                    first = self._describe_divergence(kind, label, want, got)
+        return first
+
+    def _describe_divergence(self, kind: str, label: str, want: _Call, got: _Call) -> str:
+        mode = "training" if kind == "training" else "inference"
+        inputs_match = len(want.inputs) == len(got.inputs) and all(
+            np.shape(w) == np.shape(g)
+            and self.tolerance.accepts(np.asarray(w, np.float64), np.asarray(g, np.float64))
+            for w, g in zip(want.inputs, got.inputs, strict=True)
+        )
+        if inputs_match:
+            return f"layer {label!r} diverges in {mode} mode: same inputs, different output"
+        return (
+            f"layer {label!r} is the first whose output differs in {mode} mode; its inputs "
+            "already differ (wiring, argument order or an operation before it)"
+        )
+
+    # ---------------------------------------------------------------------------------
+
+    def inference(self, batches: list[Any]) -> None:
+        for number, inputs in enumerate(batches, start=1):
+            self.progress(f"inference batch {number}/{len(batches)}")
+            expected, expected_calls = record_calls(
+                self.original, inputs, training=False, role="original"
+            )
+            actual, actual_calls = record_calls(
+                self.generated, inputs, training=False, role="generated"
+            )
+            outputs_ok = self.compare_structures("output", expected, actual)
+            first = self.compare_recorded("layer", expected_calls, actual_calls)
+            if not self.divergence and (first or not outputs_ok):
+                self.divergence = (
+                    first
+                    or "the outputs differ although every layer matches "
+                    "(an operation after the last layer?)"
+                )
+
+    def training(self, inputs: Any) -> None:
+        """Training mode, where both models can draw the same randomness."""
+        self.progress("training mode")
+        original_seeds = _seed_states(self.original)
+        generated_seeds = _seed_states(self.generated)
+        if len(original_seeds) != len(generated_seeds):
+            self.checks.append(
+                Check(
+                    "training",
+                    "training mode",
+                    status="skipped",
+                    note="the models hold different numbers of random seed generators",
+                )
+            )
+            return
+        snapshot_o = [v.numpy() for v in self.original.non_trainable_variables]
+        snapshot_g = [v.numpy() for v in self.generated.non_trainable_variables]
+        start = [s.numpy() for s in original_seeds]
+        try:
+            first_run, _ = record_calls(self.original, inputs, training=True, role="original")
+            _restore(original_seeds, start)
+            expected, expected_calls = record_calls(
+                self.original, inputs, training=True, role="original"
+            )
+            if not _same(first_run, expected):
+                self.checks.append(
+                    Check(
+                        "training",
+                        "training mode",
+                        status="skipped",
+                        note="the original is not deterministic in training mode, "
+                        "even with fixed seeds",
                     )
                 )
-    return differences
+                return
+            _restore(generated_seeds, start)
+            actual, actual_calls = record_calls(
+                self.generated, inputs, training=True, role="generated"
+            )
+            outputs_ok = self.compare_structures("training", expected, actual)
+            first = self.compare_recorded("training", expected_calls, actual_calls)
+            if not self.divergence and (first or not outputs_ok):
+                self.divergence = first or "the training-mode outputs differ"
+        finally:
+            _restore(self.original.non_trainable_variables, snapshot_o)
+            _restore(self.generated.non_trainable_variables, snapshot_g)
+
+    def gradients(self, inputs: Any, pairs: _Pairs) -> None:
+        """Gradients of one scalar loss on all outputs, weight by weight."""
+        import tensorflow as tf
+        from keras import tree
+
+        self.progress("gradients")
+        rng = np.random.default_rng(1234)
+        expected_out = self.original(inputs, training=False)
+        projections = [
+            rng.standard_normal(np.shape(t)).astype("float32") for t in tree.flatten(expected_out)
+        ]
+
+        def gradients_of(model: Any, weights: list[Any]) -> list[Any]:
+            with tf.GradientTape() as tape:
+                outputs = tree.flatten(model(inputs, training=False))
+                loss = tf.add_n(
+                    [
+                        tf.reduce_mean(tf.cast(o, "float32") * p)
+                        for o, p in zip(outputs, projections, strict=True)
+                    ]
+                )
+            return tape.gradient(loss, weights)
+
+        ours, theirs, labels = [], [], []
+        for path, layer, twin in pairs.leaves:
+            for o, t in zip(twin.weights, layer.weights, strict=False):
+                if t.trainable:
+                    ours.append(o)
+                    theirs.append(t)
+                    labels.append(f"{path}/{t.name}")
+        if not theirs:
+            return
+        # Embedding gradients arrive as IndexedSlices: densify before comparing.
+        expected = [
+            None if g is None else tf.convert_to_tensor(g)
+            for g in gradients_of(self.original, theirs)
+        ]
+        actual = [
+            None if g is None else tf.convert_to_tensor(g)
+            for g in gradients_of(self.generated, ours)
+        ]
+        for label, want, got in zip(labels, expected, actual, strict=True):
+            if want is None and got is None:
+                continue
+            want_arr = np.zeros(1) if want is None else np.asarray(want)
+            got_arr = np.zeros(1) if got is None else np.asarray(got)
+            difference, w, g = _difference(label, want_arr, got_arr)
+            if not self.add("gradient", difference, w, g) and not self.divergence:
+                self.divergence = f"the gradient for weight {label!r} differs"
+
+    def serialization(self, inputs: Any) -> None:
+        import keras
+
+        self.progress("save/load round trip")
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "generated.keras"
+            try:
+                self.generated.save(path)
+                reloaded = keras.models.load_model(path)
+            except Exception as exc:
+                self.checks.append(
+                    Check("serialization", "save/load", status="mismatch", note=_one_line(exc))
+                )
+                self.divergence = (
+                    self.divergence
+                    or f"the generated model does not survive save/load: {_one_line(exc)}"
+                )
+                return
+            expected = self.generated(inputs, training=False)
+            actual = reloaded(inputs, training=False)
+            if (
+                not self.compare_structures("serialization", expected, actual)
+                and not self.divergence
+            ):
+                self.divergence = "outputs change after a .keras save/load round trip"
+
+
+def _seed_states(model: Any) -> list[Any]:
+    states = []
+    for layer in model._flatten_layers(include_self=True, recursive=True):
+        for generator in getattr(layer, "_seed_generators", []):
+            states.append(generator.state)
+    return states
+
+
+def _restore(variables: list[Any], values: list[Any]) -> None:
+    for variable, value in zip(variables, values, strict=True):
+        variable.assign(value)
+
+
+def _same(a: Any, b: Any) -> bool:
+    from keras import tree
+
+    return all(
+        np.array_equal(np.asarray(x), np.asarray(y))
+        for x, y in zip(tree.flatten(a), tree.flatten(b), strict=True)
+    )
+
+
+def verify(
+    original: Any,
+    generated_cls: type,
+    *,
+    atol: float | None = None,
+    rtol: float | None = None,
+    batches: int = 2,
+    seed: int = 0,
+    batch_size: int = 2,
+    progress: Callable[[str], None] | None = None,
+    where: str = "generated model",
+) -> Report:
+    """Compare ``generated_cls`` (instantiated with its defaults) against ``original``.
+
+    Raises:
+        VerificationError: the generated class cannot be instantiated or built.
+    """
+    started = time.perf_counter()
+    say = progress or (lambda _message: None)
+    tolerance = tolerance_for(original, atol, rtol)
+    say("building the generated model")
+    try:
+        generated = generated_cls()
+    except Exception as exc:
+        raise VerificationError(
+            f"cannot instantiate {generated_cls.__name__}(): {_one_line(exc)}", where=where
+        ) from exc
+    try:
+        generated.build(None)
+    except Exception as exc:
+        raise VerificationError(
+            f"cannot build {generated_cls.__name__}: {_one_line(exc)}", where=where
+        ) from exc
+    verifier = _Verifier(original, generated, tolerance, say)
+    say("copying weights by layer name")
+    pairs = pair_layers(original, generated)
+    weight_checks = copy_weights(pairs)
+    verifier.checks.extend(weight_checks)
+    problems = [c for c in weight_checks if c.status == "mismatch"]
+    samples = [
+        sample_inputs(original, batch=max(batch_size, 2), seed=seed + i)
+        for i in range(max(batches, 1))
+    ]
+    if problems:
+        verifier.divergence = f"layer {problems[0].label!r}: {problems[0].note}"
+    else:
+        try:
+            verifier.inference(samples)
+            verifier.training(samples[0])
+            verifier.gradients(samples[0], pairs)
+            verifier.serialization(samples[0])
+        except VerificationError as exc:
+            exc.where = exc.where or where
+            raise
+        except Exception as exc:
+            raise VerificationError(f"verification failed: {_one_line(exc)}", where=where) from exc
+    return Report(
+        checks=tuple(verifier.checks),
+        tolerance=tolerance,
+        divergence=verifier.divergence,
+        seconds=time.perf_counter() - started,
+        batches=len(samples),
+        seed=seed,
+    )
+
+
+def verify_source(
+    original: Any, source: str, class_name: str | None = None, **options: Any
+) -> Report:
+    """Import generated ``source`` in isolation and verify its model class."""
+    where = options.pop("where", "generated module")
+    cls = load_generated_class(source, class_name, where)
+    return verify(original, cls, where=where, **options)
+
+
+def verify_files(
+    model_path: str | Path,
+    generated_path: str | Path,
+    class_name: str | None = None,
+    *,
+    safe_mode: bool = True,
+    **options: Any,
+) -> Report:
+    """Load a model file and a generated module from disk and verify them (used by the
+    tests that ``scaffold convert --emit-test`` writes)."""
+    from generator.loading import load_model
+
+    loaded = load_model(str(model_path), safe_mode=safe_mode)
+    source = Path(generated_path).read_text(encoding="utf-8")
+    return verify_source(loaded.model, source, class_name, where=str(generated_path), **options)

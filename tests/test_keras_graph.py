@@ -160,7 +160,9 @@ def test_frozen_layers_stay_frozen(style: str, tmp_path: Path) -> None:
     assert len(generated.trainable_weights) == len(model.trainable_weights) == 2
 
 
-def test_hostile_layer_names_execute_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hostile_layer_names_execute_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """TensorFlow refuses to run such layers, but converting and importing must be safe."""
     monkeypatch.chdir(tmp_path)
     canary = "x'); open('PWNED', 'w'); ('"
@@ -170,6 +172,9 @@ def test_hostile_layer_names_execute_nothing(tmp_path: Path, monkeypatch: pytest
     model = keras.Model({canary: inputs}, {canary: triple, "\n#": hidden}, name=canary)
     source, cls = _convert(model, "Hostile")
     instance = cls()
-    assert {layer.name for layer in instance.layers} == {canary + "\\", '"""; open("PWNED2", "w"); """'}
+    assert {layer.name for layer in instance.layers} == {
+        canary + "\\",
+        '"""; open("PWNED2", "w"); """',
+    }
     assert not (tmp_path / "PWNED").exists() and not (tmp_path / "PWNED2").exists()
     compile(source, "hostile.py", "exec")

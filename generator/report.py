@@ -1,0 +1,96 @@
+"""Turns a verification ``Report`` into the text table and the JSON that users read."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+from typing import Any
+
+from generator.verify import Check, Report
+
+_WORST_SHOWN = 5
+_MISMATCHES_SHOWN = 20
+
+
+def format_report(report: Report) -> str:
+    """A readable table: outputs, the worst layers and gradients, every problem, a verdict."""
+    rows: list[Check] = [
+        c for c in report.checks if c.kind in ("output", "serialization") and c.label
+    ]
+    rows = _first_per_label(rows)
+    for kind in ("layer", "training", "gradient"):
+        checks = [c for c in report.checks if c.kind == kind and c.status == "ok"]
+        rows += sorted(checks, key=lambda c: -c.max_abs)[:_WORST_SHOWN]
+    problems = [c for c in report.checks if c.status == "mismatch" and c not in rows]
+    rows += problems[:_MISMATCHES_SHOWN]
+    lines = [f"{'check':<14}{'compared':<44}{'shape':<20}{'max abs':>11}{'max rel':>11}  status"]
+    for check in rows:
+        label = check.label if len(check.label) <= 42 else "…" + check.label[-41:]
+        shape = str(check.shape) if check.shape else ""
+        note = f"  {check.note}" if check.note else ""
+        lines.append(
+            f"{check.kind:<14}{label:<44}{shape:<20}{_number(check.max_abs):>11}"
+            f"{_number(check.max_rel):>11}  {check.status}{note}"
+        )
+    if len(problems) > _MISMATCHES_SHOWN:
+        lines.append(
+            f"... and {len(problems) - _MISMATCHES_SHOWN} more mismatches (--report-json has all)"
+        )
+    counts = _counts(report)
+    lines.append(
+        "compared: "
+        + ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        + f"; {report.batches} batches, seed {report.seed}, {report.seconds:.1f} s"
+    )
+    for check in report.skipped:
+        lines.append(f"skipped: {check.label}: {check.note}")
+    lines.append(report.verdict())
+    return "\n".join(lines)
+
+
+def report_json(report: Report) -> str:
+    data: dict[str, Any] = {
+        "verdict": "equivalent" if report.ok else "mismatch",
+        "summary": report.verdict(),
+        "divergence": report.divergence or None,
+        "tolerance": asdict(report.tolerance),
+        "batches": report.batches,
+        "seed": report.seed,
+        "seconds": round(report.seconds, 3),
+        "checks": [
+            {**asdict(c), "max_abs": _json_number(c.max_abs), "max_rel": _json_number(c.max_rel)}
+            for c in report.checks
+        ],
+    }
+    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+
+def _first_per_label(checks: list[Check]) -> list[Check]:
+    """One row per output: the worst over all batches."""
+    worst: dict[tuple[str, str], Check] = {}
+    for check in checks:
+        key = (check.kind, check.label)
+        if key not in worst or _rank(check) > _rank(worst[key]):
+            worst[key] = check
+    return list(worst.values())
+
+
+def _rank(check: Check) -> tuple[int, float]:
+    return (check.status == "mismatch", check.max_abs)
+
+
+def _counts(report: Report) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for check in report.checks:
+        if check.status != "skipped":
+            counts[check.kind] = counts.get(check.kind, 0) + 1
+    return counts
+
+
+def _number(value: float) -> str:
+    return "inf" if math.isinf(value) else f"{value:.3g}"
+
+
+def _json_number(value: float) -> float | str:
+    return "inf" if math.isinf(value) else value
