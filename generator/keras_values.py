@@ -238,17 +238,39 @@ class ValueWriter:
         result: tuple[tuple[str, Any], ...] | None = None
         # Add one differing argument at a time, in signature order, so arguments whose
         # default derives from an earlier one (strides from pool_size) stay implicit.
-        for _ in range(len(config) + 1):
+        # Arguments that only construct together (Normalization's mean and variance) are
+        # added until Keras accepts them.
+        added: list[str] = []
+        pending: list[str] = []
+        stuck = False
+        for _ in range(2 * len(config) + 2):
             mismatched = check.mismatched({k: config[k] for k in chosen})
             if mismatched is None:
-                break
+                if not added and not pending:  # too few arguments to construct at all
+                    pending = [k for k in ordered_keys if k not in chosen]
+                if not pending:
+                    stuck = True
+                    break
+                added.append(pending.pop(0))
+                chosen.add(added[-1])
+                continue
             if not mismatched:
                 result = tuple((k, config[k]) for k in ordered_keys if k in chosen)
                 break
-            missing = [k for k in ordered_keys if k in mismatched and k not in chosen]
-            if not missing:
+            pending = [k for k in ordered_keys if k in mismatched and k not in chosen]
+            if not pending:
                 break
-            chosen.add(missing[0])
+            added.append(pending.pop(0))
+            chosen.add(added[-1])
+        if stuck:
+            # Keras refuses one argument beside the others (an adapted Discretization's
+            # num_bins beside its bin_boundaries): leave out the one whose absence is the
+            # only difference, since it is state derived from the rest.
+            for key in reversed(added):
+                trial = {k: config[k] for k in chosen if k != key}
+                if check.mismatched(trial) in ({key}, set()):
+                    result = tuple((k, config[k]) for k in ordered_keys if k in trial)
+                    break
         if result is None:
             result = tuple((k, config[k]) for k in ordered_keys)
         result = _simplify(check, result, build_config)
@@ -365,7 +387,9 @@ def _round_trip(
     policy = keras.config.dtype_policy()
     try:
         keras.config.set_dtype_policy("float32")
-        instance = cls.from_config(copy.deepcopy(kwargs))
+        # Construct exactly as generated code will: nested objects first, then the
+        # constructor (``from_config`` can accept what the constructor refuses).
+        instance = cls(**{k: _materialize(v) for k, v in kwargs.items()})
         if build_config:
             instance.build_from_config(build_config)
         return dict(instance.get_config())
@@ -373,6 +397,16 @@ def _round_trip(
         return None
     finally:
         keras.config.set_dtype_policy(policy)
+
+
+def _materialize(value: Any) -> Any:
+    import keras
+
+    if _is_serialized_object(value) and value.get("class_name") != "__tuple__":
+        return keras.saving.deserialize_keras_object(copy.deepcopy(value))
+    if isinstance(value, list):
+        return [_materialize(v) for v in value]
+    return copy.deepcopy(value)
 
 
 _PARAM_CACHE: dict[type, dict[str, inspect.Parameter]] = {}

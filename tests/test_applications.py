@@ -20,6 +20,7 @@ from generator.verify import (
     layer_outputs,
     sample_inputs,
     transfer_weights,
+    verify_source,
 )
 
 APPLICATIONS = {
@@ -59,3 +60,6 @@ def test_application_converts_and_matches(name: str, tmp_path: Path) -> None:
     reloaded = keras.models.load_model(path)
     again = compare_outputs(generated(inputs, training=False), reloaded(inputs, training=False))
     assert all(d.max_abs == 0.0 for d in again), again
+
+    report = verify_source(original, source, "Converted", batches=1)
+    assert report.ok, report.verdict()

@@ -219,3 +219,48 @@ def test_every_golden_case_verifies(name: str) -> None:
     source = convert_model(model, ConvertOptions(class_name=to_pascal(name), package=f"v_{name}"))
     report = verify_source(model, source, to_pascal(name))
     assert report.ok, report.verdict()
+
+
+def test_adapted_preprocessing_state_is_carried(tmp_path: Path) -> None:
+    """Adapted Normalization keeps cached mean/variance; Discretization keeps its bins in
+    its config. Both must survive conversion and weight copying."""
+    import numpy as np
+
+    data = np.random.default_rng(0).normal(5.0, 3.0, size=(64, 4)).astype("float32")
+    norm = layers.Normalization(name="norm")
+    norm.adapt(data)
+    bins = layers.Discretization(num_bins=4, name="bins")
+    bins.adapt(data[:, :1])
+    inputs = keras.Input((4,), name="x")
+    normalized = norm(inputs)
+    bucket = layers.CategoryEncoding(num_tokens=4, output_mode="one_hot", name="onehot")(
+        bins(inputs[:, :1])
+    )
+    model = keras.Model(inputs, layers.Concatenate(name="cat")([normalized, bucket]))
+    source = convert_model(model, ConvertOptions(class_name="Adapted", package="adapted"))
+    assert "bin_boundaries=" in source
+    report = verify_source(model, source, "Adapted")
+    assert report.ok, report.verdict()
+
+
+def test_unknown_dimensions_get_concrete_sizes() -> None:
+    inputs = keras.Input((None, 6), name="sequence")
+    x = layers.Conv1D(4, 3, padding="same", name="conv")(inputs)
+    x = layers.GRU(5, name="gru")(x)
+    model = keras.Model(inputs, layers.Dense(2, name="out")(x))
+    source = convert_model(model, ConvertOptions(class_name="Seq", package="seq"))
+    report = verify_source(model, source, "Seq")
+    assert report.ok, report.verdict()
+    output = next(c for c in report.checks if c.kind == "layer" and c.label == "conv")
+    assert output.shape[1] > 1  # the unknown length became a real length
+
+
+def test_generated_module_is_imported_in_isolation() -> None:
+    import sys
+
+    model = build_case("shared_layer")
+    source = convert_model(model, ConvertOptions(class_name="Isolated", package="isolated"))
+    before = set(sys.modules)
+    report = verify_source(model, source, "Isolated")
+    assert report.ok
+    assert not [m for m in set(sys.modules) - before if "scaffold" in m or "generated" in m]
