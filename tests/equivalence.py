@@ -8,7 +8,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from generator.verify import compare_outputs, import_source, sample_inputs, transfer_weights
+from generator.verify import compare_outputs, import_source, sample_inputs, transfer_weights, verify
 
 ATOL = 1e-5  # float32 logits; see generator.verify for the rationale
 
@@ -40,6 +40,8 @@ def assert_equivalent(original: Any, cls: type, tmp_path: Path, *, batches: int 
         generated(inputs, training=False), reloaded(inputs, training=False)
     ):
         assert diff.max_abs == 0.0, f"save/load changed {diff.label} by {diff.max_abs:g}"
+    report = verify(original, cls, batches=1)
+    assert report.ok, report.verdict()
     return generated
 
 
