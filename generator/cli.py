@@ -296,6 +296,105 @@ def verify(
     _finish_report(report, report_json, written=None)
 
 
+@main.command()
+@click.argument("name", required=False)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write only the model module to FILE (default: a project directory NAME/).",
+)
+@click.option(
+    "--spec",
+    "spec_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A YAML architecture spec (see docs/spec.md).",
+)
+@click.option("--preset", help="A shipped spec: see --list-presets.")
+@click.option(
+    "--layers",
+    metavar="CHAIN",
+    help='A chain of layer calls: "Conv2D(32, 3) > Flatten() > Dense(num_classes)".',
+)
+@click.option("--input-shape", metavar="DIMS", help="Input shape for --layers, e.g. 28,28,1.")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A constructor parameter for --layers (repeatable), e.g. num_classes=10.",
+)
+@click.option("--dtype", default="float32", show_default=True, help="Input dtype for --layers.")
+@click.option("--class-name", callback=_class_name, help="Class name (default: from NAME).")
+@click.option(
+    "--import-style",
+    type=click.Choice(["tf", "keras"]),
+    default="tf",
+    show_default=True,
+    help="'tf': import tensorflow as tf; 'keras': backend-agnostic import keras.",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.option(
+    "--smoke-test",
+    is_flag=True,
+    help="Also build the model with TensorFlow and run a forward pass on dummy data.",
+)
+@click.option("--list-presets", is_flag=True, help="List the shipped presets and exit.")
+@_reports_errors
+def new(
+    name: str | None,
+    output: Path | None,
+    spec_path: Path | None,
+    preset: str | None,
+    layers: str | None,
+    input_shape: str | None,
+    params: tuple[str, ...],
+    dtype: str,
+    class_name: str | None,
+    import_style: str,
+    force: bool,
+    smoke_test: bool,
+    list_presets: bool,
+) -> None:
+    """Write a starter tf.keras.Model subclass (and a small project) from a spec.
+
+    NAME names the class (MyModel, or my_model -> MyModel) and the project directory.
+    Never imports TensorFlow unless --smoke-test is given.
+    """
+    from generator import new as pipeline
+
+    if list_presets:
+        for preset_name in pipeline.preset_names():
+            click.echo(f"{preset_name:<12} {pipeline.preset_summary(preset_name)}")
+        return
+    if not name:
+        raise click.UsageError("give a NAME (or --list-presets)")
+    from generator.naming import to_snake
+    from generator.writing import write_atomic
+
+    spec = pipeline.resolve_spec(
+        pipeline.NewOptions(spec_path, preset, layers, input_shape, params, dtype)
+    )
+    cls = class_name or pipeline.class_name_for(name)
+    package = to_snake(output.stem if output is not None else name) or "model"
+    module = pipeline.build_module(spec, cls, package)
+    source = pipeline.module_source(module, import_style)
+    if smoke_test:
+        from generator.smoke import smoke_test as run_smoke_test
+
+        click.echo(run_smoke_test(source, module), err=True)
+    if output is not None:
+        write_atomic(output, source, force=force)
+        click.echo(f"Wrote {output} ({module.main.class_name})", err=True)
+        return
+    from generator.project import render_project, write_project
+
+    files = render_project(module, spec, source, name, import_style)
+    target = Path(name)
+    write_project(target, files, force=force)
+    click.echo(f"Wrote {target}/ ({len(files)} files): {', '.join(sorted(files))}", err=True)
+
+
 def _progress_printer() -> Callable[[str], None] | None:
     """Progress on one line of stderr when it is a terminal; silent otherwise."""
     if not sys.stderr.isatty():

@@ -83,6 +83,13 @@ class EllipsisValue:
 
 
 @dataclass(frozen=True)
+class IndexedName:
+    """A layer name numbered by the loop that creates repeated layers: ``f"block_{i}"``."""
+
+    base: str
+
+
+@dataclass(frozen=True)
 class Code:
     """Python source recovered from the user's own file (a ``Lambda``'s expression).
 
@@ -133,6 +140,7 @@ Value = (
     | Subscript
     | SliceValue
     | EllipsisValue
+    | IndexedName
     | Code
     | TrainingFlag
     | DictValue
@@ -175,6 +183,7 @@ class LayerSpec:
     name: str
     constructor: Call
     class_label: str  # human-readable class name for docs and diagrams
+    repeat: Value = 0  # a count (or a parameter): a list of layers built in a loop
 
 
 @dataclass(frozen=True)
@@ -187,6 +196,18 @@ class Assign:
 
 
 @dataclass(frozen=True)
+class ForEach:
+    """``for <var> in self.<attr>: <body>``: the call of repeated layers (``repeat: N``)."""
+
+    var: str
+    attr: str
+    body: tuple[Assign, ...]
+
+
+Step = Assign | ForEach
+
+
+@dataclass(frozen=True)
 class ModelIR:
     """One generated ``keras.Model`` subclass."""
 
@@ -195,11 +216,12 @@ class ModelIR:
     inputs: tuple[InputSpec, ...]
     input_structure: Structure
     layers: tuple[LayerSpec, ...]
-    steps: tuple[Assign, ...]
+    steps: tuple[Step, ...]
     outputs: Value
     output_shapes: tuple[tuple[str, tuple[int | None, ...]], ...] = ()
     params: tuple[Param, ...] = ()
     summary: str = ""
+    kind: Literal["model", "block"] = "model"  # block: a keras.layers.Layer subclass
 
     def validate(self) -> None:
         """Check names are unique and every reference points backwards.
@@ -216,12 +238,24 @@ class ModelIR:
             scope.add(spec.var)
         known_attrs = set(attrs)
         for step in self.steps:
+            if isinstance(step, ForEach):
+                if step.attr not in known_attrs:
+                    raise ScaffoldError(
+                        f"layer list self.{step.attr} is never created", where=where
+                    )
+                loop_scope = scope | {step.var}
+                for inner in step.body:
+                    _check_refs(inner.value, loop_scope, known_attrs, where)
+                    loop_scope.update(inner.targets)
+                    scope.update(inner.targets)
+                continue
             _check_refs(step.value, scope, known_attrs, where)
             for target in step.targets:
                 scope.add(target)
         _check_refs(self.outputs, scope, known_attrs, where)
         for layer in self.layers:
             _check_refs(layer.constructor, {p.name for p in self.params}, set(), where)
+            _check_refs(layer.repeat, {p.name for p in self.params}, set(), where)
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,15 @@ from generator import __version__
 from generator.ir import (
     Assign,
     DictValue,
+    ForEach,
     HelperClass,
     InputSpec,
+    LayerSpec,
     ListValue,
     ModelIR,
     ModuleIR,
-    Name,
-    Subscript,
+    Param,
     Value,
-    iter_values,
 )
 from generator.source import SourceWriter
 
@@ -126,17 +126,17 @@ def _model_context(model: ModelIR, module: ModuleIR, writer: SourceWriter) -> di
     prefix = writer.keras_prefix
     return {
         "class_name": model.class_name,
-        "base": f"{prefix}.Model",
+        "base": f"{prefix}.Model" if model.kind == "model" else f"{prefix}.layers.Layer",
+        "has_build": model.kind == "model",
         "register": (f"{prefix}.utils.register_keras_serializable(package={module.package!r})"),
         "doc_summary": _doc_escape(model.summary or f"Keras model {model.keras_name!r}."),
         "doc_sections": _doc_sections(model),
         "params": [f"{p.name}={writer.write(p.default)}" for p in model.params],
         "param_assigns": [f"self.{p.name} = {p.name}" for p in model.params],
-        "layer_lines": [
-            f"self.{layer.attr} = {writer.write(layer.constructor)}" for layer in model.layers
-        ],
-        "symbolic_inputs": writer.write(_symbolic_inputs(model)),
-        "call_lines": _input_lines(model) + [_assign_line(s, writer) for s in model.steps],
+        "layer_lines": [_layer_line(layer, writer) for layer in model.layers],
+        "symbolic_inputs": writer.write(_symbolic_inputs(model)) if model.kind == "model" else "",
+        "call_lines": _input_lines(model)
+        + [line for step in model.steps for line in _step_lines(step, writer)],
         "return_expr": writer.write(model.outputs),
         "config_items": [f"{p.name!r}: self.{p.name}" for p in model.params],
         "is_main": model is module.main,
@@ -150,15 +150,16 @@ def _doc_sections(model: ModelIR) -> list[dict[str, Any]]:
         sections.append(
             {
                 "title": "Args",
-                "lines": [
-                    _doc_escape(f"{p.name}: {p.doc or 'constructor parameter.'}")
-                    for p in model.params
-                ],
+                "lines": [_doc_escape(_describe_param(p)) for p in model.params],
             }
         )
-    sections.append(
-        {"title": "Input shape", "lines": [_doc_escape(_describe_input(i)) for i in model.inputs]}
-    )
+    if model.kind == "model":
+        sections.append(
+            {
+                "title": "Input shape",
+                "lines": [_doc_escape(_describe_input(i)) for i in model.inputs],
+            }
+        )
     if model.output_shapes:
         sections.append(
             {
@@ -170,6 +171,12 @@ def _doc_sections(model: ModelIR) -> list[dict[str, Any]]:
             }
         )
     return sections
+
+
+def _describe_param(param: Param) -> str:
+    kind = f" ({param.annotation})" if param.annotation else ""
+    doc = param.doc.rstrip(".") if param.doc else "constructor parameter"
+    return f"{param.name}{kind}: {doc}; default {param.default!r}."
 
 
 def _describe_input(spec: InputSpec) -> str:
@@ -209,6 +216,21 @@ def _input_lines(model: ModelIR) -> list[str]:
     return [f"{', '.join(spec.var for spec in model.inputs)} = inputs"]
 
 
+def _layer_line(layer: LayerSpec, writer: SourceWriter) -> str:
+    constructor = writer.write(layer.constructor)
+    if layer.repeat:
+        count = writer.write(layer.repeat)
+        return f"self.{layer.attr} = [{constructor} for i in range({count})]"
+    return f"self.{layer.attr} = {constructor}"
+
+
+def _step_lines(step: Assign | ForEach, writer: SourceWriter) -> list[str]:
+    if isinstance(step, ForEach):
+        body = [f"    {_assign_line(inner, writer)}" for inner in step.body]
+        return [f"for {step.var} in self.{step.attr}:", *body]
+    return [_assign_line(step, writer)]
+
+
 def _assign_line(step: Assign, writer: SourceWriter) -> str:
     target = ", ".join(step.targets)
     if step.unpack and len(step.targets) == 1:
@@ -232,10 +254,3 @@ def _module_functions(module: ModuleIR, writer: SourceWriter) -> list[str]:
 def _doc_escape(text: str) -> str:
     """Make text safe inside a triple-double-quoted docstring."""
     return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def uses_name(value: Value, name: str) -> bool:
-    return any(isinstance(v, Name) and v.id == name for v in iter_values(value))
-
-
-__all__ = ["RenderOptions", "builtin_templates_dir", "render_module", "Subscript"]

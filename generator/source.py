@@ -15,6 +15,7 @@ from generator.ir import (
     Code,
     DictValue,
     EllipsisValue,
+    IndexedName,
     ListValue,
     Name,
     SelfAttr,
@@ -105,6 +106,10 @@ class SourceWriter:
             return "...", _ATOM
         if isinstance(value, Code):
             return value.text, 0
+        if isinstance(value, IndexedName):
+            if value.base.isidentifier():
+                return f'f"{value.base}_{{i}}"', _ATOM
+            return f'{value.base!r} + f"_{{i}}"', _PRECEDENCE["+"]
         if isinstance(value, TrainingFlag):
             if value.recorded is None:
                 return "training", _ATOM
