@@ -173,6 +173,7 @@ class Param:
     default: Value
     annotation: str = ""
     doc: str = ""
+    required: bool = False  # no default: blocks only; a model must build from defaults
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,7 @@ class ParamDecl:
     type: str
     doc: str
     loc: Loc
+    required: bool = False  # declared without a default (blocks only)
 
 
 @dataclass(frozen=True)
@@ -403,14 +404,15 @@ class _Reader:
         for name, (key, value) in self.mapping(node, "params").items():
             if isinstance(value, yaml.MappingNode):
                 fields = self.mapping(value, f"parameter {name!r}")
-                default = self.value(fields["default"][1]) if "default" in fields else None
+                required = "default" not in fields
+                default = None if required else self.value(fields["default"][1])
                 type_name = str(self.value(fields["type"][1])) if "type" in fields else ""
                 doc = str(self.value(fields["doc"][1])) if "doc" in fields else ""
             else:
-                default, type_name, doc = self.value(value), "", ""
+                default, type_name, doc, required = self.value(value), "", "", False
             if not type_name and default is not None:
                 type_name = type(default).__name__
-            declared.append(ParamDecl(name, default, type_name, doc, self.loc(key)))
+            declared.append(ParamDecl(name, default, type_name, doc, self.loc(key), required))
         return tuple(declared)
 
     def blocks(self, node: yaml.Node) -> tuple[BlockDecl, ...]:

@@ -182,7 +182,15 @@ class _GraphBuilder:
                 raise SpecError(
                     f"the default of {decl.name!r} must be a literal", where=str(decl.loc)
                 )
-            result.append(Param(decl.name, _literal(decl.default), decl.type, decl.doc))
+            if decl.required and self.kind == "model":
+                raise SpecError(
+                    f"parameter {decl.name!r} needs a default: the model must build from its "
+                    "defaults",
+                    where=str(decl.loc),
+                )
+            result.append(
+                Param(decl.name, _literal(decl.default), decl.type, decl.doc, decl.required)
+            )
         return tuple(result)
 
     # -- graph ------------------------------------------------------------------------------
@@ -500,7 +508,7 @@ class _GraphBuilder:
                     where=str(call.loc),
                 )
             given[key] = self.value(arg, param_names)
-        missing = [p.name for p in block.decl.params if p.default is None and p.name not in given]
+        missing = [p.name for p in block.decl.params if p.required and p.name not in given]
         if missing:
             raise SpecError(
                 f"block {call.name} is missing parameter {missing[0]!r}", where=str(call.loc)

@@ -1,0 +1,235 @@
+"""Renders and writes the small project of ``scaffold new NAME``.
+
+The project holds the model module, a training script on synthetic data with a clear
+place for real data, tests that build, run, train one step and round-trip the model, and a
+README with a Mermaid diagram of the architecture. It is written atomically: into a
+temporary sibling directory that is renamed into place.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from generator import __version__
+from generator.errors import OutputError
+from generator.formatting import format_source
+from generator.ir import Assign, Call, ForEach, ModelIR, ModuleIR, Name, SelfAttr, iter_values
+from generator.naming import to_snake
+from generator.render import builtin_templates_dir, environment
+from generator.spec import ModelSpec
+
+# Layers whose output differs between training and inference.
+_TRAINING_DEPENDENT = {
+    "Dropout",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "GaussianDropout",
+    "GaussianNoise",
+    "AlphaDropout",
+    "BatchNormalization",
+}
+
+
+def render_project(
+    module: ModuleIR, spec: ModelSpec, model_source: str, name: str, import_style: str
+) -> dict[str, str]:
+    """Relative path → file content for the whole project."""
+    package = to_snake(name) or "model"
+    main = module.main
+    context: dict[str, Any] = {
+        "project": name,
+        "package": package,
+        "class_name": main.class_name,
+        "summary": main.summary,
+        "tool_version": __version__,
+        "catalog_keras_version": _catalog_version(),
+        "import_style": import_style,
+        "inputs": [_input_context(spec, main, i) for i in main.inputs],
+        "single_input": main.input_structure == "single",
+        "training_dependent": _training_dependent(module),
+        "mermaid": mermaid_diagram(main),
+        "params": [(p.name, repr(_plain(p.default))) for p in main.params],
+    }
+    env = environment((builtin_templates_dir(),))
+    files = {
+        "pyproject.toml": env.get_template("project/pyproject.toml.jinja").render(context),
+        "README.md": env.get_template("project/README.md.jinja").render(context),
+        f"src/{package}/__init__.py": format_source(
+            env.get_template("project/package_init.py.jinja").render(context)
+        ),
+        f"src/{package}/model.py": model_source,
+        "train.py": format_source(env.get_template("project/train.py.jinja").render(context)),
+        "tests/test_model.py": format_source(
+            env.get_template("project/test_model.py.jinja").render(context)
+        ),
+        ".gitignore": "__pycache__/\n*.keras\n*.weights.h5\n.venv/\n",
+    }
+    return files
+
+
+def write_project(target: Path, files: dict[str, str], *, force: bool) -> None:
+    """Write every file into ``target`` at once; an existing ``target`` needs ``force``."""
+    if target.exists() and not force:
+        raise OutputError("already exists; pass --force to replace it", where=str(target))
+    if target.exists() and not target.is_dir():
+        raise OutputError("exists and is not a directory", where=str(target))
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"directory {str(parent)!r} does not exist", where=str(target))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"cannot write here: {exc.strerror}", where=str(target)) from exc
+    backup: Path | None = None
+    try:
+        for relative, content in sorted(files.items()):
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8", newline="\n")
+        staging.chmod(0o755)
+        if target.exists():
+            backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=parent))
+            backup.rmdir()
+            os.replace(target, backup)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if backup is not None and backup.exists() and not target.exists():
+            os.replace(backup, target)
+        raise
+    if backup is not None:
+        shutil.rmtree(backup, ignore_errors=True)
+
+
+def mermaid_diagram(model: ModelIR) -> str:
+    """A Mermaid flowchart of the model's layers, read from the IR's ``call`` steps."""
+    lines = ["flowchart TD"]
+    ids: dict[str, str] = {}
+    producer: dict[str, str] = {}
+    labels = {layer.attr: (layer.name, layer.class_label, layer.repeat) for layer in model.layers}
+    for index, spec in enumerate(model.inputs):
+        node = f"in{index}"
+        lines.append(f'    {node}[/"{_mermaid_text(spec.key)}: {_shape(spec.shape)}"/]')
+        producer[spec.var] = node
+    counter = 0
+    for step in model.steps:
+        if isinstance(step, ForEach):
+            name, label, repeat = labels[step.attr]
+            node = f"n{counter}"
+            counter += 1
+            count = repeat.id if isinstance(repeat, Name) else repeat
+            lines.append(f'    {node}["{_mermaid_text(name)}: {label} x {count}"]')
+            for inner in step.body:
+                for target in inner.targets:
+                    source = producer.get(target)
+                    if source:
+                        lines.append(f"    {source} --> {node}")
+                    producer[target] = node
+            continue
+        assert isinstance(step, Assign)
+        call = step.value
+        if isinstance(call, Call) and isinstance(call.func, SelfAttr):
+            name, label, _ = labels[call.func.attr]
+            node = f"n{counter}"
+            counter += 1
+            lines.append(f'    {node}["{_mermaid_text(name)}: {label}"]')
+            sources = {
+                producer[v.id]
+                for v in iter_values((call.args, tuple(v for _, v in call.kwargs)))
+                if isinstance(v, Name) and v.id in producer
+            }
+            for source in sorted(sources):
+                lines.append(f"    {source} --> {node}")
+            for target in step.targets:
+                producer[target] = node
+        elif isinstance(call, Name) and call.id in producer:
+            for target in step.targets:
+                producer[target] = producer[call.id]
+    outputs = [v.id for v in iter_values(model.outputs) if isinstance(v, Name)]
+    for index, var in enumerate(outputs):
+        if var in producer:
+            lines.append(f'    out{index}[/"output {index}"/]')
+            lines.append(f"    {producer[var]} --> out{index}")
+    del ids
+    return "\n".join(lines)
+
+
+def _mermaid_text(text: str) -> str:
+    cleaned = " ".join(str(text).split())
+    return cleaned.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+
+
+def _shape(shape: tuple[int | None, ...]) -> str:
+    return "(batch, " + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
+def _training_dependent(module: ModuleIR) -> bool:
+    for model in module.models:
+        for layer in model.layers:
+            if layer.class_label in _TRAINING_DEPENDENT:
+                return True
+            for key, value in layer.constructor.kwargs:
+                if (
+                    key in ("dropout", "recurrent_dropout")
+                    and isinstance(value, (int, float))
+                    and value > 0
+                ):
+                    return True
+            for value in iter_values(layer.constructor):
+                if isinstance(value, Call) and any(
+                    k in ("dropout", "recurrent_dropout") and isinstance(v, (int, float)) and v > 0
+                    for k, v in value.kwargs
+                ):
+                    return True
+    return False
+
+
+def _input_context(spec: ModelSpec, main: ModelIR, input_spec: Any) -> dict[str, Any]:
+    return {
+        "key": repr(input_spec.key),
+        "shape": repr(tuple(7 if d is None else d for d in input_spec.shape)),
+        "dtype": repr(input_spec.dtype),
+        "is_int": "int" in input_spec.dtype,
+        "int_high": _index_bound(main, input_spec.var),
+    }
+
+
+def _index_bound(main: ModelIR, var: str) -> int:
+    """Exclusive bound for integer inputs: the smallest Embedding ``input_dim`` they feed."""
+    attrs = {layer.attr: layer for layer in main.layers}
+    params = {p.name: p.default for p in main.params}
+    bounds = []
+    for step in main.steps:
+        if not isinstance(step, Assign) or not isinstance(step.value, Call):
+            continue
+        call = step.value
+        if not isinstance(call.func, SelfAttr) or Name(var) not in call.args:
+            continue
+        layer = attrs[call.func.attr]
+        if layer.class_label in ("Embedding", "CategoryEncoding") and layer.constructor.args:
+            first = layer.constructor.args[0]
+            value = params.get(first.id) if isinstance(first, Name) else first
+            if isinstance(value, int):
+                bounds.append(value)
+    return min(bounds) if bounds else 2
+
+
+def _plain(value: Any) -> Any:
+    from generator.ir import DictValue, ListValue
+
+    if isinstance(value, ListValue):
+        return [_plain(v) for v in value.items]
+    if isinstance(value, DictValue):
+        return {k: _plain(v) for k, v in value.items}
+    return value
+
+
+def _catalog_version() -> str:
+    from generator.catalog import load_catalog
+
+    return str(load_catalog()["keras_version"])
