@@ -14,7 +14,7 @@ else
 TF_EXTRA := cpu
 endif
 
-.PHONY: install demo test test-full lint golden bench clean
+.PHONY: install demo test test-full lint golden catalog bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 golden: $(STAMP)
-	SCAFFOLD_REGENERATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
+	SCAFFOLD_REGENERATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py tests/test_new.py -k "golden or seed"
+
+catalog: $(STAMP)
+	$(BIN)/python -m generator.catalog
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

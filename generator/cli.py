@@ -375,8 +375,9 @@ def new(
     spec = pipeline.resolve_spec(
         pipeline.NewOptions(spec_path, preset, layers, input_shape, params, dtype)
     )
-    cls = class_name or pipeline.class_name_for(name)
-    package = to_snake(output.stem if output is not None else name) or "model"
+    base_name = Path(name).name  # NAME may be a path to the project directory
+    cls = class_name or pipeline.class_name_for(base_name)
+    package = to_snake(output.stem if output is not None else base_name) or "model"
     module = pipeline.build_module(spec, cls, package)
     source = pipeline.module_source(module, import_style)
     if smoke_test:
@@ -389,7 +390,7 @@ def new(
         return
     from generator.project import render_project, write_project
 
-    files = render_project(module, spec, source, name, import_style)
+    files = render_project(module, spec, source, base_name, import_style)
     target = Path(name)
     write_project(target, files, force=force)
     click.echo(f"Wrote {target}/ ({len(files)} files): {', '.join(sorted(files))}", err=True)

@@ -1,0 +1,201 @@
+"""``scaffold new``: the seed example exactly, presets, projects whose own tests pass,
+and no TensorFlow import on the way."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import REGENERATE
+
+from generator.cli import main
+from generator.new import preset_names
+from generator.writing import comparable
+
+GOLDEN = Path(__file__).parent / "data" / "golden" / "new"
+SEED_ARGS = [
+    "--input-shape",
+    "784",
+    "--layers",
+    "Dense(64, activation='relu') > Dropout(0.5) > Dense(num_classes)",
+    "--param",
+    "num_classes=10",
+]
+
+
+def _new(tmp_path: Path, *args: str) -> str:
+    out = tmp_path / "my_model.py"
+    result = CliRunner().invoke(main, ["new", "MyModel", "-o", str(out), *args])
+    assert result.exit_code == 0, result.output
+    return out.read_text()
+
+
+def _golden(name: str, source: str) -> None:
+    path = GOLDEN / f"{name}.py"
+    if REGENERATE:
+        GOLDEN.mkdir(parents=True, exist_ok=True)
+        path.write_text(source)
+    assert path.exists(), f"missing golden file; run `make golden` ({path})"
+    assert comparable(source) == comparable(path.read_text())
+
+
+def test_seed_example(tmp_path: Path) -> None:
+    import keras
+    import numpy as np
+
+    from generator.verify import import_source
+
+    source = _new(tmp_path, *SEED_ARGS)
+    _golden("seed_example", source)
+    assert "def __init__(self, num_classes=10, **kwargs):" in source
+    assert "x = self.dropout(x, training=training)" in source
+    assert '"num_classes": self.num_classes' in source
+
+    cls = import_source(source, "seed_example").MyModel
+    model = cls(num_classes=3)
+    assert [type(layer).__name__ for layer in model.layers] == ["Dense", "Dropout", "Dense"]
+    assert model.get_config()["num_classes"] == 3
+    model.compile(
+        optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
+    x = np.random.default_rng(0).standard_normal((32, 784)).astype("float32")
+    y = np.arange(32) % 3
+    history = model.fit(x, y, epochs=2, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    path = tmp_path / "seed.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert loaded.get_config()["num_classes"] == 3
+    np.testing.assert_allclose(
+        loaded(x[:4], training=False), model(x[:4], training=False), atol=1e-6
+    )
+
+
+def test_mlp_preset_is_the_seed_network(tmp_path: Path) -> None:
+    seed = _new(tmp_path, *SEED_ARGS)
+    preset = _new(tmp_path, "--preset", "mlp", "--force")
+
+    def body(source: str) -> str:
+        return source[source.index("    def __init__") :]
+
+    assert body(seed) == body(preset)
+
+
+def test_class_names(tmp_path: Path) -> None:
+    for name, expected in [
+        ("my_model", "MyModel"),
+        ("my-model", "MyModel"),
+        ("MyModel", "MyModel"),
+    ]:
+        result = CliRunner().invoke(
+            main,
+            ["new", name, "-o", str(tmp_path / f"{expected}.py"), "--preset", "mlp", "--force"],
+        )
+        assert result.exit_code == 0, result.output
+        assert f"class {expected}(tf.keras.Model):" in (tmp_path / f"{expected}.py").read_text()
+    out = tmp_path / "custom.py"
+    result = CliRunner().invoke(
+        main, ["new", "x", "-o", str(out), "--preset", "mlp", "--class-name", "Classifier"]
+    )
+    assert result.exit_code == 0 and "class Classifier(" in out.read_text()
+
+
+def test_never_overwrites_without_force(tmp_path: Path) -> None:
+    out = tmp_path / "my_model.py"
+    out.write_text("# mine\n")
+    result = CliRunner().invoke(main, ["new", "MyModel", "-o", str(out), "--preset", "mlp"])
+    assert result.exit_code == 1 and "already exists" in result.output
+    assert out.read_text() == "# mine\n"
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "keep.txt").write_text("x")
+    result = CliRunner().invoke(main, ["new", str(project), "--preset", "mlp"])
+    assert result.exit_code == 1 and "already exists" in result.output
+    assert (project / "keep.txt").exists()
+
+
+def test_list_presets() -> None:
+    result = CliRunner().invoke(main, ["new", "--list-presets"])
+    assert result.exit_code == 0
+    for name in ["mlp", "cnn", "resnet", "unet", "transformer", "rnn", "autoencoder"]:
+        assert name in result.output
+
+
+def test_new_does_not_import_tensorflow(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from generator.cli import main\n"
+        "try:\n"
+        f"    main(['new', 'MyModel', '--preset', 'resnet', '-o', {str(tmp_path / 'r.py')!r}])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))\n"
+        "print(heavy)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+    assert (tmp_path / "r.py").exists()
+
+
+@pytest.mark.parametrize("preset", preset_names())
+def test_preset_module_golden_and_clean(preset: str, tmp_path: Path) -> None:
+    source = _new(tmp_path, "--preset", preset)
+    _golden(f"preset_{preset}", source)
+    ruff = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--isolated",
+            "--select",
+            "E,F,W,B",
+            "--ignore",
+            "E501",
+            str(tmp_path / "my_model.py"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert ruff.returncode == 0, ruff.stdout
+    assert _new(tmp_path, "--preset", preset, "--force") == source  # deterministic
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", preset_names())
+def test_generated_project_tests_pass(preset: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["new", str(tmp_path / f"{preset}_project"), "--preset", preset]
+    )
+    assert result.exit_code == 0, result.output
+    project = tmp_path / f"{preset}_project"
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert " passed" in run.stdout
+
+
+def test_smoke_test_reports_the_failing_layer(tmp_path: Path) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(
+        "inputs:\n  a: [4]\n  b: [5]\n"
+        "layers:\n  - {name: da, layer: Dense(3), inputs: a}\n"
+        "  - {name: joined, layer: Add(), inputs: [da, b]}\n"
+    )
+    result = CliRunner().invoke(
+        main, ["new", "Bad", "--spec", str(spec), "-o", str(tmp_path / "bad.py"), "--smoke-test"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "layer 'joined'" in result.output
+    assert not (tmp_path / "bad.py").exists()
