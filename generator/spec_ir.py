@@ -164,10 +164,14 @@ class _GraphBuilder:
         result = []
         reserved = KERAS_MODEL_ATTRIBUTES | MODULE_RESERVED | PYTHON_RESERVED
         for decl in self.param_decls:
-            if not decl.name.isidentifier() or keyword.iskeyword(decl.name):
+            if not decl.name.isidentifier():
                 raise SpecError(
                     f"invalid parameter name {decl.name!r}: not a Python identifier",
                     where=str(decl.loc),
+                )
+            if keyword.iskeyword(decl.name):
+                raise SpecError(
+                    f"invalid parameter name {decl.name!r}: a Python keyword", where=str(decl.loc)
                 )
             if decl.name in reserved:
                 raise SpecError(
