@@ -58,10 +58,8 @@ class MaskedBilstm(tf.keras.Model):
 
     @classmethod
     def from_weights(cls, path, **kwargs):
-        """Create and build the model, then load weights saved for this class.
-
-        ``scaffold convert --weights FILE`` writes such a file from the original model.
-        """
+        """Create and build the model, then load weights saved for this class
+        (by ``save_weights`` or ``scaffold convert --weights``)."""
         model = cls(**kwargs)
         model.build(None)
         model.load_weights(path)
