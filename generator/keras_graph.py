@@ -330,7 +330,7 @@ class _FunctionalReader(_ModelReaderBase):
                     )
                     base = op.name
                 steps.append(self._assign(node, op, base, value, tensors))
-        outputs = to_value(model._outputs_struct)
+        outputs = to_value(_unpack_singleton(model._outputs_struct))
         return ModelIR(
             class_name=self.class_name,
             keras_name=model.name,
@@ -445,8 +445,15 @@ def _returns_structure(op: Any) -> bool:
     """A nested model whose outputs are a list/dict returns that structure even for one tensor."""
     from keras import KerasTensor
 
-    struct = getattr(op, "_outputs_struct", None)
+    struct = _unpack_singleton(getattr(op, "_outputs_struct", None))
     return struct is not None and not isinstance(struct, KerasTensor)
+
+
+def _unpack_singleton(struct: Any) -> Any:
+    """Keras returns a one-element output list or tuple as the bare tensor."""
+    if isinstance(struct, (list, tuple)) and len(struct) == 1:
+        return struct[0]
+    return struct
 
 
 def _takes_training(layer: Any) -> bool:

@@ -216,8 +216,9 @@ def _input_lines(model: ModelIR) -> list[str]:
         return [] if model.inputs[0].var == "inputs" else [f"{model.inputs[0].var} = inputs"]
     if model.input_structure == "dict":
         return [f"{spec.var} = inputs[{spec.key!r}]" for spec in model.inputs]
-    if len(model.inputs) == 1:
-        return [f"{model.inputs[0].var} = inputs[0]"]
+    if len(model.inputs) == 1:  # Keras accepts the bare tensor too
+        var = model.inputs[0].var
+        return [f"{var} = inputs[0] if isinstance(inputs, (list, tuple)) else inputs"]
     return [f"{', '.join(spec.var for spec in model.inputs)} = inputs"]
 
 

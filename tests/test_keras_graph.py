@@ -178,3 +178,19 @@ def test_hostile_layer_names_execute_nothing(
     }
     assert not (tmp_path / "PWNED").exists() and not (tmp_path / "PWNED2").exists()
     compile(source, "hostile.py", "exec")
+
+
+def test_one_element_lists_behave_like_keras(tmp_path: Path) -> None:
+    """Keras returns a one-element output list as the tensor and accepts a bare tensor
+    for a one-element input list; nested models too."""
+    inner_in = keras.Input((4,), name="inner_in")
+    inner = keras.Model([inner_in], [layers.Dense(3, name="inner_dense")(inner_in)], name="inner")
+    x = keras.Input((4,), name="x")
+    model = keras.Model([x], [layers.Dense(2, name="head")(inner(x)[0])], name="singletons")
+    source, cls = _convert(model, "Singletons")
+    generated = assert_equivalent(model, cls, tmp_path)
+    data = np.ones((2, 4), "float32")
+    for call_with in (data, [data]):
+        expected, actual = model(call_with), generated(call_with)
+        assert not isinstance(actual, (list, tuple))
+        np.testing.assert_allclose(actual, expected, atol=1e-6)
