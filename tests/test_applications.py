@@ -10,6 +10,7 @@ from pathlib import Path
 
 import keras
 import pytest
+from applications_catalog import SMALLEST, build_application
 from equivalence import ATOL
 
 from generator.convert import ConvertOptions, convert_model
@@ -61,5 +62,14 @@ def test_application_converts_and_matches(name: str, tmp_path: Path) -> None:
     again = compare_outputs(generated(inputs, training=False), reloaded(inputs, training=False))
     assert all(d.max_abs == 0.0 for d in again), again
 
+    report = verify_source(original, source, "Converted", batches=1)
+    assert report.ok, report.verdict()
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("name", sorted(SMALLEST))
+def test_every_application_family_verifies(name: str) -> None:
+    original = build_application(name, SMALLEST[name])
+    source = convert_model(original, ConvertOptions(class_name="Converted", package=name.lower()))
     report = verify_source(original, source, "Converted", batches=1)
     assert report.ok, report.verdict()

@@ -445,3 +445,57 @@ def test_missing_tensorflow_is_one_line(model_file: Path) -> None:
     assert "pip install 'keras-scaffold[cpu]'" in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_subclassed_models_are_explained(
+    runner: CliRunner, modules_on_path: None, tmp_path: Path
+) -> None:
+    already = runner.invoke(main, ["convert", "model_factory:subclassed"])
+    assert already.exit_code == 1
+    assert "already a subclassed model" in _one_line_error(already)
+
+    # A .keras file of a subclassed model whose class this process cannot import.
+    (tmp_path / "vanishing.py").write_text(
+        "import keras\n\n"
+        "@keras.saving.register_keras_serializable(package='gone')\n"
+        "class Vanishing(keras.Model):\n"
+        "    def __init__(self, **kwargs):\n"
+        "        super().__init__(**kwargs)\n"
+        "        self.dense = keras.layers.Dense(2)\n\n"
+        "    def call(self, inputs):\n"
+        "        return self.dense(inputs)\n"
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import vanishing
+
+        model = vanishing.Vanishing()
+        model.build((None, 3))
+        path = tmp_path / "vanishing.keras"
+        model.save(path)
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("vanishing", None)
+    keras.saving.get_custom_objects().pop("gone>Vanishing", None)
+    result = runner.invoke(main, ["convert", str(path)])
+    assert result.exit_code == 1
+    line = _one_line_error(result)
+    assert "Vanishing" in line and "--custom-objects" in line
+
+
+def test_output_parent_is_a_file(runner: CliRunner, model_file: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    result = runner.invoke(
+        main, ["convert", str(model_file), "-o", str(blocker / "m.py"), "--no-verify"]
+    )
+    assert result.exit_code == 1
+    assert "does not exist" in _one_line_error(result)
+
+
+def test_custom_objects_module_that_cannot_be_imported(runner: CliRunner, model_file: Path) -> None:
+    result = runner.invoke(
+        main, ["convert", str(model_file), "--custom-objects", "no_such_layers_xyz"]
+    )
+    assert result.exit_code == 1
+    assert "cannot import --custom-objects module 'no_such_layers_xyz'" in _one_line_error(result)

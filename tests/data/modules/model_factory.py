@@ -12,3 +12,18 @@ def build():
 
 def broken():
     raise RuntimeError("no model today")
+
+
+class Subclassed(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(2)
+
+    def call(self, inputs):
+        return self.dense(inputs)
+
+
+def subclassed():
+    model = Subclassed()
+    model.build((None, 4))
+    return model
