@@ -39,8 +39,8 @@ test-full: $(STAMP)
 	SCAFFOLD_FULL=1 $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check generator tests docs
-	$(BIN)/ruff format --check generator tests docs
+	$(BIN)/ruff check generator tests docs benchmarks
+	$(BIN)/ruff format --check generator tests docs benchmarks
 	$(BIN)/mypy
 
 golden: $(STAMP)

@@ -26,7 +26,9 @@ from generator.verify import verify_source  # noqa: E402
 def main() -> None:
     print(f"Keras {keras.__version__}, Python {platform.python_version()}, {platform.machine()}")
     print()
-    print("| model | input | layers | conversion (s) | verification (s) | comparisons | max abs diff | verdict |")
+    print(
+        "| model | input | layers | conversion (s) | verification (s) | comparisons | max abs diff | verdict |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, size in SMALLEST.items():
         model = build_application(name, size)

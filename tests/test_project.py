@@ -14,9 +14,9 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_check_and_format() -> None:
-    check = _run("ruff", "check", "generator", "tests", "docs")
+    check = _run("ruff", "check", "generator", "tests", "docs", "benchmarks")
     assert check.returncode == 0, check.stdout
-    fmt = _run("ruff", "format", "--check", "generator", "tests", "docs")
+    fmt = _run("ruff", "format", "--check", "generator", "tests", "docs", "benchmarks")
     assert fmt.returncode == 0, fmt.stdout
 
 

@@ -1,0 +1,427 @@
+"""Benchmarks, side by side with what users would use instead (``make bench``).
+
+Each pair is measured in one run, alternating A and B, after a warm-up; medians (and the
+spread) of at least 5 runs are reported with their ratio. Writes ``benchmarks/results.md``
+and ``benchmarks/conversion_scaling.svg``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "benchmarks" / "results.md"
+PLOT = ROOT / "benchmarks" / "conversion_scaling.svg"
+
+
+def alternate(
+    a: Callable[[], Any], b: Callable[[], Any], runs: int = 5, warmup: int = 1
+) -> tuple[list[float], list[float]]:
+    """Time ``a`` and ``b`` alternately; return both lists of seconds."""
+    for _ in range(warmup):
+        a()
+        b()
+    times_a, times_b = [], []
+    for _ in range(runs):
+        for fn, bucket in ((a, times_a), (b, times_b)):
+            started = time.perf_counter()
+            fn()
+            bucket.append(time.perf_counter() - started)
+    return times_a, times_b
+
+
+def summary(times: list[float]) -> str:
+    median = statistics.median(times)
+    return f"{median * 1000:.0f} ms (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f})"
+
+
+def seconds(times: list[float]) -> str:
+    median = statistics.median(times)
+    return f"{median:.3f} s (min {min(times):.3f}, max {max(times):.3f})"
+
+
+def ratio(a: list[float], b: list[float]) -> float:
+    return statistics.median(a) / statistics.median(b)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import keras
+    import tensorflow as tf
+
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}"
+    )
+
+
+# -- 1. start-up ------------------------------------------------------------------------------
+
+
+def startup(rows: list[str]) -> None:
+    work = Path(tempfile.mkdtemp())
+    template = work / "template"
+    (template / "{{cookiecutter.module}}").mkdir(parents=True)
+    (template / "cookiecutter.json").write_text(
+        json.dumps({"module": "my_model", "class_name": "MyModel", "num_classes": 10})
+    )
+    seed = subprocess.run(
+        [str(BIN / "scaffold"), "new", "MyModel", "--preset", "mlp", "-o", str(work / "seed.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    del seed
+    text = (work / "seed.py").read_text().replace("MyModel", "{{cookiecutter.class_name}}")
+    (template / "{{cookiecutter.module}}" / "model.py").write_text(text)
+
+    def run(args: list[str]) -> Callable[[], None]:
+        return lambda: subprocess.run(args, capture_output=True, check=True)
+
+    python_pass = run([sys.executable, "-c", "pass"])
+    help_ = run([str(BIN / "scaffold"), "--help"])
+    new = run(
+        [
+            str(BIN / "scaffold"),
+            "new",
+            "MyModel",
+            "--preset",
+            "mlp",
+            "-o",
+            str(work / "out.py"),
+            "--force",
+        ]
+    )
+    cookie = run(
+        [str(BIN / "cookiecutter"), "--no-input", "-f", "-o", str(work / "cc"), str(template)]
+    )
+    a, b = alternate(help_, python_pass, runs=7)
+    rows.append(
+        f"| `scaffold --help` vs `python -c pass` | {summary(a)} | {summary(b)} | {ratio(a, b):.2f} | help < 150 ms: {'met' if statistics.median(a) < 0.15 else 'MISSED'} |"
+    )
+    a, b = alternate(new, cookie, runs=7)
+    rows.append(
+        f"| `scaffold new --preset mlp -o` vs cookiecutter (one-file template) | {summary(a)} | {summary(b)} | {ratio(a, b):.2f} | ≤ 1.0: {'met' if ratio(a, b) <= 1.0 else 'MISSED'} |"
+    )
+
+
+# -- 2. conversion cost -----------------------------------------------------------------------
+
+
+def conversion(rows: list[str], plot_points: list[tuple[str, int, float]]) -> None:
+    import keras
+    from applications_catalog import build_application
+
+    from generator.convert import ConvertOptions, model_to_ir
+    from generator.formatting import format_source
+    from generator.render import RenderOptions, render_module
+
+    for name, size in [("ResNet50", 64), ("EfficientNetB0", 32), ("InceptionResNetV2", 75)]:
+        model = build_application(name, size)
+        json_config = model.to_json()
+        shares: dict[str, list[float]] = {"read": [], "render": [], "black": []}
+
+        def ours() -> None:
+            t0 = time.perf_counter()
+            module = model_to_ir(model, ConvertOptions(class_name="Converted"))
+            t1 = time.perf_counter()
+            text = render_module(module, RenderOptions())
+            t2 = time.perf_counter()
+            format_source(text)
+            t3 = time.perf_counter()
+            shares["read"].append(t1 - t0)
+            shares["render"].append(t2 - t1)
+            shares["black"].append(t3 - t2)
+
+        a, b = alternate(ours, lambda: keras.models.model_from_json(json_config), runs=5)
+        black = statistics.median(shares["black"][1:])
+        read = statistics.median(shares["read"][1:])
+        r = ratio(a, b)
+        rows.append(
+            f"| {name} ({len(model.layers)} layers) | {seconds(a)} | {seconds(b)} | {r:.2f} | "
+            f"read {read:.2f} s, Black {black:.2f} s ({black / statistics.median(a):.0%}); ≤ 1.0: {'met' if r <= 1.0 else 'MISSED'} |"
+        )
+        plot_points.append((name, len(model.layers), statistics.median(a)))
+
+
+# -- 3. scaling ---------------------------------------------------------------------------------
+
+
+def synthetic(layers_count: int, skips: bool) -> Any:
+    import keras
+    from keras import layers
+
+    keras.backend.clear_session()
+    inputs = keras.Input((8,), name="x")
+    x = inputs
+    previous = inputs
+    for i in range(layers_count):
+        if skips and i % 3 == 2:
+            x = layers.Add(name=f"add_{i}")([x, previous])
+            previous = x
+        else:
+            x = layers.Dense(8, name=f"dense_{i}")(x)
+    return keras.Model(inputs, x, name=f"synthetic_{layers_count}")
+
+
+def scaling(rows: list[str], plot_points: list[tuple[str, int, float]]) -> None:
+    from generator.convert import ConvertOptions, convert_model
+
+    per_layer: dict[str, dict[int, float]] = {"chain": {}, "dag": {}}
+    for kind in ("chain", "dag"):
+        for count in (100, 1000, 5000):
+            model = synthetic(count, skips=kind == "dag")
+            runs = 5 if count < 5000 else 3
+            times, _ = alternate(
+                lambda: convert_model(model, ConvertOptions(class_name="Synthetic")),
+                lambda: None,
+                runs=runs,
+            )
+            median = statistics.median(times)
+            per_layer[kind][count] = median / count
+            plot_points.append((f"{kind} {count}", count, median))
+            rows.append(
+                f"| {kind}, {count} layers ({runs} runs) | {seconds(times)} | {median / count * 1e3:.2f} ms/layer |"
+            )
+    for kind, values in per_layer.items():
+        growth = values[5000] / values[100]
+        rows.append(
+            f"| {kind}: per-layer time at 5,000 / at 100 | {growth:.2f} | goal ≤ 1.5: {'met' if growth <= 1.5 else 'MISSED'} |"
+        )
+
+
+# -- 4. generated model speed -------------------------------------------------------------------
+
+
+def model_speed(rows: list[str]) -> None:
+    import keras
+    import numpy as np
+    import tensorflow as tf
+    from applications_catalog import build_application
+    from cases import build_case
+
+    from generator.convert import ConvertOptions, convert_model
+    from generator.verify import import_source, transfer_weights
+
+    for label, original, batch_shape in [
+        ("ResNet50 64x64", build_application("ResNet50", 64), (32, 64, 64, 3)),
+        ("transformer block", build_case("attention_block"), (32, 10, 16)),
+    ]:
+        source = convert_model(original, ConvertOptions(class_name="Converted"))
+        cls = import_source(source, "bench_generated").Converted
+        generated = cls()
+        generated.build(None)
+        transfer_weights(original, generated)
+        x = np.random.default_rng(0).standard_normal(batch_shape).astype("float32")
+        a, b = alternate(
+            lambda: generated(x, training=False),
+            lambda: original(x, training=False),
+            runs=20,
+            warmup=2,
+        )
+        rows.append(
+            f"| {label}: eager forward, batch 32 | {summary(a)} | {summary(b)} | {ratio(a, b):.3f} |"
+        )
+        gf = tf.function(lambda t: generated(t, training=False))
+        of = tf.function(lambda t: original(t, training=False))
+        a, b = alternate(lambda: gf(x), lambda: of(x), runs=20, warmup=2)
+        rows.append(
+            f"| {label}: tf.function forward, batch 32 | {summary(a)} | {summary(b)} | {ratio(a, b):.3f} |"
+        )
+        json_config = original.to_json()
+
+        def build_generated() -> None:
+            model = cls()
+            model.build(None)
+
+        a, b = alternate(build_generated, lambda: keras.models.model_from_json(json_config), runs=5)
+        rows.append(
+            f"| {label}: instantiate + build vs model_from_json | {summary(a)} | {summary(b)} | {ratio(a, b):.3f} |"
+        )
+
+
+# -- 5. verification ------------------------------------------------------------------------------
+
+
+def verification(rows: list[str]) -> None:
+    import numpy as np
+    import tensorflow as tf
+    from applications_catalog import build_application
+
+    from generator.convert import ConvertOptions, convert_model
+    from generator.verify import verify_source
+
+    model = build_application("ResNet50", 64)
+    source = convert_model(model, ConvertOptions(class_name="Converted"))
+    x = np.random.default_rng(0).standard_normal((2, 64, 64, 3)).astype("float32")
+
+    def forward_backward() -> None:
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(model(x, training=False))
+        tape.gradient(loss, model.trainable_weights)
+
+    phases: list[float] = []
+
+    def verify_once() -> None:
+        stamps: list[tuple[str, float]] = []
+        report = verify_source(
+            model, source, "Converted", progress=lambda m: stamps.append((m, time.perf_counter()))
+        )
+        save_start = next(t for m, t in stamps if m.startswith("save/load"))
+        phases.append(report.seconds - (time.perf_counter() - save_start))
+
+    a, b = alternate(verify_once, forward_backward, runs=5)
+    without = statistics.median(phases[1:])
+    fb = statistics.median(b)
+    rows.append(
+        f"| ResNet50 64x64, batch 2: verify (2 batches, all checks) | {seconds(a)} | {seconds(b)} | {ratio(a, b):.1f} | goal ≤ 10: {'met' if ratio(a, b) <= 10 else 'MISSED'} |"
+    )
+    rows.append(
+        f"| same, without the save/load round trip | {without:.2f} s | {fb:.3f} s | {without / fb:.1f} | goal ≤ 6: {'met' if without / fb <= 6 else 'MISSED'} |"
+    )
+
+
+# -- 6. peak memory -------------------------------------------------------------------------------
+
+
+def memory(rows: list[str]) -> None:
+    import resource  # noqa: F401  (peak RSS comes from the child's rusage)
+
+    from applications_catalog import build_application
+
+    work = Path(tempfile.mkdtemp())
+    path = work / "irv2.keras"
+    build_application("InceptionResNetV2", 75).save(path)
+
+    def peak(args: list[str]) -> float:
+        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+        if status != 0:
+            raise RuntimeError(f"{args} exited with {status}")
+        return usage.ru_maxrss / 1024  # MiB
+
+    load = [sys.executable, "-c", f"import keras; keras.saving.load_model({str(path)!r})"]
+    convert = [
+        str(BIN / "scaffold"),
+        "convert",
+        str(path),
+        "--no-verify",
+        "-o",
+        str(work / "x.py"),
+        "--force",
+    ]
+    verify = [str(BIN / "scaffold"), "convert", str(path), "-o", str(work / "y.py"), "--force"]
+    load_mib, convert_mib, verify_mib = peak(load), peak(convert), peak(verify)
+    rows.append(
+        f"| InceptionResNetV2: `scaffold convert --no-verify` vs loading the model | {convert_mib:.0f} MiB | {load_mib:.0f} MiB | {convert_mib / load_mib:.2f} | goal ≤ 1.3: {'met' if convert_mib / load_mib <= 1.3 else 'MISSED'} |"
+    )
+    rows.append(
+        f"| InceptionResNetV2: `scaffold convert` with verification | {verify_mib:.0f} MiB | {load_mib:.0f} MiB | {verify_mib / load_mib:.2f} | |"
+    )
+
+
+def plot(points: list[tuple[str, int, float]]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for label, count, secs in points:
+        marker = "o" if label.startswith(("chain", "dag")) else "s"
+        axes.scatter(count, secs, marker=marker)
+        axes.annotate(label, (count, secs), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("layers in the model")
+    axes.set_ylabel("conversion time (s), median")
+    axes.set_title("scaffold convert: time against model size")
+    figure.tight_layout()
+    figure.savefig(PLOT, metadata={"Date": None})
+
+
+def main() -> None:
+    from generator.keras_env import import_keras
+
+    import_keras()
+    sections: list[tuple[str, str, list[str]]] = []
+    points: list[tuple[str, int, float]] = []
+
+    def section(title: str, header: str, fill: Callable[..., None], *args: Any) -> None:
+        print(f"running: {title}", flush=True)
+        rows: list[str] = []
+        try:
+            fill(rows, *args)
+        except Exception as exc:  # a failed section is reported, not hidden
+            rows.append(f"| failed: {type(exc).__name__}: {exc} |")
+        sections.append((title, header, rows))
+
+    section(
+        "1. Start-up",
+        "| pair (A vs B) | A median | B median | A/B | goal |\n| --- | --- | --- | --- | --- |",
+        startup,
+    )
+    section(
+        "2. Conversion cost (excluding TensorFlow import and model loading)",
+        "| model | scaffold (read + render + Black) | model_from_json | ratio | notes |\n| --- | --- | --- | --- | --- |",
+        conversion,
+        points,
+    )
+    section(
+        "3. Scaling on synthetic models",
+        "| model | conversion (median) | per layer |\n| --- | --- | --- |",
+        scaling,
+        points,
+    )
+    section(
+        "4. The generated model's speed against the original (20 alternating runs)",
+        "| measurement | generated | original | ratio |\n| --- | --- | --- | --- |",
+        model_speed,
+    )
+    section(
+        "5. Verification time",
+        "| measurement | verification | forward+backward | ratio | goal |\n| --- | --- | --- | --- | --- |",
+        verification,
+    )
+    section(
+        "6. Peak memory",
+        "| measurement | A | B | A/B | goal |\n| --- | --- | --- | --- | --- |",
+        memory,
+    )
+    plot(points)
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Machine: {machine()}.",
+        "",
+        "Produced by `make bench` (`benchmarks/run.py`); pairs alternate A and B after a warm-up;",
+        "medians with min and max. Plot: [conversion_scaling.svg](conversion_scaling.svg).",
+        "",
+    ]
+    for title, header, rows in sections:
+        lines += [f"## {title}", "", header, *rows, ""]
+    RESULTS.write_text("\n".join(lines))
+    print(RESULTS.read_text())
+
+
+if __name__ == "__main__":
+    main()
