@@ -56,6 +56,15 @@ def _class_name(ctx: click.Context, param: click.Parameter, value: str | None) -
     return value
 
 
+_import_style_option = click.option(
+    "--import-style",
+    type=click.Choice(["tf", "keras"]),
+    default="tf",
+    show_default=True,
+    help="'tf': import tensorflow as tf, tf.keras.*; 'keras': backend-agnostic import keras.",
+)
+
+
 def _verification_options(command: F) -> F:
     """Options shared by ``convert`` (which verifies by default) and ``verify``."""
     options = [
@@ -105,13 +114,7 @@ def main() -> None:
     help="Write the module to this file (atomically) instead of stdout.",
 )
 @click.option("--class-name", callback=_class_name, help="Name of the generated class.")
-@click.option(
-    "--import-style",
-    type=click.Choice(["tf", "keras"]),
-    default="tf",
-    show_default=True,
-    help="'tf': import tensorflow as tf, tf.keras.*; 'keras': backend-agnostic import keras.",
-)
+@_import_style_option
 @click.option("--package", help="Package name used to register the class (default: module name).")
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 @click.option(
@@ -326,13 +329,7 @@ def verify(
 )
 @click.option("--dtype", default="float32", show_default=True, help="Input dtype for --layers.")
 @click.option("--class-name", callback=_class_name, help="Class name (default: from NAME).")
-@click.option(
-    "--import-style",
-    type=click.Choice(["tf", "keras"]),
-    default="tf",
-    show_default=True,
-    help="'tf': import tensorflow as tf; 'keras': backend-agnostic import keras.",
-)
+@_import_style_option
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 @click.option(
     "--smoke-test",
