@@ -467,6 +467,7 @@ class _Verifier:
             got_calls = actual.get(path)
             if got_calls is None:
                 continue
+            got_calls = self._pair_calls(want_calls, got_calls)
             for index, want in enumerate(want_calls):
                 if index >= len(got_calls):
                     self.checks.append(
@@ -490,14 +491,35 @@ class _Verifier:
                     first = self._describe_divergence(kind, label, want, got)
         return first
 
-    def _describe_divergence(self, kind: str, label: str, want: _Call, got: _Call) -> str:
-        mode = "training" if kind == "training" else "inference"
-        inputs_match = len(want.inputs) == len(got.inputs) and all(
+    def _inputs_match(self, want: _Call, got: _Call) -> bool:
+        return len(want.inputs) == len(got.inputs) and all(
             np.shape(w) == np.shape(g)
             and self.tolerance.accepts(np.asarray(w, np.float64), np.asarray(g, np.float64))
             for w, g in zip(want.inputs, got.inputs, strict=True)
         )
-        if inputs_match:
+
+    def _pair_calls(self, want_calls: list[_Call], got_calls: list[_Call]) -> list[_Call]:
+        """Order a shared layer's calls in the generated run like the original's.
+
+        Both models may call a shared layer in a different (equally valid) order; each
+        original call is paired with the generated call that received the same inputs,
+        and calls without such a twin keep their position.
+        """
+        if len(want_calls) < 2 or len(got_calls) != len(want_calls):
+            return got_calls
+        remaining = list(range(len(got_calls)))
+        paired: list[int | None] = []
+        for want in want_calls:
+            match = next((i for i in remaining if self._inputs_match(want, got_calls[i])), None)
+            if match is not None:
+                remaining.remove(match)
+            paired.append(match)
+        order = [i if i is not None else remaining.pop(0) for i in paired]
+        return [got_calls[i] for i in order]
+
+    def _describe_divergence(self, kind: str, label: str, want: _Call, got: _Call) -> str:
+        mode = "training" if kind == "training" else "inference"
+        if self._inputs_match(want, got):
             return f"layer {label!r} diverges in {mode} mode: same inputs, different output"
         return (
             f"layer {label!r} is the first whose output differs in {mode} mode; its inputs "

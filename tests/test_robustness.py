@@ -19,6 +19,21 @@ EXAMPLES = 500 if FULL else 100
 REGRESSIONS: list[Recipe] = [
     # A one-element output list: Keras returns the bare tensor (found by this test).
     Recipe(inputs=("img",), steps=(("conv2d", 0, 0, 0),), outputs=(1,), structure="list"),
+    # A shared layer that the generated code calls in another (valid) order than Keras:
+    # the verifier pairs a shared layer's calls by their inputs, not by position.
+    Recipe(
+        inputs=("vec", "vec"),
+        steps=(
+            ("dense", 0, 0, 0),
+            ("shared_dense", 1, 1, 0),
+            ("add", 0, 0, 0),
+            ("dense", 0, 0, 0),
+            ("dense", 0, 0, 0),
+            ("shared_dense", 0, 0, 0),
+        ),
+        outputs=(7, 3),
+        structure="list",
+    ),
 ]
 
 
