@@ -374,7 +374,8 @@ def _execution_order(model: Any) -> list[Any]:
 
     Depth-first from the outputs (in their written order), each node after the nodes it
     consumes, so a chain of layers stays together instead of being interleaved level by
-    level as in Keras's ``_nodes_by_depth``. Iterative: 5,000-layer chains are fine.
+    level as in Keras's ``_nodes_by_depth``; the calls of a shared layer stay in Keras's
+    order. Iterative: 5,000-layer chains are fine.
     """
     members = [
         node
@@ -383,9 +384,18 @@ def _execution_order(model: Any) -> list[Any]:
         if not node.is_input and node.operation is not None
     ]
     member_ids = {id(node) for node in members}
+    # A layer called several times keeps Keras's call order: its random seed state (Dropout
+    # in a shared block) then advances exactly as in the original.
+    earlier_call: dict[int, Any] = {}
+    last_call: dict[int, Any] = {}
+    for node in members:
+        previous = last_call.get(id(node.operation))
+        if previous is not None:
+            earlier_call[id(node)] = previous
+        last_call[id(node.operation)] = node
 
     def producers(node: Any) -> list[Any]:
-        found = []
+        found = [earlier_call[id(node)]] if id(node) in earlier_call else []
         for tensor in node.input_tensors:
             operation, node_index, _ = tensor._keras_history
             parent = operation._inbound_nodes[node_index]

@@ -34,6 +34,21 @@ REGRESSIONS: list[Recipe] = [
         outputs=(7, 3),
         structure="list",
     ),
+    # The same with a nested Sequential holding Dropout: in training mode the calls must
+    # also happen in Keras's order, or the shared seed state hands out other masks.
+    Recipe(
+        inputs=("vec", "vec"),
+        steps=(
+            ("dense", 0, 0, 0),
+            ("nested_sequential", 1, 1, 0),
+            ("add", 0, 0, 0),
+            ("dense", 0, 0, 0),
+            ("dense", 0, 0, 0),
+            ("nested_sequential", 0, 0, 0),
+        ),
+        outputs=(7, 3),
+        structure="list",
+    ),
 ]
 
 
