@@ -170,6 +170,9 @@ def synthetic(layers_count: int, skips: bool) -> Any:
     import keras
     from keras import layers
 
+    # Keras maps a Functional graph recursively: a 5,000-layer chain needs a deeper stack.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 50_000))
+
     keras.backend.clear_session()
     inputs = keras.Input((8,), name="x")
     x = inputs
