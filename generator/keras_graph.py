@@ -306,30 +306,27 @@ class _FunctionalReader(_ModelReaderBase):
 
         steps: list[Assign] = []
         for node in _execution_order(model):
-            if True:
-                op = node.operation
-                args = tuple(to_value(a) for a in node.arguments.args)
-                kwargs = {k: to_value(v) for k, v in node.arguments.kwargs.items()}
-                where = f"operation {op.name!r} ({type(op).__name__})"
-                if isinstance(op, Layer):
-                    if id(op) not in self.attr_of:
-                        raise UnsupportedModelError(
-                            "layer is called but not tracked by the model", where=where
-                        )
-                    value: Value = self.layer_call(op, args, kwargs)
-                    base = op.name
-                else:
-                    value = op_expression(
-                        op,
-                        args,
-                        kwargs,
-                        tuple(node.arguments.args),
-                        str(node.outputs[0].dtype) if node.outputs else "",
-                        self.owner.values,
-                        where=where,
+            op = node.operation
+            args = tuple(to_value(a) for a in node.arguments.args)
+            kwargs = {k: to_value(v) for k, v in node.arguments.kwargs.items()}
+            where = f"operation {op.name!r} ({type(op).__name__})"
+            if isinstance(op, Layer):
+                if id(op) not in self.attr_of:
+                    raise UnsupportedModelError(
+                        "layer is called but not tracked by the model", where=where
                     )
-                    base = op.name
-                steps.append(self._assign(node, op, base, value, tensors))
+                value: Value = self.layer_call(op, args, kwargs)
+            else:
+                value = op_expression(
+                    op,
+                    args,
+                    kwargs,
+                    tuple(node.arguments.args),
+                    str(node.outputs[0].dtype) if node.outputs else "",
+                    self.owner.values,
+                    where=where,
+                )
+            steps.append(self._assign(node, op, op.name, value, tensors))
         outputs = to_value(_unpack_singleton(model._outputs_struct))
         return ModelIR(
             class_name=self.class_name,

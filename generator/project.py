@@ -109,7 +109,6 @@ def write_project(target: Path, files: dict[str, str], *, force: bool) -> None:
 def mermaid_diagram(model: ModelIR) -> str:
     """A Mermaid flowchart of the model's layers, read from the IR's ``call`` steps."""
     lines = ["flowchart TD"]
-    ids: dict[str, str] = {}
     producer: dict[str, str] = {}
     labels = {layer.attr: (layer.name, layer.class_label, layer.repeat) for layer in model.layers}
     for index, spec in enumerate(model.inputs):
@@ -155,7 +154,6 @@ def mermaid_diagram(model: ModelIR) -> str:
         if var in producer:
             lines.append(f'    out{index}[/"output {index}"/]')
             lines.append(f"    {producer[var]} --> out{index}")
-    del ids
     return "\n".join(lines)
 
 
