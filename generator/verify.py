@@ -39,10 +39,8 @@ __all__ = [
     "Report",
     "Tolerance",
     "VerificationError",
-    "compare_layers",
     "compare_outputs",
     "import_source",
-    "layer_outputs",
     "sample_inputs",
     "transfer_weights",
     "verify",
@@ -324,12 +322,6 @@ def record_calls(
     return result, recorded
 
 
-def layer_outputs(model: Any, inputs: Any, *, training: bool = False) -> dict[str, list[Any]]:
-    """What every (nested) layer returned, by path, for one call of ``model``."""
-    _, recorded = record_calls(model, inputs, training=training)
-    return {path: [call.outputs for call in calls] for path, calls in recorded.items()}
-
-
 def _is_tensor(value: Any) -> bool:
     return (
         hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, (str, bytes))
@@ -364,25 +356,6 @@ def compare_outputs(expected: Any, actual: Any) -> list[Difference]:
     ):
         label = "/".join(str(p) for p in path) or "output"
         differences.append(_difference(label, want, got)[0])
-    return differences
-
-
-def compare_layers(
-    expected: dict[str, list[Any]], actual: dict[str, list[Any]]
-) -> list[Difference]:
-    """Differences for every layer path both runs recorded, in the expected run's order."""
-    differences = []
-    for name, want_calls in expected.items():
-        got_calls = actual.get(name)
-        if got_calls is None or len(got_calls) != len(want_calls):
-            continue
-        for index, (want, got) in enumerate(zip(want_calls, got_calls, strict=True)):
-            if len(want) != len(got):
-                continue
-            label = name if len(want_calls) == 1 else f"{name}#{index}"
-            for j, (w, g) in enumerate(zip(want, got, strict=True)):
-                suffix = f"[{j}]" if len(want) > 1 else ""
-                differences.append(_difference(label + suffix, w, g)[0])
     return differences
 
 

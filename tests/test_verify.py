@@ -11,7 +11,7 @@ from pathlib import Path
 
 import keras
 import pytest
-from cases import CASES, build_case
+from cases import build_case
 from click.testing import CliRunner
 from keras import layers
 
@@ -209,16 +209,6 @@ def test_emit_test_writes_a_passing_pytest_file(tmp_path: Path) -> None:
     )
     assert failing.returncode == 1
     assert "cosine" in failing.stdout
-
-
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_every_golden_case_verifies(name: str) -> None:
-    from generator.naming import to_pascal
-
-    model = build_case(name)
-    source = convert_model(model, ConvertOptions(class_name=to_pascal(name), package=f"v_{name}"))
-    report = verify_source(model, source, to_pascal(name))
-    assert report.ok, report.verdict()
 
 
 def test_adapted_preprocessing_state_is_carried(tmp_path: Path) -> None:
