@@ -424,6 +424,7 @@ def _write_equivalence_test(
 ) -> None:
     import os
 
+    from generator.formatting import format_source
     from generator.render import render_equivalence_test
     from generator.writing import write_atomic
 
@@ -431,7 +432,7 @@ def _write_equivalence_test(
     model_rel = os.path.relpath(Path(model).resolve(), base)
     generated_rel = os.path.relpath(generated.resolve(), base)
     text = render_equivalence_test(model_rel, generated_rel, class_name, _test_name(generated.stem))
-    write_atomic(path, text, force=force)
+    write_atomic(path, format_source(text, black_style=True), force=force)
     click.echo(f"Wrote {path} (pytest {path})", err=True)
 
 

@@ -299,6 +299,16 @@ class ModuleIR:
     def main(self) -> ModelIR:
         return self.models[-1]
 
+    @property
+    def has_recovered_code(self) -> bool:
+        """Whether a lambda's source, recovered from the user's file, goes in."""
+        return any(
+            isinstance(value, Code)
+            for model in self.models
+            for layer in model.layers
+            for value in iter_values(layer.constructor)
+        )
+
     def validate(self) -> None:
         _require_unique(
             [h.class_name for h in self.helpers] + [m.class_name for m in self.models],

@@ -13,7 +13,7 @@ from pathlib import Path
 from generator.errors import SpecError
 from generator.formatting import format_source
 from generator.ir import ModuleIR
-from generator.render import RenderOptions, render_module
+from generator.render import RenderOptions, in_black_style, render_module
 from generator.spec import ModelSpec, chain_spec, load_spec
 from generator.spec_ir import spec_to_ir
 
@@ -100,4 +100,7 @@ def build_module(spec: ModelSpec, class_name: str, package: str) -> ModuleIR:
 
 
 def module_source(module: ModuleIR, import_style: str = "tf") -> str:
-    return format_source(render_module(module, RenderOptions(import_style=import_style)))
+    options = RenderOptions(import_style=import_style)
+    return format_source(
+        render_module(module, options), black_style=in_black_style(module, options)
+    )

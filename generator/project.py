@@ -20,6 +20,7 @@ from generator.formatting import format_source
 from generator.ir import Assign, Call, ForEach, ModelIR, ModuleIR, Name, SelfAttr, iter_values
 from generator.naming import to_snake
 from generator.render import builtin_templates_dir, environment
+from generator.source import SourceWriter, string_literal
 from generator.spec import ModelSpec
 
 # Layers whose output differs between training and inference.
@@ -60,12 +61,14 @@ def render_project(
         "pyproject.toml": env.get_template("project/pyproject.toml.jinja").render(context),
         "README.md": env.get_template("project/README.md.jinja").render(context),
         f"src/{package}/__init__.py": format_source(
-            env.get_template("project/package_init.py.jinja").render(context)
+            env.get_template("project/package_init.py.jinja").render(context), black_style=True
         ),
         f"src/{package}/model.py": model_source,
-        "train.py": format_source(env.get_template("project/train.py.jinja").render(context)),
+        "train.py": format_source(
+            env.get_template("project/train.py.jinja").render(context), black_style=True
+        ),
         "tests/test_model.py": format_source(
-            env.get_template("project/test_model.py.jinja").render(context)
+            env.get_template("project/test_model.py.jinja").render(context), black_style=True
         ),
         ".gitignore": "__pycache__/\n*.keras\n*.weights.h5\n.venv/\n",
     }
@@ -189,9 +192,9 @@ def _training_dependent(module: ModuleIR) -> bool:
 
 def _input_context(spec: ModelSpec, main: ModelIR, input_spec: Any) -> dict[str, Any]:
     return {
-        "key": repr(input_spec.key),
-        "shape": repr(tuple(7 if d is None else d for d in input_spec.shape)),
-        "dtype": repr(input_spec.dtype),
+        "key": string_literal(input_spec.key),
+        "shape": SourceWriter().write(tuple(7 if d is None else d for d in input_spec.shape)),
+        "dtype": string_literal(input_spec.dtype),
         "is_int": "int" in input_spec.dtype,
         "int_high": _index_bound(main, input_spec.var),
     }

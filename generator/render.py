@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 
 from generator import __version__
+from generator.formatting import black_format
 from generator.ir import (
     Assign,
     DictValue,
@@ -28,7 +29,7 @@ from generator.ir import (
     Param,
     Value,
 )
-from generator.source import SourceWriter
+from generator.source import SourceWriter, string_literal
 
 MODULE_TEMPLATE = "module.py.jinja"
 
@@ -77,14 +78,22 @@ def render_module(module: ModuleIR, options: RenderOptions = RenderOptions()) ->
     return env.get_template(MODULE_TEMPLATE).render(context)
 
 
+def in_black_style(module: ModuleIR, options: RenderOptions) -> bool:
+    """Whether ``render_module`` writes Black's style but for long lines: true unless a
+    user's templates or a recovered lambda go in (see ``formatting``)."""
+    return not options.template_dirs and not module.has_recovered_code
+
+
 def _helper_source(helper: HelperClass, module: ModuleIR, writer: SourceWriter) -> str:
-    """A copied class: license notice, registration, then its (rewritten) source."""
+    """A copied class: license notice, registration, then its (rewritten) source, in
+    Black's style like the code around it."""
     body = "".join(p if isinstance(p, str) else writer.symbol(p) for p in helper.parts)
     register = (
-        f"{writer.keras_prefix}.utils.register_keras_serializable(package={module.package!r})"
+        f"{writer.keras_prefix}.utils.register_keras_serializable("
+        f"package={string_literal(module.package)})"
     )
     notice = "\n".join(f"# {line}" for line in textwrap.wrap(helper.notice, 80))
-    return f"{notice}\n@{register}\n{body}"
+    return black_format(f"{notice}\n@{register}\n{body}").rstrip("\n")
 
 
 def render_equivalence_test(
@@ -93,9 +102,9 @@ def render_equivalence_test(
     """The pytest module written by ``scaffold convert --emit-test`` (paths are relative)."""
     env = environment((builtin_templates_dir(),))
     return env.get_template("test_equivalence.py.jinja").render(
-        model_path=repr(model_path),
-        generated_path=repr(generated_path),
-        class_name=repr(class_name),
+        model_path=string_literal(model_path),
+        generated_path=string_literal(generated_path),
+        class_name=string_literal(class_name),
         test_name=test_name,
     )
 
@@ -128,7 +137,9 @@ def _model_context(model: ModelIR, module: ModuleIR, writer: SourceWriter) -> di
         "class_name": model.class_name,
         "base": f"{prefix}.Model" if model.kind == "model" else f"{prefix}.layers.Layer",
         "has_build": model.kind == "model",
-        "register": (f"{prefix}.utils.register_keras_serializable(package={module.package!r})"),
+        "register": (
+            f"{prefix}.utils.register_keras_serializable(package={string_literal(module.package)})"
+        ),
         "doc_summary": _doc_escape(model.summary or f"Keras model {model.keras_name!r}."),
         "doc_sections": _doc_sections(model),
         "params": [
@@ -141,7 +152,7 @@ def _model_context(model: ModelIR, module: ModuleIR, writer: SourceWriter) -> di
         "call_lines": _input_lines(model)
         + [line for step in model.steps for line in _step_lines(step, writer)],
         "return_expr": writer.write(model.outputs),
-        "config_items": [f"{p.name!r}: self.{p.name}" for p in model.params],
+        "config_items": [f"{string_literal(p.name)}: self.{p.name}" for p in model.params],
         "is_main": model is module.main,
         "extra_methods": [],
     }
@@ -215,7 +226,7 @@ def _input_lines(model: ModelIR) -> list[str]:
     if model.input_structure == "single":
         return [] if model.inputs[0].var == "inputs" else [f"{model.inputs[0].var} = inputs"]
     if model.input_structure == "dict":
-        return [f"{spec.var} = inputs[{spec.key!r}]" for spec in model.inputs]
+        return [f"{spec.var} = inputs[{string_literal(spec.key)}]" for spec in model.inputs]
     if len(model.inputs) == 1:  # Keras accepts the bare tensor too
         var = model.inputs[0].var
         return [f"{var} = inputs[0] if isinstance(inputs, (list, tuple)) else inputs"]
@@ -253,7 +264,7 @@ def _module_functions(module: ModuleIR, writer: SourceWriter) -> list[str]:
         '    """The original model\'s ``compile()`` arguments.\n\n'
         f"    Use as ``model.compile(**compile_config())``.\n"
         '    """\n'
-        f"    return {body}\n"
+        f"    return {body}"
     ]
 
 

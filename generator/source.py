@@ -1,12 +1,16 @@
 """Turns IR values into Python source text: the one place that writes expressions.
 
 Templates receive only strings made here, so quoting, precedence and the import style are
-decided once. Every string from a model reaches code through ``repr``.
+decided once. Every string from a model reaches code through ``string_literal`` (``repr``
+in Black's choice of quotes), and every expression is spaced as Black spaces it, so that
+formatting only has to split long lines (see ``formatting``).
 """
 
 from __future__ import annotations
 
+import io
 import math
+import tokenize
 from dataclasses import dataclass
 
 from generator.ir import (
@@ -66,7 +70,9 @@ class SourceWriter:
 
     def _write(self, value: Value) -> tuple[str, int]:
         """Return ``(source, precedence)`` so operators parenthesize only when needed."""
-        if value is None or isinstance(value, (bool, str)):
+        if isinstance(value, str):
+            return string_literal(value), _ATOM
+        if value is None or isinstance(value, bool):
             return repr(value), _ATOM
         if isinstance(value, int):
             return repr(value), _ATOM if value >= 0 else _UNARY
@@ -94,6 +100,8 @@ class SourceWriter:
             left_min, right_min = (prec + 1, prec) if value.op == "**" else (prec, prec + 1)
             left = self._operand(value.left, left_min)
             right = self._operand(value.right, right_min)
+            if value.op == "**" and _black_hugs_power(left, right):
+                return f"{left}**{right}", prec
             return f"{left} {value.op} {right}", prec
         if isinstance(value, UnaryOp):
             return f"{value.op}{self._operand(value.operand, _UNARY)}", _UNARY
@@ -109,7 +117,7 @@ class SourceWriter:
         if isinstance(value, IndexedName):
             if value.base.isidentifier():
                 return f'f"{value.base}_{{i}}"', _ATOM
-            return f'{value.base!r} + f"_{{i}}"', _PRECEDENCE["+"]
+            return f'{string_literal(value.base)} + f"_{{i}}"', _PRECEDENCE["+"]
         if isinstance(value, TrainingFlag):
             if value.recorded is None:
                 return "training", _ATOM
@@ -128,12 +136,52 @@ class SourceWriter:
 
     def _key_item(self, item: Value) -> str:
         if isinstance(item, SliceValue):
-            parts = ["" if p is None else self.write(p) for p in (item.start, item.stop, item.step)]
-            text = f"{parts[0]}:{parts[1]}"
-            return f"{text}:{parts[2]}" if parts[2] else text
+            bounds = (item.start, item.stop, item.step)
+            parts = ["" if p is None else self.write(p) for p in bounds]
+            if not parts[2]:
+                parts.pop()
+            # Black spaces a slice's colons like a binary operator once a bound is more
+            # than a name or number: ``x[a + 1 :]``.
+            if all(_is_simple_slice_bound(p) for p in bounds):
+                return ":".join(parts)
+            text = parts[0]
+            for part in parts[1:]:
+                text += " :" if text and not text.endswith(":") else ":"
+                text += f" {part}" if part else ""
+            return text
         if item is None:
             return "None"
         return self.write(item)
+
+
+def string_literal(text: str) -> str:
+    """``repr(text)`` with the quotes Black prefers: double, unless that needs more escapes."""
+    literal = repr(text)
+    if literal[0] == '"':  # repr chose double quotes already
+        return literal
+    body, escapes_now, escapes_double = [], 0, 0
+    index, inner = 0, literal[1:-1]
+    while index < len(inner):
+        char = inner[index]
+        if char == "\\":
+            pair = inner[index : index + 2]
+            escapes_now += 1
+            if pair == "\\'":
+                body.append("'")
+            else:
+                body.append(pair)
+                escapes_double += 1
+            index += 2
+            continue
+        if char == '"':
+            body.append('\\"')
+            escapes_double += 1
+        else:
+            body.append(char)
+        index += 1
+    if escapes_double > escapes_now:
+        return literal
+    return '"' + "".join(body) + '"'
 
 
 def _float(value: float) -> tuple[str, int]:
@@ -141,4 +189,41 @@ def _float(value: float) -> tuple[str, int]:
         return 'float("nan")', _ATOM
     if math.isinf(value):
         return ('float("inf")', _ATOM) if value > 0 else ('-float("inf")', _UNARY)
-    return repr(value), _UNARY if math.copysign(1.0, value) < 0 else _ATOM
+    text = repr(value).replace("e+", "e")  # Black writes 1e+20 as 1e20
+    return text, _UNARY if math.copysign(1.0, value) < 0 else _ATOM
+
+
+def _black_hugs_power(left: str, right: str) -> bool:
+    """Black writes ``a**b`` when the tokens next to ``**`` are simple: a name or number
+    (after a dotted name or number on the right; not after a call on the left)."""
+    before, after = _tokens(left), _tokens(right)
+    if before[-1].type not in (tokenize.NAME, tokenize.NUMBER):
+        return False
+    if len(before) >= 3 and before[-2].string == "." and before[-3].string in (")", "]"):
+        return False
+    start = 1 if after[0].string in ("-", "+", "~") else 0
+    if after[start].type == tokenize.NUMBER:
+        return True
+    if after[start].type != tokenize.NAME:
+        return False
+    for token in after[start:]:
+        if token.string in ("(", "["):
+            return False
+        if token.type != tokenize.NAME and token.string != ".":
+            return True
+    return True
+
+
+def _tokens(text: str) -> list[tokenize.TokenInfo]:
+    ignored = (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER)
+    tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+    return [t for t in tokens if t.type not in ignored]
+
+
+def _is_simple_slice_bound(value: Value) -> bool:
+    """A bound that keeps a slice's colons unspaced: nothing, a name, a (signed) number."""
+    if value is None or isinstance(value, (bool, Name)):
+        return True
+    if isinstance(value, (int, float)):
+        return math.isfinite(value)
+    return False

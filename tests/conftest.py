@@ -6,6 +6,8 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# Every formatted output in the suite is also formatted by Black alone and must match.
+os.environ.setdefault("SCAFFOLD_FORMAT_CHECK", "1")
 
 TESTS = Path(__file__).parent
 sys.path.insert(0, str(TESTS))

@@ -6,6 +6,7 @@ import ast
 
 import pytest
 
+from generator.formatting import black_format
 from generator.ir import (
     BinOp,
     Call,
@@ -34,8 +35,8 @@ a, b, c = Name("a"), Name("b"), Name("c")
         (BinOp("+", a, BinOp("*", b, c)), "a + b * c"),
         (BinOp("-", a, BinOp("-", b, c)), "a - (b - c)"),
         (BinOp("-", BinOp("-", a, b), c), "a - b - c"),
-        (BinOp("**", BinOp("**", a, b), c), "(a ** b) ** c"),
-        (BinOp("**", a, BinOp("**", b, c)), "a ** b ** c"),
+        (BinOp("**", BinOp("**", a, b), c), "(a**b) ** c"),
+        (BinOp("**", a, BinOp("**", b, c)), "a**b**c"),
         (BinOp("**", UnaryOp("-", a), 2), "(-a) ** 2"),
         (UnaryOp("-", BinOp("+", a, b)), "-(a + b)"),
         (BinOp("*", a, -1.5), "a * -1.5"),
@@ -46,7 +47,7 @@ a, b, c = Name("a"), Name("b"), Name("c")
         (float("inf"), 'float("inf")'),
         (float("nan"), 'float("nan")'),
         ((3,), "(3,)"),
-        (DictValue((("user-id", a), ("class", b))), "{'user-id': a, 'class': b}"),
+        (DictValue((("user-id", a), ("class", b))), '{"user-id": a, "class": b}'),
         (ListValue((a, b)), "[a, b]"),
         (TrainingFlag(None), "training"),
         (
@@ -57,8 +58,8 @@ a, b, c = Name("a"), Name("b"), Name("c")
 )
 def test_expressions(value, expected: str) -> None:
     text = tf_style.write(value)
-    assert text.replace(" ", "") == expected.replace(" ", "")
-    ast.parse(text, mode="eval")
+    assert text == expected
+    assert black_format(f"y = {text}\n") == f"y = {text}\n"
 
 
 def test_operator_precedence_preserves_semantics() -> None:

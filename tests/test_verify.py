@@ -163,8 +163,8 @@ def test_convert_verifies_and_exits_3_on_mismatch(
 
     real = convert_module.format_source
 
-    def broken_format(source: str) -> str:
-        return real(source.replace("momentum=0.9", "momentum=0.9, epsilon=0.5"))
+    def broken_format(source: str, **options: bool) -> str:
+        return real(source.replace("momentum=0.9", "momentum=0.9, epsilon=0.5"), **options)
 
     monkeypatch.setattr(convert_module, "format_source", broken_format)
     bad_out = tmp_path / "bad_model.py"
