@@ -128,7 +128,7 @@ def _units(tree: ast.Module, lines: list[str], long_lines: set[int]) -> list[_Un
             continue
         if long_lines.isdisjoint(range(first, last + 1)):
             continue
-        if first != last:
+        if first != last or first in covered:  # over several lines, or sharing one
             return None
         units.append(_Unit(first, node.col_offset, lines[first].strip(), is_def=False))
         covered.add(first)
@@ -179,7 +179,10 @@ def _format_group(group: list[_Unit], indent: int) -> list[list[str]] | None:
         )
     )
     text = "".join(f"{shape}\n    pass\n" if is_def else f"{shape}\n" for shape, is_def in shapes)
-    formatted = black_format(text, LINE_LENGTH - indent)
+    try:
+        formatted = black_format(text, LINE_LENGTH - indent)
+    except ScaffoldError:  # masking broke a token we did not foresee: format it all
+        return None
     body = _parse(formatted).body
     if len(body) != len(shapes):
         return None
@@ -207,7 +210,7 @@ def _format_group(group: list[_Unit], indent: int) -> list[list[str]] | None:
 _TOKEN = re.compile(
     r"""(?P<prefixed>[A-Za-z]{1,2}(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'))"""
     r"""|(?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')"""
-    r"|(?P<number>\d+(?:\.\d*)?(?:e-?\d+)?)"
+    r"|(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[jJ]?)"
     r"|(?P<name>[^\W\d]\w*)"
 )
 _KEYWORDS = frozenset((*keyword.kwlist, *keyword.softkwlist))

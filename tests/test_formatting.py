@@ -109,6 +109,13 @@ CASES = {
         }
         """
     ),
+    "two statements on a long line": (
+        "alpha_value = compute(first_argument, second_argument); "
+        "beta = other(third_argument, 1, 2, 3)\n"
+    ),
+    "complex and scientific numbers in a long line": (
+        "values = [1j, 2.5e-07, 1e20, 0.5, 1_000, 3.0j, 0.5, 10.0, 123456789, 987654321, 1e-05]\n"
+    ),
     "a comment on a long line": (
         "x = some_function(argument_one, argument_two, argument_three)  # a comment long enough\n"
     ),

@@ -254,3 +254,21 @@ def test_generated_module_is_imported_in_isolation() -> None:
     report = verify_source(model, source, "Isolated")
     assert report.ok
     assert not [m for m in set(sys.modules) - before if "scaffold" in m or "generated" in m]
+
+
+def test_a_mutant_that_only_changes_gradients_is_caught(base) -> None:
+    """Outputs stay identical when a gradient is stopped; only the gradient check sees it."""
+    model, source = base
+    before = "second = self.second(first, training=training)"
+    assert before in source
+    mutated = source.replace(
+        before, "second = self.second(tf.keras.ops.stop_gradient(first), training=training)"
+    )
+    report = verify_source(model, mutated, "Mutant")
+    assert not report.ok
+    failing = {c.kind for c in report.checks if c.status == "mismatch"}
+    assert failing == {"gradient"}, failing
+    assert report.divergence.startswith("the gradient for weight"), report.divergence
+    status = {c.label: c.status for c in report.checks if c.kind == "gradient"}
+    assert status["first/kernel"] == "mismatch" and status["conv/kernel"] == "mismatch"
+    assert status["second/kernel"] == "ok" and status["head/kernel"] == "ok"
