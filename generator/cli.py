@@ -81,9 +81,9 @@ def _verification_options(command: F) -> F:
         click.option(
             "--batches",
             type=click.IntRange(min=1),
-            default=2,
+            default=1,
             show_default=True,
-            help="Seeded input batches to compare.",
+            help="Seeded input batches (of 4 samples) to compare.",
         ),
         click.option(
             "--seed", type=int, default=0, show_default=True, help="Seed of the first input batch."

@@ -41,7 +41,7 @@ def format_report(report: Report) -> str:
     lines.append(
         "compared: "
         + ", ".join(f"{n} {kind}" for kind, n in counts.items())
-        + f"; {report.batches} batches, seed {report.seed}, {report.seconds:.1f} s"
+        + f"; {report.inputs_text()}, seed {report.seed}, {report.seconds:.1f} s"
     )
     for check in report.skipped:
         lines.append(f"skipped: {check.label}: {check.note}")
@@ -56,6 +56,7 @@ def report_json(report: Report) -> str:
         "divergence": report.divergence or None,
         "tolerance": asdict(report.tolerance),
         "batches": report.batches,
+        "batch_size": report.batch_size,
         "seed": report.seed,
         "seconds": round(report.seconds, 3),
         "checks": [
