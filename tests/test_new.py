@@ -3,6 +3,7 @@ and no TensorFlow import on the way."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -141,6 +142,29 @@ def test_new_does_not_import_tensorflow(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
     assert (tmp_path / "r.py").exists()
+
+
+def test_new_skips_black_when_no_line_is_too_long(tmp_path: Path) -> None:
+    """The mlp preset is written in Black's style already: Black is not even imported."""
+    code = (
+        "import sys\n"
+        "from generator.cli import main\n"
+        "try:\n"
+        f"    main(['new', 'MyModel', '--preset', 'mlp', '-o', {str(tmp_path / 'm.py')!r}])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print('black' in sys.modules)\n"
+    )
+    env = {**os.environ, "SCAFFOLD_FORMAT_CHECK": "0"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+    written = (tmp_path / "m.py").read_text()
+    from generator.formatting import black_format
+
+    assert black_format(written) == written
 
 
 @pytest.mark.parametrize("preset", preset_names())
