@@ -441,6 +441,9 @@ class _Verifier:
         self.checks: list[Check] = []
         self.divergence = ""
         self.first_outputs: Any = None  # the generated model's, on the first batch
+        # Reported only when inference and training mode agree: a layer that differs in
+        # training mode says more than the gradients it changes.
+        self.gradient_divergence = ""
 
     def add(
         self, kind: str, difference: Difference, expected: np.ndarray, actual: np.ndarray
@@ -602,8 +605,8 @@ class _Verifier:
             want_arr = np.zeros(1) if want is None else want
             got_arr = np.zeros(1) if got is None else got
             difference, w, g = _difference(label, want_arr, got_arr)
-            if not self.add("gradient", difference, w, g) and not self.divergence:
-                self.divergence = f"the gradient for weight {label!r} differs"
+            if not self.add("gradient", difference, w, g) and not self.gradient_divergence:
+                self.gradient_divergence = f"the gradient for weight {label!r} differs"
 
     def training(self, inputs: Any) -> None:
         """Training mode, where both models can draw the same randomness."""
@@ -757,8 +760,9 @@ def verify(
         verifier.divergence = f"layer {problems[0].label!r}: {problems[0].note}"
     else:
         try:
-            verifier.inference(samples, pairs)
+            verifier.inference(samples, pairs)  # gradients too, from the first batch
             verifier.training(samples[0])
+            verifier.divergence = verifier.divergence or verifier.gradient_divergence
             verifier.serialization(samples[0])
         except VerificationError as exc:
             exc.where = exc.where or where
