@@ -7,10 +7,9 @@ from typing import Any
 
 from generator import __version__
 from generator.errors import UnsupportedModelError
-from generator.formatting import format_source
 from generator.ir import Header, ModuleIR
 from generator.keras_graph import ReadOptions, is_graph_model, read_model
-from generator.render import RenderOptions, in_black_style, render_module
+from generator.render import RenderOptions, render_formatted
 
 
 @dataclass(frozen=True)
@@ -62,10 +61,8 @@ def convert(
 ) -> Conversion:
     """Read ``model`` into the IR, render it and format it."""
     module = model_to_ir(model, options, source_name, sha256)
-    render_options = RenderOptions(import_style=options.import_style)
-    rendered = render_module(module, render_options)
     return Conversion(
-        module, format_source(rendered, black_style=in_black_style(module, render_options))
+        module, render_formatted(module, RenderOptions(import_style=options.import_style))
     )
 
 

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import SpecError
-from generator.formatting import format_source
 from generator.ir import ModuleIR
-from generator.render import RenderOptions, in_black_style, render_module
+from generator.render import RenderOptions, render_formatted
 from generator.spec import ModelSpec, chain_spec, load_spec
 from generator.spec_ir import spec_to_ir
 
@@ -100,7 +99,4 @@ def build_module(spec: ModelSpec, class_name: str, package: str) -> ModuleIR:
 
 
 def module_source(module: ModuleIR, import_style: str = "tf") -> str:
-    options = RenderOptions(import_style=import_style)
-    return format_source(
-        render_module(module, options), black_style=in_black_style(module, options)
-    )
+    return render_formatted(module, RenderOptions(import_style=import_style))

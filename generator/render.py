@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 
 from generator import __version__
-from generator.formatting import black_format
+from generator.formatting import black_format, format_source
 from generator.ir import (
     Assign,
     DictValue,
@@ -76,6 +76,13 @@ def render_module(module: ModuleIR, options: RenderOptions = RenderOptions()) ->
         "module_functions": _module_functions(module, writer),
     }
     return env.get_template(MODULE_TEMPLATE).render(context)
+
+
+def render_formatted(module: ModuleIR, options: RenderOptions = RenderOptions()) -> str:
+    """The module's final source: rendered, then formatted as Black formats it."""
+    return format_source(
+        render_module(module, options), black_style=in_black_style(module, options)
+    )
 
 
 def in_black_style(module: ModuleIR, options: RenderOptions) -> bool:

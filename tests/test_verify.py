@@ -159,14 +159,14 @@ def test_convert_verifies_and_exits_3_on_mismatch(
     ok = runner.invoke(main, ["convert", str(path), "-o", str(out)])
     assert ok.exit_code == 0 and "EQUIVALENT" in ok.output
 
-    import generator.convert as convert_module
+    import generator.render as render_module
 
-    real = convert_module.format_source
+    real = render_module.format_source
 
     def broken_format(source: str, **options: bool) -> str:
         return real(source.replace("momentum=0.9", "momentum=0.9, epsilon=0.5"), **options)
 
-    monkeypatch.setattr(convert_module, "format_source", broken_format)
+    monkeypatch.setattr(render_module, "format_source", broken_format)
     bad_out = tmp_path / "bad_model.py"
     bad = runner.invoke(main, ["convert", str(path), "-o", str(bad_out)])
     assert bad.exit_code == 3, bad.output
