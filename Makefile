@@ -46,7 +46,7 @@ golden: $(STAMP)
 	SCAFFOLD_REGENERATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py tests/test_new.py -k "golden or seed"
 
 catalog: $(STAMP)
-	$(BIN)/python -m generator.catalog
+	$(BIN)/python -m generator.from_spec.catalog
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from generator.keras_env import import_keras  # noqa: E402
+from generator.from_keras.environment import import_keras  # noqa: E402
 
 keras = import_keras()
 

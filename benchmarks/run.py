@@ -133,8 +133,8 @@ def conversion(rows: list[str], plot_points: list[tuple[str, int, float]]) -> No
     from applications_catalog import build_application
 
     from generator.convert import ConvertOptions, model_to_ir
-    from generator.formatting import format_source
-    from generator.render import RenderOptions, in_black_style, render_module
+    from generator.output.formatting import format_source
+    from generator.output.render import RenderOptions, in_black_style, render_module
 
     for name, size in [("ResNet50", 64), ("EfficientNetB0", 32), ("InceptionResNetV2", 75)]:
         model = build_application(name, size)
@@ -404,7 +404,7 @@ def rerun_section(number: str, fill: Callable[[list[str]], None]) -> None:
 
 
 def main() -> None:
-    from generator.keras_env import import_keras
+    from generator.from_keras.environment import import_keras
 
     import_keras()
     if sys.argv[1:]:  # e.g. `run.py 5 6`: measure those sections again, keep the rest

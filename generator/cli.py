@@ -187,20 +187,14 @@ def convert(
     if emit_test is not None and output is None:
         raise click.UsageError("--emit-test checks a generated file: give -o FILE")
     from generator.convert import ConvertOptions, convert, export_weights
-    from generator.loading import import_custom_objects, load_model
-    from generator.naming import to_pascal, to_snake
-    from generator.writing import is_up_to_date, unified_diff, write_atomic
+    from generator.from_keras.loading import import_custom_objects, load_model
+    from generator.output.writing import is_up_to_date, unified_diff, write_atomic
 
     if custom_objects:
         import_custom_objects(custom_objects)
     loaded = load_model(model, safe_mode=not unsafe)
-    stem = output.stem if output is not None else ""
-    name = class_name or (to_pascal(stem) if stem and to_pascal(stem) else None)
-    options = ConvertOptions(
-        class_name=name,
-        package=package or to_snake(stem or name or loaded.model.name) or "keras_scaffold",
-        import_style=import_style,
-        unsafe=unsafe,
+    options = ConvertOptions.for_output(
+        output, loaded.model.name, class_name, package, import_style, unsafe
     )
     conversion = convert(loaded.model, options, loaded.source_name, loaded.sha256)
     source = conversion.source
@@ -276,7 +270,7 @@ def verify(
     and a save/load round trip. Exit 0 if equivalent, 3 on a mismatch.
     """
     from generator.errors import LoadError
-    from generator.loading import import_custom_objects, load_model
+    from generator.from_keras.loading import import_custom_objects, load_model
     from generator.verify import verify_source
 
     if custom_objects:
@@ -366,28 +360,23 @@ def new(
         return
     if not name:
         raise click.UsageError("give a NAME (or --list-presets)")
-    from generator.naming import to_snake
-    from generator.writing import write_atomic
+    from generator.output.writing import write_atomic
 
     spec = pipeline.resolve_spec(
-        pipeline.NewOptions(spec_path, preset, layers, input_shape, params, dtype)
+        pipeline.SpecSource(spec_path, preset, layers, input_shape, params, dtype)
     )
-    base_name = Path(name).name  # NAME may be a path to the project directory
-    cls = class_name or pipeline.class_name_for(base_name)
-    package = to_snake(output.stem if output is not None else base_name) or "model"
-    module = pipeline.build_module(spec, cls, package)
-    source = pipeline.module_source(module, import_style)
+    made = pipeline.generate(spec, name, output=output, class_name=class_name, style=import_style)
     if smoke_test:
-        from generator.smoke import smoke_test as run_smoke_test
+        from generator.verify.smoke import smoke_test as run_smoke_test
 
-        click.echo(run_smoke_test(source, module), err=True)
+        click.echo(run_smoke_test(made.source, made.module), err=True)
     if output is not None:
-        write_atomic(output, source, force=force)
-        click.echo(f"Wrote {output} ({module.main.class_name})", err=True)
+        write_atomic(output, made.source, force=force)
+        click.echo(f"Wrote {output} ({made.module.main.class_name})", err=True)
         return
-    from generator.project import render_project, write_project
+    from generator.output.project import write_project
 
-    files = render_project(module, spec, source, base_name, import_style)
+    files = pipeline.project_files(made)
     target = Path(name)
     write_project(target, files, force=force)
     click.echo(f"Wrote {target}/ ({len(files)} files): {', '.join(sorted(files))}", err=True)
@@ -405,9 +394,9 @@ def _progress_printer() -> Callable[[str], None] | None:
 
 
 def _finish_report(report: Any, report_json: Path | None, written: Path | None) -> None:
-    from generator.report import format_report
-    from generator.report import report_json as to_json
-    from generator.writing import write_atomic
+    from generator.output.writing import write_atomic
+    from generator.verify.report import format_report
+    from generator.verify.report import report_json as to_json
 
     if sys.stderr.isatty():
         click.echo("\r\x1b[K", nl=False, err=True)
@@ -422,21 +411,8 @@ def _finish_report(report: Any, report_json: Path | None, written: Path | None) 
 def _write_equivalence_test(
     path: Path, model: str, generated: Path, class_name: str, force: bool
 ) -> None:
-    import os
+    from generator.output.render import equivalence_test_source
+    from generator.output.writing import write_atomic
 
-    from generator.formatting import format_source
-    from generator.render import render_equivalence_test
-    from generator.writing import write_atomic
-
-    base = path.resolve().parent
-    model_rel = os.path.relpath(Path(model).resolve(), base)
-    generated_rel = os.path.relpath(generated.resolve(), base)
-    text = render_equivalence_test(model_rel, generated_rel, class_name, _test_name(generated.stem))
-    write_atomic(path, format_source(text, black_style=True), force=force)
+    write_atomic(path, equivalence_test_source(path, model, generated, class_name), force=force)
     click.echo(f"Wrote {path} (pytest {path})", err=True)
-
-
-def _test_name(stem: str) -> str:
-    from generator.naming import to_snake
-
-    return to_snake(stem) or "generated"

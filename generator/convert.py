@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from generator import __version__
+from generator.core.ir import Header, ModuleIR
+from generator.core.naming import to_pascal, to_snake
 from generator.errors import UnsupportedModelError
-from generator.ir import Header, ModuleIR
-from generator.keras_graph import ReadOptions, is_graph_model, read_model
-from generator.render import RenderOptions, render_formatted
+from generator.from_keras.graph import ReadOptions, is_graph_model, read_model
+from generator.output.render import RenderOptions, render_formatted
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,27 @@ class ConvertOptions:
     package: str = "keras_scaffold"
     import_style: str = "tf"
     unsafe: bool = False  # recover Lambda source from the user's files
+
+    @classmethod
+    def for_output(
+        cls,
+        output: Path | None,
+        model_name: str,
+        class_name: str | None = None,
+        package: str | None = None,
+        import_style: str = "tf",
+        unsafe: bool = False,
+    ) -> ConvertOptions:
+        """Options named after the output file: ``my_model.py`` → ``MyModel`` registered
+        under package ``my_model`` (else after the model's name)."""
+        stem = output.stem if output is not None else ""
+        name = class_name or (to_pascal(stem) if stem and to_pascal(stem) else None)
+        return cls(
+            class_name=name,
+            package=package or to_snake(stem or name or model_name) or "keras_scaffold",
+            import_style=import_style,
+            unsafe=unsafe,
+        )
 
 
 def model_to_ir(
@@ -81,10 +104,10 @@ def export_weights(model: Any, source: str, class_name: str, path: Any, *, force
     """
     import os
     import tempfile
-    from pathlib import Path
 
     from generator.errors import OutputError
-    from generator.verify import import_source, transfer_weights
+    from generator.verify.isolation import import_source
+    from generator.verify.pairing import transfer_weights
 
     path = Path(path)
     if not path.name.endswith(".weights.h5"):

@@ -51,3 +51,13 @@ class VerificationMismatch(ScaffoldError):
     """The generated model does not compute what the original computes."""
 
     exit_code = 3
+
+
+class VerificationError(ScaffoldError):
+    """The generated model cannot even be imported, instantiated, built or run (exit 1)."""
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """A foreign exception's message on one line, cut to ``limit`` characters."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator.catalog import build_catalog, load_catalog
+from generator.from_spec.catalog import build_catalog, load_catalog
 
 
 def test_catalog_matches_installed_keras() -> None:

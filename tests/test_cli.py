@@ -224,12 +224,12 @@ def test_output_directory_must_exist(runner: CliRunner, model_file: Path, tmp_pa
 def test_interrupt_leaves_no_file(
     runner: CliRunner, model_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import generator.writing
+    import generator.output.writing
 
     def interrupted_replace(src: str, dst: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(generator.writing.os, "replace", interrupted_replace)
+    monkeypatch.setattr(generator.output.writing.os, "replace", interrupted_replace)
     out = tmp_path / "interrupted.py"
     result = runner.invoke(main, ["convert", str(model_file), "-o", str(out)])
     assert result.exit_code == 130

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from generator.core.ir import BinOp, Call, Name, SelfAttr, SliceValue, Subscript, Symbol, UnaryOp
 from generator.errors import ScaffoldError
-from generator.formatting import black_format, format_source
-from generator.ir import BinOp, Call, Name, SelfAttr, SliceValue, Subscript, Symbol, UnaryOp
-from generator.source import SourceWriter, string_literal
+from generator.output.formatting import black_format, format_source
+from generator.output.source import SourceWriter, string_literal
 
 
 @settings(max_examples=300, deadline=None)

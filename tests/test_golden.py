@@ -14,8 +14,8 @@ from conftest import REGENERATE
 from equivalence import assert_equivalent, generated_class, train_briefly
 
 from generator.convert import ConvertOptions, convert_model
-from generator.naming import to_pascal
-from generator.writing import comparable
+from generator.core.naming import to_pascal
+from generator.output.writing import comparable
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 

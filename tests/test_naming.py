@@ -4,7 +4,7 @@ import keyword
 
 import pytest
 
-from generator.naming import (
+from generator.core.naming import (
     KERAS_MODEL_ATTRIBUTES,
     attribute_registry,
     class_registry,

@@ -14,7 +14,7 @@ from conftest import REGENERATE
 
 from generator.cli import main
 from generator.new import preset_names
-from generator.writing import comparable
+from generator.output.writing import comparable
 
 GOLDEN = Path(__file__).parent / "data" / "golden" / "new"
 SEED_ARGS = [
@@ -162,7 +162,7 @@ def test_new_skips_black_when_no_line_is_too_long(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
     written = (tmp_path / "m.py").read_text()
-    from generator.formatting import black_format
+    from generator.output.formatting import black_format
 
     assert black_format(written) == written
 

@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import ScaffoldError
-from generator.formatting import format_source
-from generator.ir import (
+from generator.core.ir import (
     Assign,
     Call,
     InputSpec,
@@ -25,7 +23,9 @@ from generator.ir import (
     Symbol,
     TrainingFlag,
 )
-from generator.render import RenderOptions, builtin_templates_dir, render_module
+from generator.errors import ScaffoldError
+from generator.output.formatting import format_source
+from generator.output.render import RenderOptions, builtin_templates_dir, render_module
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 

@@ -6,8 +6,7 @@ import ast
 
 import pytest
 
-from generator.formatting import black_format
-from generator.ir import (
+from generator.core.ir import (
     BinOp,
     Call,
     DictValue,
@@ -21,7 +20,8 @@ from generator.ir import (
     TrainingFlag,
     UnaryOp,
 )
-from generator.source import SourceWriter
+from generator.output.formatting import black_format
+from generator.output.source import SourceWriter
 
 tf_style = SourceWriter("tf")
 keras_style = SourceWriter("keras")

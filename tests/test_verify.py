@@ -159,7 +159,7 @@ def test_convert_verifies_and_exits_3_on_mismatch(
     ok = runner.invoke(main, ["convert", str(path), "-o", str(out)])
     assert ok.exit_code == 0 and "EQUIVALENT" in ok.output
 
-    import generator.render as render_module
+    import generator.output.render as render_module
 
     real = render_module.format_source
 

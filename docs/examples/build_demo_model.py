@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from generator.keras_env import import_keras
+from generator.from_keras.environment import import_keras
 
 keras = import_keras()  # Keras 3 on TensorFlow, without TensorFlow's start-up chatter
 import numpy as np  # noqa: E402

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from generator.from_keras.internals import has_graph, inputs_struct, nodes_by_depth
+
 UNKNOWN_DIM = 7  # size used for every ``None`` dimension except the batch
 DEFAULT_INT_HIGH = 10
 
@@ -21,7 +23,7 @@ def sample_inputs(model: Any, *, batch: int = 4, seed: int = 0) -> Any:
     """One batch in the model's input structure (tensors as NumPy arrays)."""
     from keras import tree
 
-    struct = _input_struct(model)
+    struct = inputs_struct(model)
     rng = np.random.default_rng(seed)
     limits = integer_input_limits(model)
     flat = []
@@ -44,14 +46,6 @@ def sample_inputs(model: Any, *, batch: int = 4, seed: int = 0) -> Any:
         else:
             flat.append(rng.standard_normal(shape).astype(dtype))
     return tree.pack_sequence_as(struct, flat)
-
-
-def _input_struct(model: Any) -> Any:
-    struct = getattr(model, "_inputs_struct", None)
-    if struct is not None:
-        return struct
-    inputs = model.inputs
-    return inputs[0] if len(inputs) == 1 else inputs
 
 
 def integer_input_limits(model: Any) -> dict[int, tuple[int, bool]]:
@@ -82,8 +76,7 @@ def integer_input_limits(model: Any) -> dict[int, tuple[int, bool]]:
                 for out in outputs:
                     if "int" in str(out.dtype):
                         frontier.append(out)
-                inner_inputs = getattr(operation, "inputs", None)
-                if inner_inputs and hasattr(operation, "_nodes_by_depth"):
+                if has_graph(operation):
                     inner = integer_input_limits(operation)
                     bounds.extend(high for high, _ in inner.values())
                     pad = pad or any(p for _, p in inner.values())
@@ -93,10 +86,7 @@ def integer_input_limits(model: Any) -> dict[int, tuple[int, bool]]:
 
 def _consumer_map(model: Any) -> dict[int, list[tuple[Any, list[Any]]]]:
     found: dict[int, list[tuple[Any, list[Any]]]] = {}
-    nodes_by_depth = getattr(model, "_nodes_by_depth", None)
-    if nodes_by_depth is None and getattr(model, "_functional", None) is not None:
-        nodes_by_depth = model._functional._nodes_by_depth
-    for nodes in (nodes_by_depth or {}).values():
+    for nodes in nodes_by_depth(model).values():
         for node in nodes:
             if node.operation is None:
                 continue

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from generator import __version__
+from generator.core.ir import Assign, Call, ForEach, ModelIR, ModuleIR, Name, SelfAttr, iter_values
+from generator.core.naming import to_snake
 from generator.errors import OutputError
-from generator.formatting import format_source
-from generator.ir import Assign, Call, ForEach, ModelIR, ModuleIR, Name, SelfAttr, iter_values
-from generator.naming import to_snake
-from generator.render import builtin_templates_dir, environment
-from generator.source import SourceWriter, string_literal
-from generator.spec import ModelSpec
+from generator.from_spec.spec import ModelSpec
+from generator.output.formatting import format_source
+from generator.output.render import builtin_templates_dir, environment
+from generator.output.source import SourceWriter, string_literal
 
 # Layers whose output differs between training and inference.
 _TRAINING_DEPENDENT = {
@@ -221,7 +221,7 @@ def _index_bound(main: ModelIR, var: str) -> int:
 
 
 def _plain(value: Any) -> Any:
-    from generator.ir import DictValue, ListValue
+    from generator.core.ir import DictValue, ListValue
 
     if isinstance(value, ListValue):
         return [_plain(v) for v in value.items]
@@ -231,6 +231,6 @@ def _plain(value: Any) -> Any:
 
 
 def _catalog_version() -> str:
-    from generator.catalog import load_catalog
+    from generator.from_spec.catalog import load_catalog
 
     return str(load_catalog()["keras_version"])

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import LoadError, UnsupportedModelError
-from generator.keras_env import import_keras
+from generator.from_keras.environment import import_keras
 
 _MODULE_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 

@@ -7,6 +7,7 @@ lay out lines. User template directories override the built-in templates by file
 from __future__ import annotations
 
 import functools
+import os
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,8 +16,7 @@ from typing import Any
 import jinja2
 
 from generator import __version__
-from generator.formatting import black_format, format_source
-from generator.ir import (
+from generator.core.ir import (
     Assign,
     DictValue,
     ForEach,
@@ -29,17 +29,20 @@ from generator.ir import (
     Param,
     Value,
 )
-from generator.source import SourceWriter, string_literal
+from generator.core.naming import to_snake
+from generator.output.formatting import black_format, format_source
+from generator.output.source import SourceWriter, string_literal
 
 MODULE_TEMPLATE = "module.py.jinja"
 
 
 def builtin_templates_dir() -> Path:
     """Where the built-in templates live: inside the installed package, or the source tree."""
-    packaged = Path(__file__).with_name("templates")
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "templates"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "templates"
+    return package.parent / "templates"
 
 
 @functools.lru_cache(maxsize=8)
@@ -103,17 +106,23 @@ def _helper_source(helper: HelperClass, module: ModuleIR, writer: SourceWriter) 
     return black_format(f"{notice}\n@{register}\n{body}").rstrip("\n")
 
 
-def render_equivalence_test(
-    model_path: str, generated_path: str, class_name: str, test_name: str
-) -> str:
-    """The pytest module written by ``scaffold convert --emit-test`` (paths are relative)."""
+def equivalence_test_source(path: Path, model: str, generated: Path, class_name: str) -> str:
+    """The pytest module that ``scaffold convert --emit-test`` writes to ``path``.
+
+    It refers to the model and the generated module relative to itself, so the three
+    files can move together.
+    """
+    base = path.resolve().parent
+    model_rel = os.path.relpath(Path(model).resolve(), base)
+    generated_rel = os.path.relpath(generated.resolve(), base)
     env = environment((builtin_templates_dir(),))
-    return env.get_template("test_equivalence.py.jinja").render(
-        model_path=string_literal(model_path),
-        generated_path=string_literal(generated_path),
+    text = env.get_template("test_equivalence.py.jinja").render(
+        model_path=string_literal(model_rel),
+        generated_path=string_literal(generated_rel),
         class_name=string_literal(class_name),
-        test_name=test_name,
+        test_name=to_snake(generated.stem) or "generated",
     )
+    return format_source(text, black_style=True)
 
 
 def _header_lines(module: ModuleIR) -> list[str]:
@@ -212,7 +221,7 @@ def _shape_text(shape: tuple[int | None, ...]) -> str:
 
 
 def _symbolic_inputs(model: ModelIR) -> Value:
-    from generator.ir import Call, Symbol
+    from generator.core.ir import Call, Symbol
 
     def one(spec: InputSpec) -> Value:
         kwargs: list[tuple[str, Value]] = [("shape", spec.shape), ("dtype", spec.dtype)]

@@ -1,16 +1,90 @@
-"""Turns a verification ``Report`` into the text table and the JSON that users read."""
+"""The verification report: what was compared, how it went, and how users read it.
+
+``Report`` is plain data; ``format_report`` turns it into the table printed to stderr and
+``report_json`` into the file that ``--report-json`` writes.
+"""
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from generator.verify import Check, Report
+import numpy as np
+
+# float32: outputs of equivalent code agree to ~1e-6; 1e-5/1e-4 leaves room for kernels
+# that accumulate in a different order, and none for a changed layer.
+DEFAULT_ATOL = 1e-5
+DEFAULT_RTOL = 1e-4
+# float16/bfloat16 policies carry ~3 significant digits.
+LOW_PRECISION_ATOL = 1e-2
+LOW_PRECISION_RTOL = 1e-2
 
 _WORST_SHOWN = 5
 _MISMATCHES_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    atol: float = DEFAULT_ATOL
+    rtol: float = DEFAULT_RTOL
+    loosened: bool = False  # the user asked for more than the defaults allow
+
+    def accepts(self, expected: np.ndarray, actual: np.ndarray) -> bool:
+        return bool(np.all(np.abs(expected - actual) <= self.atol + self.rtol * np.abs(expected)))
+
+
+@dataclass(frozen=True)
+class Check:
+    """One comparison in the report: an output, a layer, a gradient, ..."""
+
+    kind: str  # "weights", "output", "layer", "training", "gradient", "serialization"
+    label: str
+    shape: tuple[int, ...] = ()
+    max_abs: float = 0.0
+    max_rel: float = 0.0
+    status: str = "ok"  # "ok", "mismatch", "skipped"
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    checks: tuple[Check, ...]
+    tolerance: Tolerance
+    divergence: str = ""  # where the generated model first differs, in words
+    seconds: float = 0.0
+    batches: int = 0
+    batch_size: int = 0
+    seed: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not any(c.status == "mismatch" for c in self.checks)
+
+    @property
+    def skipped(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if c.status == "skipped")
+
+    def inputs_text(self) -> str:
+        batches = f"{self.batches} batch" + ("es" if self.batches != 1 else "")
+        return f"{batches} of {self.batch_size} samples"
+
+    def verdict(self) -> str:
+        compared = [c for c in self.checks if c.status != "skipped"]
+        worst = max((c.max_abs for c in compared), default=0.0)
+        tol = f"atol {self.tolerance.atol:g}, rtol {self.tolerance.rtol:g}"
+        if self.tolerance.loosened:
+            tol += ", loosened by the user"
+        if self.ok:
+            text = (
+                f"EQUIVALENT: {len(compared)} comparisons on {self.inputs_text()}, "
+                f"max abs diff {worst:.3g} ({tol})"
+            )
+            if self.skipped:
+                text += f"; {len(self.skipped)} skipped (see notes)"
+            return text
+        return f"MISMATCH: {self.divergence} ({tol})"
 
 
 def format_report(report: Report) -> str:

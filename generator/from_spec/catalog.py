@@ -2,7 +2,7 @@
 
 ``scaffold new`` validates specs against it without importing Keras, so it starts in a
 fraction of a second. Regenerate it from the installed Keras with
-``python -m generator.catalog`` (``make catalog``); ``tests/test_catalog.py`` fails when
+``python -m generator.from_spec.catalog`` (``make catalog``); ``tests/test_catalog.py`` fails when
 it no longer matches the installed Keras.
 """
 
@@ -36,8 +36,9 @@ _EXCLUDED = {
 def build_catalog() -> dict[str, Any]:
     """Read every public layer class of the installed Keras (imports Keras)."""
     import keras
-    from keras.src.layers.layer import Layer
-    from keras.src.layers.merging.base_merge import Merge
+    from keras.layers import Layer
+
+    from generator.from_keras.internals import is_merge_layer_class
 
     base = _parameters(Layer.__init__)
     layers: dict[str, Any] = {}
@@ -56,7 +57,7 @@ def build_catalog() -> dict[str, Any]:
             "path": f"layers.{name}",
             "params": params,
             "training": "training" in call,
-            "merge": issubclass(cls, Merge),
+            "merge": is_merge_layer_class(cls),
         }
     return {"keras_version": keras.__version__, "layers": layers}
 

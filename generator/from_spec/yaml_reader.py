@@ -1,259 +1,28 @@
-"""Reads architecture specs (a YAML file or a one-line chain) into located, plain data.
+"""Reads YAML specs (documented in docs/spec.md) into located spec objects.
 
-Nothing here imports Keras or TensorFlow. Every element keeps the file, line and column it
-came from, so a mistake is reported as ``model.yaml:12:7: unknown layer 'Dense2' (did you
-mean 'Dense'?)``. Layer calls are parsed with ``ast``, never evaluated.
+Works on PyYAML's node tree, not on constructed Python values, so every element keeps
+the line and column it came from.
 """
 
 from __future__ import annotations
 
-import ast
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from generator.errors import SpecError
-
-
-@dataclass(frozen=True)
-class Loc:
-    source: str
-    line: int  # 1-based
-    column: int  # 1-based
-
-    def __str__(self) -> str:
-        return f"{self.source}:{self.line}:{self.column}"
-
-    def shifted(self, line_offset: int, column_offset: int) -> Loc:
-        """A position inside a scalar that starts here (``ast`` offsets are 0-based)."""
-        if line_offset:
-            return Loc(self.source, self.line + line_offset, column_offset + 1)
-        return Loc(self.source, self.line, self.column + column_offset)
-
-
-@dataclass(frozen=True)
-class ParamRef:
-    name: str
-    loc: Loc
-
-
-@dataclass(frozen=True)
-class LayerCall:
-    """``Conv2D(32, 3, activation='relu')``: a layer (or block) name and its arguments."""
-
-    name: str
-    args: tuple[Arg, ...]
-    kwargs: tuple[tuple[str, Arg], ...]
-    loc: Loc
-    kwarg_locs: tuple[Loc, ...] = ()
-
-
-Arg = None | bool | int | float | str | tuple | list | dict | ParamRef | LayerCall
-
-
-@dataclass(frozen=True)
-class NodeSpec:
-    """One entry of ``layers:``; ``inputs`` ``None`` means "the previous entry"."""
-
-    call: LayerCall
-    loc: Loc
-    name: str | None = None
-    inputs: tuple[str, ...] | None = None
-    input_locs: tuple[Loc, ...] = ()
-    repeat: int | str = 0  # a count, or the name of an int parameter
-
-
-@dataclass(frozen=True)
-class InputDecl:
-    name: str
-    shape: tuple[int | None, ...]
-    dtype: str
-    loc: Loc
-
-
-@dataclass(frozen=True)
-class ParamDecl:
-    name: str
-    default: Any
-    type: str
-    doc: str
-    loc: Loc
-    required: bool = False  # declared without a default (blocks only)
-
-
-@dataclass(frozen=True)
-class BlockDecl:
-    name: str
-    params: tuple[ParamDecl, ...]
-    nodes: tuple[NodeSpec, ...]
-    loc: Loc
-    doc: str = ""
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    source: str
-    inputs: tuple[InputDecl, ...]
-    params: tuple[ParamDecl, ...]
-    nodes: tuple[NodeSpec, ...]
-    blocks: tuple[BlockDecl, ...] = ()
-    outputs: Any = None  # None (last node), a name, a list of names, or {key: name}
-    outputs_loc: Loc | None = None
-    name: str | None = None
-    doc: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-_DTYPES = {
-    "float16",
-    "bfloat16",
-    "float32",
-    "float64",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-    "bool",
-    "string",
-}
-
-
-# -- layer calls ------------------------------------------------------------------------------
-
-
-def parse_call(text: str, loc: Loc) -> LayerCall:
-    """Parse one ``Name(args)`` expression (a bare ``Name`` means no arguments)."""
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        where = loc.shifted(0, (exc.offset or 1) - 1)
-        raise SpecError(
-            f"cannot parse layer call {text.strip()!r}: {exc.msg}", where=str(where)
-        ) from None
-    return _call_from_ast(tree.body, loc, text.strip())
-
-
-def parse_chain(text: str, loc: Loc) -> tuple[NodeSpec, ...]:
-    """``"Conv2D(32, 3) > Flatten() > Dense(num_classes)"`` → one node per layer."""
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        where = loc.shifted(0, (exc.offset or 1) - 1)
-        raise SpecError(f"cannot parse layers: {exc.msg}", where=str(where)) from None
-    body = tree.body
-    if isinstance(body, ast.Compare):
-        if not all(isinstance(op, ast.Gt) for op in body.ops):
-            raise SpecError("separate layers with '>'", where=str(loc))
-        items = [body.left, *body.comparators]
-    else:
-        items = [body]
-    nodes = []
-    for item in items:
-        call = _call_from_ast(item, loc, text)
-        nodes.append(NodeSpec(call=call, loc=call.loc))
-    return tuple(nodes)
-
-
-def _node_loc(node: ast.AST, loc: Loc) -> Loc:
-    return loc.shifted(getattr(node, "lineno", 1) - 1, getattr(node, "col_offset", 0))
-
-
-def _call_from_ast(node: ast.expr, loc: Loc, text: str) -> LayerCall:
-    here = _node_loc(node, loc)
-    if isinstance(node, ast.Name):
-        return LayerCall(node.id, (), (), here)
-    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
-        raise SpecError(
-            f"expected a layer call such as Dense(64), got {ast.unparse(node)!r}", where=str(here)
-        )
-    if any(isinstance(a, ast.Starred) for a in node.args) or any(
-        k.arg is None for k in node.keywords
-    ):
-        raise SpecError("*args and **kwargs are not allowed in a spec", where=str(here))
-    args = tuple(_arg_from_ast(a, loc, text) for a in node.args)
-    kwargs = tuple((k.arg, _arg_from_ast(k.value, loc, text)) for k in node.keywords if k.arg)
-    kwarg_locs = tuple(_node_loc(k, loc) for k in node.keywords)
-    return LayerCall(node.func.id, args, kwargs, here, kwarg_locs)
-
-
-def _arg_from_ast(node: ast.expr, loc: Loc, text: str) -> Arg:
-    if isinstance(node, ast.Name):
-        return ParamRef(node.id, _node_loc(node, loc))
-    if isinstance(node, ast.Call):
-        return _call_from_ast(node, loc, text)
-    if isinstance(node, (ast.Tuple, ast.List)):
-        items = [_arg_from_ast(e, loc, text) for e in node.elts]
-        return tuple(items) if isinstance(node, ast.Tuple) else list(items)
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, SyntaxError):
-        raise SpecError(
-            "arguments must be literals, parameter names or layer calls, "
-            f"got {ast.unparse(node)!r}",
-            where=str(_node_loc(node, loc)),
-        ) from None
-
-
-# -- one-line specs --------------------------------------------------------------------------
-
-
-def parse_shape(text: str, where: str) -> tuple[int | None, ...]:
-    """``"28,28,1"`` → ``(28, 28, 1)``; ``None`` marks an unknown dimension."""
-    dims: list[int | None] = []
-    for part in text.replace("(", "").replace(")", "").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if part.lower() == "none":
-            dims.append(None)
-        elif part.isdigit() and int(part) > 0:
-            dims.append(int(part))
-        else:
-            raise SpecError(
-                f"invalid shape {text!r}: dimensions are positive integers or None", where=where
-            )
-    if not dims:
-        raise SpecError(f"invalid shape {text!r}: give at least one dimension", where=where)
-    return tuple(dims)
-
-
-def parse_param(text: str, where: str) -> ParamDecl:
-    """``"num_classes=10"`` → a parameter with a literal default."""
-    name, sep, value = text.partition("=")
-    name = name.strip()
-    if not sep:
-        raise SpecError(f"expected NAME=VALUE, got {text!r}", where=where)
-    try:
-        default = ast.literal_eval(value.strip())
-    except (ValueError, SyntaxError):
-        default = value.strip()  # a bare word is a string
-    return ParamDecl(
-        name, default, type(default).__name__ if default is not None else "", "", Loc(where, 1, 1)
-    )
-
-
-def chain_spec(
-    layers: str, input_shape: str | None, params: tuple[str, ...], dtype: str = "float32"
-) -> ModelSpec:
-    """The spec of ``scaffold new NAME --input-shape ... --layers ... --param ...``."""
-    if input_shape is None:
-        raise SpecError("--layers needs --input-shape", where="--input-shape")
-    loc = Loc("--layers", 1, 1)
-    shape = parse_shape(input_shape, "--input-shape")
-    return ModelSpec(
-        source="--layers",
-        inputs=(InputDecl("inputs", shape, dtype, Loc("--input-shape", 1, 1)),),
-        params=tuple(parse_param(p, "--param") for p in params),
-        nodes=parse_chain(layers, loc),
-    )
-
-
-# -- YAML specs -------------------------------------------------------------------------------
+from generator.from_spec.expressions import parse_call, parse_chain
+from generator.from_spec.one_line import parse_shape
+from generator.from_spec.spec import (
+    DTYPES,
+    BlockDecl,
+    InputDecl,
+    Loc,
+    ModelSpec,
+    NodeSpec,
+    ParamDecl,
+    suggest,
+)
 
 
 def load_spec(text: str, source: str) -> ModelSpec:
@@ -316,7 +85,7 @@ class _Reader:
         for key, (key_node, _) in top.items():
             if key not in known:
                 raise SpecError(
-                    f"unknown top-level key {key!r}{_suggest(key, known)}",
+                    f"unknown top-level key {key!r}{suggest(key, known)}",
                     where=str(self.loc(key_node)),
                 )
         if "layers" not in top:
@@ -373,9 +142,9 @@ class _Reader:
         return tuple(declared)
 
     def dtype(self, dtype: str, node: yaml.Node) -> str:
-        if dtype not in _DTYPES:
+        if dtype not in DTYPES:
             raise SpecError(
-                f"unknown dtype {dtype!r}{_suggest(dtype, _DTYPES)}", where=str(self.loc(node))
+                f"unknown dtype {dtype!r}{suggest(dtype, DTYPES)}", where=str(self.loc(node))
             )
         return dtype
 
@@ -455,7 +224,7 @@ class _Reader:
         for key, (key_node, _) in fields.items():
             if key not in allowed:
                 raise SpecError(
-                    f"unknown key {key!r}{_suggest(key, allowed)}", where=str(self.loc(key_node))
+                    f"unknown key {key!r}{suggest(key, allowed)}", where=str(self.loc(key_node))
                 )
         if "layer" not in fields:
             raise SpecError("a layer entry needs 'layer: Name(...)'", where=str(self.loc(item)))
@@ -483,13 +252,3 @@ class _Reader:
                     where=str(self.loc(repeat_node)),
                 )
         return NodeSpec(call, self.loc(item), name, inputs, input_locs, repeat)
-
-
-def _suggest(word: str, options: Any) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-suggest = _suggest

@@ -15,14 +15,13 @@ import sys
 import textwrap
 from typing import Any
 
+from generator.core.ir import HelperClass, Symbol
 from generator.errors import UnsupportedModelError
-from generator.ir import HelperClass, Symbol
+from generator.from_keras.internals import exported_name, public_module_name
 
 
 def copy_class_source(cls: type, class_name: str, *, where: str) -> HelperClass:
     """The class's source as text and symbol parts, renamed to ``class_name``."""
-    from keras.src import api_export
-
     try:
         source = textwrap.dedent(inspect.getsource(cls))
     except (OSError, TypeError) as exc:
@@ -64,7 +63,7 @@ def copy_class_source(cls: type, class_name: str, *, where: str) -> HelperClass:
         if value is cls:
             public: Any = Symbol("", class_name)
         else:
-            public = _public_reference(value, api_export)
+            public = _public_reference(value)
         if public is None:
             raise UnsupportedModelError(
                 f"{cls.__qualname__} uses {node.id!r} from {cls.__module__}, which has no "
@@ -89,31 +88,20 @@ def copy_class_source(cls: type, class_name: str, *, where: str) -> HelperClass:
     )
 
 
-def _public_reference(value: Any, api_export: Any) -> Symbol | None:
+def _public_reference(value: Any) -> Symbol | None:
     import types
 
     if isinstance(value, types.ModuleType):
-        name = value.__name__
-        if name.startswith("keras.src."):
-            public = "keras." + name[len("keras.src.") :]
-            if public in sys.modules or _importable(public):
-                return Symbol("keras", public[len("keras.") :])
-        if name == "numpy":
+        public = public_module_name(value.__name__)
+        if public is not None:
+            return Symbol("keras", public[len("keras.") :])
+        if value.__name__ == "numpy":
             return Symbol("numpy", "")  # rendered as plain ``numpy``
         return None
-    registered = api_export.REGISTERED_OBJS_TO_NAMES.get(value)
+    registered = exported_name(value)
     if registered and registered.startswith("keras."):
         return Symbol("keras", registered[len("keras.") :])
     return None
-
-
-def _importable(module: str) -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def _locally_bound_names(class_def: ast.ClassDef) -> set[str]:

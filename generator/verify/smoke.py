@@ -11,17 +11,18 @@ from typing import Any
 
 import numpy as np
 
+from generator.core.ir import ModuleIR
 from generator.errors import SpecError
-from generator.ir import ModuleIR
+from generator.from_keras.internals import flatten_layers
 
 UNKNOWN_DIM = 7
 
 
 def smoke_test(source: str, module: ModuleIR) -> str:
     """Build and call the main class; return a one-paragraph report, or raise SpecError."""
-    from generator.catalog import load_catalog
-    from generator.keras_env import import_keras
-    from generator.verify import load_generated_class
+    from generator.from_keras.environment import import_keras
+    from generator.from_spec.catalog import load_catalog
+    from generator.verify.isolation import load_generated_class
 
     keras = import_keras()
     notes = []
@@ -29,7 +30,7 @@ def smoke_test(source: str, module: ModuleIR) -> str:
     if catalog_version != keras.__version__:
         notes.append(
             f"warning: the layer catalog was made with Keras {catalog_version}, this is Keras "
-            f"{keras.__version__}; regenerate it with `python -m generator.catalog`"
+            f"{keras.__version__}; regenerate it with `python -m generator.from_spec.catalog`"
         )
     main = module.main
     cls = load_generated_class(source, main.class_name, "--smoke-test")
@@ -57,7 +58,7 @@ def _watch_layers(model: Any, failing: list[str]) -> None:
 
     The wrappers keep the wrapped signatures (Keras inspects ``build``'s parameters).
     """
-    for layer in model._flatten_layers(include_self=False, recursive=True):
+    for layer in flatten_layers(model, include_self=False):
         for method in ("build", "call"):
             setattr(layer, method, _watched(getattr(layer, method), layer.name, failing))
 

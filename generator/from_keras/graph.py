@@ -11,9 +11,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Any
 
-from generator.errors import UnsupportedModelError
-from generator.function_source import recover_lambda
-from generator.ir import (
+from generator.core.ir import (
     Assign,
     Call,
     Code,
@@ -32,9 +30,18 @@ from generator.ir import (
     TrainingFlag,
     Value,
 )
-from generator.keras_ops import op_expression
-from generator.keras_values import ValueWriter
-from generator.naming import attribute_registry, class_registry, local_registry
+from generator.core.naming import attribute_registry, class_registry, local_registry
+from generator.errors import UnsupportedModelError
+from generator.from_keras.execution_order import execution_order, unpack_singleton
+from generator.from_keras.function_source import recover_lambda
+from generator.from_keras.internals import (
+    call_takes_training,
+    inputs_struct,
+    is_functional,
+    outputs_struct,
+)
+from generator.from_keras.ops import op_expression
+from generator.from_keras.values import ValueWriter
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,7 @@ def read_model(
         header=header,
         imports=tuple(sorted(reader.values.imports)),
         helpers=tuple(reader.values.helpers.values()),
-        compile_config=reader.compile_config(model),
+        compile_config=reader.values.compile_arguments(model),
     )
     module.validate()
     return module
@@ -68,9 +75,8 @@ def read_model(
 def is_graph_model(obj: Any) -> bool:
     """Sequential and Functional models have a graph we can replay; subclasses do not."""
     import keras
-    from keras.src.models.functional import Functional
 
-    return isinstance(obj, (keras.Sequential, Functional))
+    return isinstance(obj, keras.Sequential) or is_functional(obj)
 
 
 class _ModuleReader:
@@ -99,27 +105,6 @@ class _ModuleReader:
         self.models.append(ir)
         return name
 
-    def compile_config(self, model: Any) -> Value:
-        get = getattr(model, "get_compile_config", None)
-        config = get() if get is not None and getattr(model, "compiled", False) else None
-        if not config:
-            return None
-        defaults = {
-            "loss_weights": None,
-            "metrics": None,
-            "weighted_metrics": None,
-            "run_eagerly": False,
-            "steps_per_execution": 1,
-            "jit_compile": "auto",
-            "auto_scale_loss": True,
-        }
-        items = []
-        for key, value in config.items():
-            if key in defaults and value == defaults[key]:
-                continue
-            items.append((key, self.values.value(value, where=f"compile config {key!r}")))
-        return DictValue(tuple(items))
-
 
 class _ModelReaderBase:
     def __init__(self, owner: _ModuleReader, model: Any, class_name: str) -> None:
@@ -135,10 +120,10 @@ class _ModelReaderBase:
         return f"layer {layer.name!r} ({type(layer).__name__})"
 
     def read_layers(self) -> None:
-        from keras.src.layers.core.input_layer import InputLayer
+        import keras
 
         for layer in self.model.layers:
-            if isinstance(layer, InputLayer):
+            if isinstance(layer, keras.layers.InputLayer):
                 continue
             attr = self.attrs.claim(layer.name)
             self.attr_of[id(layer)] = attr
@@ -189,7 +174,7 @@ class _ModelReaderBase:
         if kwargs.get("mask", 0) is None:
             del kwargs["mask"]  # Layer.__call__ records mask=None on every node
         recorded = kwargs.pop("training", None)
-        if _takes_training(layer):
+        if call_takes_training(layer):
             default = _training_default(layer)
             if isinstance(recorded, bool) and recorded != default:
                 kwargs["training"] = TrainingFlag(recorded)
@@ -280,14 +265,14 @@ class _SequentialReader(_ModelReaderBase):
 class _FunctionalReader(_ModelReaderBase):
     def read(self) -> ModelIR:
         from keras import KerasTensor
-        from keras.src.layers.layer import Layer
+        from keras.layers import Layer
 
         model = self.model
         self.read_layers()
-        specs, structure = self.input_specs(model._inputs_struct)
+        specs, structure = self.input_specs(inputs_struct(model))
         tensors: dict[int, Value] = {
             id(tensor): Name(spec.var)
-            for tensor, spec in zip(_structure_items(model._inputs_struct), specs, strict=True)
+            for tensor, spec in zip(_structure_items(inputs_struct(model)), specs, strict=True)
         }
 
         def to_value(obj: Any) -> Value:
@@ -299,13 +284,13 @@ class _FunctionalReader(_ModelReaderBase):
             if isinstance(obj, dict):
                 return DictValue(tuple((k, to_value(v)) for k, v in obj.items()))
             if isinstance(obj, slice):
-                from generator.ir import SliceValue
+                from generator.core.ir import SliceValue
 
                 return SliceValue(to_value(obj.start), to_value(obj.stop), to_value(obj.step))
             return self.owner.values.value(obj, where=f"model {model.name!r}")
 
         steps: list[Assign] = []
-        for node in _execution_order(model):
+        for node in execution_order(model):
             op = node.operation
             args = tuple(to_value(a) for a in node.arguments.args)
             kwargs = {k: to_value(v) for k, v in node.arguments.kwargs.items()}
@@ -327,7 +312,7 @@ class _FunctionalReader(_ModelReaderBase):
                     where=where,
                 )
             steps.append(self._assign(node, op, op.name, value, tensors))
-        outputs = to_value(_unpack_singleton(model._outputs_struct))
+        outputs = to_value(unpack_singleton(outputs_struct(model)))
         return ModelIR(
             class_name=self.class_name,
             keras_name=model.name,
@@ -336,7 +321,7 @@ class _FunctionalReader(_ModelReaderBase):
             layers=tuple(self.layers),
             steps=tuple(steps),
             outputs=outputs,
-            output_shapes=self.output_shapes(model._outputs_struct),
+            output_shapes=self.output_shapes(outputs_struct(model)),
             summary=f"Subclass of the Functional model {model.name!r}.",
         )
 
@@ -348,7 +333,7 @@ class _FunctionalReader(_ModelReaderBase):
             var = self.locals.claim(base)
             tensors[id(outputs[0])] = Name(var)
             return Assign((var,), value)
-        struct = getattr(op, "_outputs_struct", None)
+        struct = outputs_struct(op)
         if struct is not None and not isinstance(struct, (list, tuple)):
             # A nested model returning a dict (or nested structure): index by path.
             from keras import tree
@@ -364,73 +349,6 @@ class _FunctionalReader(_ModelReaderBase):
         for name, tensor in zip(names, outputs, strict=True):
             tensors[id(tensor)] = Name(name)
         return Assign(names, value, unpack=True)
-
-
-def _execution_order(model: Any) -> list[Any]:
-    """The model's nodes in a readable topological order.
-
-    Depth-first from the outputs (in their written order), each node after the nodes it
-    consumes, so a chain of layers stays together instead of being interleaved level by
-    level as in Keras's ``_nodes_by_depth``; the calls of a shared layer stay in Keras's
-    order. Iterative: 5,000-layer chains are fine.
-    """
-    members = [
-        node
-        for depth in sorted(model._nodes_by_depth, reverse=True)
-        for node in model._nodes_by_depth[depth]
-        if not node.is_input and node.operation is not None
-    ]
-    member_ids = {id(node) for node in members}
-    # A layer called several times keeps Keras's call order: its random seed state (Dropout
-    # in a shared block) then advances exactly as in the original.
-    earlier_call: dict[int, Any] = {}
-    last_call: dict[int, Any] = {}
-    for node in members:
-        previous = last_call.get(id(node.operation))
-        if previous is not None:
-            earlier_call[id(node)] = previous
-        last_call[id(node.operation)] = node
-
-    def producers(node: Any) -> list[Any]:
-        found = [earlier_call[id(node)]] if id(node) in earlier_call else []
-        for tensor in node.input_tensors:
-            operation, node_index, _ = tensor._keras_history
-            parent = operation._inbound_nodes[node_index]
-            if id(parent) in member_ids:
-                found.append(parent)
-        return found
-
-    order: list[Any] = []
-    done: set[int] = set()
-    roots = [
-        t._keras_history.operation._inbound_nodes[t._keras_history.node_index]
-        for t in _flatten_in_written_order(model._outputs_struct)
-    ]
-    for root in [*roots, *members]:
-        if id(root) in done or id(root) not in member_ids:
-            continue
-        stack: list[tuple[Any, bool]] = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if id(node) in done:
-                continue
-            if expanded:
-                done.add(id(node))
-                order.append(node)
-                continue
-            stack.append((node, True))
-            for parent in reversed(producers(node)):
-                if id(parent) not in done:
-                    stack.append((parent, False))
-    return order
-
-
-def _flatten_in_written_order(struct: Any) -> list[Any]:
-    if isinstance(struct, dict):
-        return [t for value in struct.values() for t in _flatten_in_written_order(value)]
-    if isinstance(struct, (list, tuple)):
-        return [t for value in struct for t in _flatten_in_written_order(value)]
-    return [struct]
 
 
 def keras_layers() -> Any:
@@ -452,19 +370,8 @@ def _returns_structure(op: Any) -> bool:
     """A nested model whose outputs are a list/dict returns that structure even for one tensor."""
     from keras import KerasTensor
 
-    struct = _unpack_singleton(getattr(op, "_outputs_struct", None))
+    struct = unpack_singleton(outputs_struct(op))
     return struct is not None and not isinstance(struct, KerasTensor)
-
-
-def _unpack_singleton(struct: Any) -> Any:
-    """Keras returns a one-element output list or tuple as the bare tensor."""
-    if isinstance(struct, (list, tuple)) and len(struct) == 1:
-        return struct[0]
-    return struct
-
-
-def _takes_training(layer: Any) -> bool:
-    return bool(getattr(layer, "_call_has_training_arg", False))
 
 
 def _training_default(layer: Any) -> Any:

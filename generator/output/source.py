@@ -13,7 +13,7 @@ import math
 import tokenize
 from dataclasses import dataclass
 
-from generator.ir import (
+from generator.core.ir import (
     BinOp,
     Call,
     Code,

@@ -12,8 +12,9 @@ import inspect
 import sys
 from typing import Any
 
+from generator.core.ir import BinOp, Call, EllipsisValue, SliceValue, Subscript, UnaryOp, Value
 from generator.errors import UnsupportedModelError
-from generator.ir import BinOp, Call, EllipsisValue, SliceValue, Subscript, UnaryOp, Value
+from generator.from_keras.internals import exported_name, is_numpy_operation
 
 _BINARY_OPERATORS = {
     "Add": "+",
@@ -30,21 +31,19 @@ _INT_DTYPES = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "
 
 def public_function_for(op_class: type) -> Any:
     """The exported ``keras.ops`` function that creates ``op_class`` operations."""
-    from keras.src import api_export
-
     module = sys.modules.get(op_class.__module__)
     if module is None:
         return None
     snake = _snake(op_class.__name__)
     candidate = getattr(module, snake, None)
-    if candidate is not None and candidate in api_export.REGISTERED_OBJS_TO_NAMES:
+    if candidate is not None and exported_name(candidate) is not None:
         return candidate
     # Name exceptions: find the exported function of the module that builds this class.
     matches = [
         fn
         for fn in vars(module).values()
         if inspect.isfunction(fn)
-        and fn in api_export.REGISTERED_OBJS_TO_NAMES
+        and exported_name(fn) is not None
         and op_class.__name__ in fn.__code__.co_names
     ]
     return matches[0] if len(matches) == 1 else None
@@ -73,7 +72,7 @@ def op_expression(
     name = type(op).__name__
     config = {k: v for k, v in op.get_config().items() if k != "name"}
     module = type(op).__module__
-    if module.endswith("ops.numpy") and not kwargs and not config:
+    if is_numpy_operation(type(op)) and not kwargs and not config:
         if name in _BINARY_OPERATORS and len(args) == 2 and _operator_safe(raw_args, out_dtype):
             return BinOp(_BINARY_OPERATORS[name], args[0], args[1])
         if name in _UNARY_OPERATORS and len(args) == 1:

@@ -1,0 +1,136 @@
+"""Checks layer and block calls against the catalog, the blocks and the parameters.
+
+Unknown layers and arguments get a "did you mean" suggestion; nested layer calls
+(``Bidirectional(LSTM(64))``) and parameter references are checked where they appear.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.errors import SpecError
+from generator.from_spec.spec import (
+    BlockDecl,
+    CheckedNode,
+    LayerCall,
+    NodeSpec,
+    ParamRef,
+    suggest,
+)
+
+
+class CallChecker:
+    """Layer and block calls against the catalog, the blocks and the parameters in scope."""
+
+    def __init__(
+        self, catalog: dict[str, Any], blocks: dict[str, BlockDecl], param_names: set[str]
+    ) -> None:
+        self.catalog = catalog
+        self.blocks = blocks
+        self.param_names = param_names
+
+    def node(self, spec: NodeSpec, name: str, inputs: tuple[str, ...]) -> CheckedNode:
+        call = spec.call
+        block = self.blocks.get(call.name)
+        if block is not None:
+            self.block_call(call, block)
+            takes_training, merge = True, False
+        else:
+            entry = self.layer_call(call)
+            takes_training, merge = bool(entry["training"]), bool(entry["merge"])
+            if merge and len(inputs) < 2:
+                raise SpecError(
+                    f"{call.name} merges several inputs; give it 'inputs: [a, b]'",
+                    where=str(call.loc),
+                )
+        if isinstance(spec.repeat, str) and spec.repeat not in self.param_names:
+            raise SpecError(
+                f"repeat names unknown parameter {spec.repeat!r}"
+                f"{suggest(spec.repeat, self.param_names)}",
+                where=str(spec.loc),
+            )
+        if spec.repeat and len(inputs) != 1:
+            raise SpecError("a repeated layer takes exactly one input", where=str(spec.loc))
+        return CheckedNode(spec, name, inputs, block, takes_training, merge)
+
+    def entry(self, call: LayerCall) -> dict[str, Any]:
+        entry = self.catalog.get(call.name)
+        if entry is None:
+            options = set(self.catalog) | set(self.blocks)
+            raise SpecError(
+                f"unknown layer {call.name!r}{suggest(call.name, options)}", where=str(call.loc)
+            )
+        return entry
+
+    def layer_call(self, call: LayerCall) -> dict[str, Any]:
+        """Check a catalog layer's arguments; return its catalog entry."""
+        entry = self.entry(call)
+        params = entry["params"]
+        names = [p["name"] for p in params]
+        if len(call.args) > len(names):
+            raise SpecError(
+                f"{call.name} takes at most {len(names)} positional arguments", where=str(call.loc)
+            )
+        given = set(names[: len(call.args)])
+        for arg in call.args:
+            self.value(arg)
+        locs = call.kwarg_locs or (call.loc,) * len(call.kwargs)
+        for (key, arg), loc in zip(call.kwargs, locs, strict=False):
+            if key == "name":  # the node's name (checked with the names), or dropped
+                continue
+            if key not in names:
+                raise SpecError(
+                    f"{call.name} has no argument {key!r}{suggest(key, names)}", where=str(loc)
+                )
+            if key in given:
+                raise SpecError(f"{call.name} got {key!r} twice", where=str(loc))
+            self.value(arg)
+            given.add(key)
+        missing = [p["name"] for p in params if p["required"] and p["name"] not in given]
+        if missing:
+            raise SpecError(
+                f"{call.name} is missing required argument {missing[0]!r}", where=str(call.loc)
+            )
+        return entry
+
+    def block_call(self, call: LayerCall, block: BlockDecl) -> None:
+        declared = [p.name for p in block.params]
+        if len(call.args) > len(declared):
+            raise SpecError(
+                f"block {call.name} takes {len(declared)} arguments", where=str(call.loc)
+            )
+        given = set(declared[: len(call.args)])
+        for arg in call.args:
+            self.value(arg)
+        for key, arg in call.kwargs:
+            if key == "name":
+                continue
+            if key not in declared:
+                raise SpecError(
+                    f"block {call.name} has no parameter {key!r}{suggest(key, declared)}",
+                    where=str(call.loc),
+                )
+            self.value(arg)
+            given.add(key)
+        missing = [p.name for p in block.params if p.required and p.name not in given]
+        if missing:
+            raise SpecError(
+                f"block {call.name} is missing parameter {missing[0]!r}", where=str(call.loc)
+            )
+
+    def value(self, arg: Any) -> None:
+        if isinstance(arg, ParamRef):
+            if arg.name not in self.param_names:
+                raise SpecError(
+                    f"unknown name {arg.name!r}{suggest(arg.name, self.param_names)}; declare "
+                    "it as a parameter (--param NAME=VALUE or params:)",
+                    where=str(arg.loc),
+                )
+        elif isinstance(arg, LayerCall):
+            self.layer_call(arg)
+        elif isinstance(arg, (tuple, list)):
+            for item in arg:
+                self.value(item)
+        elif isinstance(arg, dict):
+            for item in arg.values():
+                self.value(item)

@@ -1,0 +1,122 @@
+"""Pairs the layers of the original and the generated model, and copies weights across.
+
+Layers are matched by their name path (``outer/inner/dense``), recursively through nested
+models; weights are copied pair by pair with count, shape and dtype checked one to one,
+so a generated class whose layout differs is reported, never silently misloaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from generator.verify.report import Check
+
+
+@dataclass
+class LayerPairs:
+    """Leaf layers of both models matched by their name path (``outer/inner/dense``)."""
+
+    leaves: list[tuple[str, Any, Any]] = field(default_factory=list)
+    problems: list[Check] = field(default_factory=list)
+
+
+def _is_container(layer: Any) -> bool:
+    import keras
+
+    return isinstance(layer, keras.Model)
+
+
+def _named_children(model: Any) -> list[Any]:
+    import keras
+
+    return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+
+
+def pair_layers(original: Any, generated: Any, prefix: str = "") -> LayerPairs:
+    pairs = LayerPairs()
+    ours = {layer.name: layer for layer in _named_children(generated)}
+    seen: set[str] = set()
+    for layer in _named_children(original):
+        path = f"{prefix}{layer.name}"
+        seen.add(layer.name)
+        twin = ours.get(layer.name)
+        if twin is None:
+            pairs.problems.append(
+                Check(
+                    "weights",
+                    path,
+                    status="mismatch",
+                    note="layer missing from the generated model",
+                )
+            )
+            continue
+        if _is_container(layer) and _is_container(twin):
+            inner = pair_layers(layer, twin, f"{path}/")
+            pairs.leaves.extend(inner.leaves)
+            pairs.problems.extend(inner.problems)
+        else:
+            pairs.leaves.append((path, layer, twin))
+    for name in ours:
+        if name not in seen and ours[name].weights:
+            pairs.problems.append(
+                Check(
+                    "weights",
+                    f"{prefix}{name}",
+                    status="mismatch",
+                    note="layer not in the original model",
+                )
+            )
+    return pairs
+
+
+def copy_weights(pairs: LayerPairs) -> list[Check]:
+    """Copy weights pair by pair; count, shape and dtype must match one to one."""
+    checks = list(pairs.problems)
+    for path, layer, twin in pairs.leaves:
+        theirs, ours = layer.weights, twin.weights
+        if len(theirs) != len(ours):
+            note = f"{len(ours)} weights in the generated layer, {len(theirs)} in the original"
+            if not ours and theirs:
+                note += " (is the layer never called, so never built?)"
+            checks.append(Check("weights", path, status="mismatch", note=note))
+            continue
+        bad = [
+            (o.path, tuple(o.shape), str(o.dtype), tuple(t.shape), str(t.dtype))
+            for o, t in zip(ours, theirs, strict=True)
+            if tuple(o.shape) != tuple(t.shape) or str(o.dtype) != str(t.dtype)
+        ]
+        if bad:
+            path_, shape, dtype, want_shape, want_dtype = bad[0]
+            checks.append(
+                Check(
+                    "weights",
+                    path,
+                    status="mismatch",
+                    note=f"{path_}: {shape} {dtype}, expected {want_shape} {want_dtype}",
+                )
+            )
+            continue
+        for o, t in zip(ours, theirs, strict=True):
+            o.assign(t.value)
+        if type(twin).__name__ == "Normalization" and hasattr(twin, "finalize_state"):
+            twin.finalize_state()  # set_weights does not refresh the cached mean/variance
+    return checks
+
+
+def transfer_weights(original: Any, generated: Any) -> None:
+    """Copy all weights by layer name; raise if the layouts differ."""
+    checks = copy_weights(pair_layers(original, generated))
+    problems = [c for c in checks if c.status == "mismatch"]
+    if problems:
+        raise ValueError(f"{problems[0].label}: {problems[0].note}")
+
+
+def all_layers(model: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every layer with its name path, nested models' layers included."""
+    for layer in getattr(model, "layers", []):
+        path = f"{prefix}{layer.name}"
+        yield path, layer
+        if _is_container(layer):
+            yield from all_layers(layer, f"{path}/")
