@@ -2,13 +2,18 @@
 
 Exit codes (the one table, also in the README): 0 ok; 1 failure (cannot load, import or
 write; ``--check`` found a difference); 2 usage error or bad spec; 3 verification
-mismatch; 130 interrupted.
+mismatch; 130 interrupted by SIGINT, 143 by SIGTERM.
+
+Every file a command writes goes through one ``FileSet``: staged first, moved into place
+together at the end. Errors and interrupts before that point leave the disk as it was,
+and every message says which files, if any, were written.
 """
 
 from __future__ import annotations
 
 import functools
 import keyword
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,12 +21,21 @@ from typing import Any, TypeVar
 
 import click
 
-from generator import __version__
-from generator.errors import ScaffoldError
+from generator import __version__, interrupts
+from generator.errors import ScaffoldError, one_line
+from generator.interrupts import Interrupted
+from generator.output.writing import FileSet
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_MISMATCH, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_MISMATCH = 0, 1, 2, 3
+EXIT_SIGINT = 130  # 128 + SIGINT; SIGTERM gives 143
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Session:
+    """The files of the command that runs now (one per process)."""
+
+    files = FileSet()
 
 
 class _ExitError(click.ClickException):
@@ -32,20 +46,74 @@ class _ExitError(click.ClickException):
         self.exit_code = exit_code  # type: ignore[misc]  # click reads it per instance
 
 
+def _interrupted_message(files: FileSet) -> str:
+    if not files.committed:
+        return "Interrupted; no file was written."
+    return f"Interrupted after writing {_names(files.committed)}; nothing else was written."
+
+
+def _names(paths: list[Path]) -> str:
+    return ", ".join(str(p) for p in paths)
+
+
 def _reports_errors(command: F) -> F:
-    """Turn library errors into one-line messages and exit codes; Ctrl-C into 130."""
+    """One-line messages and exit codes for library errors, interrupts and surprises.
+
+    Once the command body has returned or raised, signals are ignored (``interrupts``):
+    what follows only cleans up and reports, and must say what happened in full.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        files = _Session.files = FileSet()
         try:
             return command(*args, **kwargs)
         except ScaffoldError as exc:
-            raise _ExitError(str(exc), exc.exit_code) from None
-        except KeyboardInterrupt:
-            click.echo("Interrupted; no file was written.", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+            interrupts.ignore_from_now()
+            files.discard()
+            written = f" ({_names(files.committed)} written)" if files.committed else ""
+            raise _ExitError(f"{exc}{written}", exc.exit_code) from None
+        except (KeyboardInterrupt, Interrupted) as exc:
+            interrupts.ignore_from_now()
+            files.discard()
+            click.echo(_interrupted_message(files), err=True)
+            sys.exit(exc.exit_code if isinstance(exc, Interrupted) else EXIT_SIGINT)
+        except click.ClickException:
+            interrupts.ignore_from_now()
+            files.discard()
+            raise
+        except Exception as exc:
+            # A bug (ours or Keras's), not a user mistake: one line, the traceback on request.
+            interrupts.ignore_from_now()
+            files.discard()
+            if os.environ.get("SCAFFOLD_DEBUG") == "1":
+                raise
+            raise _ExitError(
+                f"internal error: {type(exc).__name__}: {one_line(exc, 200)} (set "
+                "SCAFFOLD_DEBUG=1 for the traceback and please report it)",
+                EXIT_FAILURE,
+            ) from None
+        finally:
+            interrupts.ignore_from_now()
 
     return wrapper  # type: ignore[return-value]
+
+
+def run() -> None:
+    """The console entry point: ``main`` with SIGINT and SIGTERM handled (``interrupts``)."""
+    interrupts.install()
+    try:
+        main.main(prog_name="scaffold")
+        code = EXIT_OK
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else 1)
+    except Interrupted as exc:  # while click parsed options, or as the command returned
+        interrupts.ignore_from_now()
+        _Session.files.discard()
+        click.echo(_interrupted_message(_Session.files), err=True)
+        code = exc.exit_code
+    interrupts.ignore_from_now()  # the work is done: a late signal changes nothing
+    sys.exit(code)
 
 
 def _class_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -56,6 +124,15 @@ def _class_name(ctx: click.Context, param: click.Parameter, value: str | None) -
     return value
 
 
+def _options(*options: Callable[[F], F]) -> Callable[[F], F]:
+    def apply(command: F) -> F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
 _import_style_option = click.option(
     "--import-style",
     type=click.Choice(["tf", "keras"]),
@@ -63,40 +140,45 @@ _import_style_option = click.option(
     show_default=True,
     help="'tf': import tensorflow as tf, tf.keras.*; 'keras': backend-agnostic import keras.",
 )
-
-
-def _verification_options(command: F) -> F:
-    """Options shared by ``convert`` (which verifies by default) and ``verify``."""
-    options = [
-        click.option(
-            "--atol",
-            type=click.FloatRange(min=0),
-            help="Absolute tolerance (default 1e-5; 1e-2 for float16/bfloat16).",
-        ),
-        click.option(
-            "--rtol",
-            type=click.FloatRange(min=0),
-            help="Relative tolerance (default 1e-4; 1e-2 for float16/bfloat16).",
-        ),
-        click.option(
-            "--batches",
-            type=click.IntRange(min=1),
-            default=1,
-            show_default=True,
-            help="Seeded input batches (of 4 samples) to compare.",
-        ),
-        click.option(
-            "--seed", type=int, default=0, show_default=True, help="Seed of the first input batch."
-        ),
-        click.option(
-            "--report-json",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="Also write the verification report as JSON (for CI).",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+_compare_options = _options(
+    click.option(
+        "--check", is_flag=True, help="Exit 1 if the output differs from what would be generated."
+    ),
+    click.option(
+        "--diff",
+        "show_diff",
+        is_flag=True,
+        help="Print a unified diff against the output instead of writing.",
+    ),
+)
+_report_json_option = click.option(
+    "--report-json",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the verification report as JSON (for CI).",
+)
+_verification_options = _options(
+    click.option(
+        "--atol",
+        type=click.FloatRange(min=0),
+        help="Absolute tolerance (default 1e-5; 1e-2 for float16/bfloat16).",
+    ),
+    click.option(
+        "--rtol",
+        type=click.FloatRange(min=0),
+        help="Relative tolerance (default 1e-4; 1e-2 for float16/bfloat16).",
+    ),
+    click.option(
+        "--batches",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help="Seeded input batches (of 4 samples) to compare.",
+    ),
+    click.option(
+        "--seed", type=int, default=0, show_default=True, help="Seed of the first input batch."
+    ),
+    _report_json_option,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -116,16 +198,8 @@ def main() -> None:
 @click.option("--class-name", callback=_class_name, help="Name of the generated class.")
 @_import_style_option
 @click.option("--package", help="Package name used to register the class (default: module name).")
-@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
-@click.option(
-    "--check", is_flag=True, help="Exit 1 if the output file differs from what would be generated."
-)
-@click.option(
-    "--diff",
-    "show_diff",
-    is_flag=True,
-    help="Print a unified diff against the output file instead of writing.",
-)
+@click.option("--force", is_flag=True, help="Overwrite output files that exist.")
+@_compare_options
 @click.option(
     "--unsafe",
     is_flag=True,
@@ -186,60 +260,43 @@ def convert(
         raise click.UsageError("--check and --diff compare against a file: give -o FILE")
     if emit_test is not None and output is None:
         raise click.UsageError("--emit-test checks a generated file: give -o FILE")
-    from generator.convert import ConvertOptions, convert, export_weights
-    from generator.from_keras.loading import import_custom_objects, load_model
-    from generator.output.writing import is_up_to_date, unified_diff, write_atomic
+    from generator.commands import ConvertJob, Verification, conversion_source, convert_to_files
 
-    if custom_objects:
-        import_custom_objects(custom_objects)
-    loaded = load_model(model, safe_mode=not unsafe)
-    options = ConvertOptions.for_output(
-        output, loaded.model.name, class_name, package, import_style, unsafe
+    verification = Verification(atol, rtol, batches, seed, report_json)
+    job = ConvertJob(
+        model,
+        output=output,
+        emit_test=emit_test,
+        weights=weights_path,
+        force=force,
+        class_name=class_name,
+        package=package,
+        import_style=import_style,
+        unsafe=unsafe,
+        custom_objects=custom_objects,
+        verification=verification if run_verification else None,
     )
-    conversion = convert(loaded.model, options, loaded.source_name, loaded.sha256)
-    source = conversion.source
-    if show_diff:
-        click.echo(unified_diff(output, source), nl=False)  # type: ignore[arg-type]
-        if check and not is_up_to_date(output, source):  # type: ignore[arg-type]
-            sys.exit(EXIT_FAILURE)
+    if check or show_diff:
+        assert output is not None
+        _compare({output: conversion_source(job)}, output, check=check, show_diff=show_diff)
         return
-    if check:
-        if not is_up_to_date(output, source):  # type: ignore[arg-type]
-            raise _ExitError(
-                f"{output}: out of date; run the same command without --check", EXIT_FAILURE
-            )
-        click.echo(f"{output}: up to date", err=True)
-        return
+    files = _Session.files
+    done = convert_to_files(job, files, _progress_printer())
+    files.commit()
     if output is None:
-        click.echo(source, nl=False)
-    else:
-        write_atomic(output, source, force=force)
-        click.echo(f"Wrote {output} ({conversion.class_name})", err=True)
-    if emit_test is not None and output is not None:
-        _write_equivalence_test(emit_test, model, output, conversion.class_name, force)
-    if weights_path is not None:
-        export_weights(loaded.model, source, conversion.class_name, weights_path, force=force)
-        click.echo(
-            f"Wrote {weights_path} (load with {conversion.class_name}.from_weights(path))",
-            err=True,
-        )
-    if not run_verification:
+        click.echo(done.source, nl=False)
+    notes = {
+        "-o": f"({done.class_name})",
+        "--emit-test": f"(pytest {emit_test})",
+        "--weights": f"(load with {done.class_name}.from_weights(path))",
+        "--report-json": "(verification report)",
+    }
+    for option, dest in done.written.items():
+        click.echo(f"Wrote {dest.path} {notes[option]}", err=True)
+    if done.report is None:
         click.echo("Not verified (--no-verify).", err=True)
-        return
-    from generator.verify import verify_source
-
-    report = verify_source(
-        loaded.model,
-        source,
-        conversion.class_name,
-        atol=atol,
-        rtol=rtol,
-        batches=batches,
-        seed=seed,
-        progress=_progress_printer(),
-        where=str(output) if output else "generated module",
-    )
-    _finish_report(report, report_json, written=output)
+    else:
+        _finish_report(done.report, files.committed)
 
 
 @main.command()
@@ -250,6 +307,7 @@ def convert(
 )
 @click.option("--unsafe", is_flag=True, help="Load the model outside Keras safe mode.")
 @click.option("--custom-objects", metavar="MODULE", help="Import MODULE first (custom layers).")
+@click.option("--force", is_flag=True, help="Overwrite the --report-json file if it exists.")
 @_verification_options
 @_reports_errors
 def verify(
@@ -258,6 +316,7 @@ def verify(
     class_name: str | None,
     unsafe: bool,
     custom_objects: str | None,
+    force: bool,
     atol: float | None,
     rtol: float | None,
     batches: int,
@@ -269,28 +328,16 @@ def verify(
     Compares outputs and every layer's output in inference and training mode, gradients,
     and a save/load round trip. Exit 0 if equivalent, 3 on a mismatch.
     """
-    from generator.errors import LoadError
-    from generator.from_keras.loading import import_custom_objects, load_model
-    from generator.verify import verify_source
+    from generator.commands import Verification, VerifyJob, verify_generated
 
-    if custom_objects:
-        import_custom_objects(custom_objects)
-    if not generated.is_file():
-        raise LoadError("no such file", where=str(generated))
-    source = generated.read_text(encoding="utf-8")
-    loaded = load_model(model, safe_mode=not unsafe)
-    report = verify_source(
-        loaded.model,
-        source,
-        class_name,
-        atol=atol,
-        rtol=rtol,
-        batches=batches,
-        seed=seed,
-        progress=_progress_printer(),
-        where=str(generated),
-    )
-    _finish_report(report, report_json, written=None)
+    verification = Verification(atol, rtol, batches, seed, report_json)
+    job = VerifyJob(model, generated, class_name, unsafe, custom_objects, force, verification)
+    files = _Session.files
+    report = verify_generated(job, files, _progress_printer())
+    files.commit()
+    for path in files.committed:
+        click.echo(f"Wrote {path} (verification report)", err=True)
+    _finish_report(report, [])
 
 
 @main.command()
@@ -324,7 +371,15 @@ def verify(
 @click.option("--dtype", default="float32", show_default=True, help="Input dtype for --layers.")
 @click.option("--class-name", callback=_class_name, help="Class name (default: from NAME).")
 @_import_style_option
-@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.option(
+    "--force", is_flag=True, help="Replace the files scaffold generates (never any other file)."
+)
+@click.option(
+    "--merge",
+    is_flag=True,
+    help="Write the project into an existing directory that scaffold did not make.",
+)
+@_compare_options
 @click.option(
     "--smoke-test",
     is_flag=True,
@@ -344,6 +399,9 @@ def new(
     class_name: str | None,
     import_style: str,
     force: bool,
+    merge: bool,
+    check: bool,
+    show_diff: bool,
     smoke_test: bool,
     list_presets: bool,
 ) -> None:
@@ -360,8 +418,17 @@ def new(
         return
     if not name:
         raise click.UsageError("give a NAME (or --list-presets)")
-    from generator.output.writing import write_atomic
+    if merge and output is not None:
+        raise click.UsageError("--merge writes a project directory; it does not go with -o")
+    from generator.output.project import stage_project
+    from generator.output.writing import destination
 
+    files = _Session.files
+    inputs = (spec_path,) if spec_path is not None else ()
+    comparing = check or show_diff
+    dest = None
+    if output is not None and not comparing:  # checked before any work is done
+        dest = destination(output, force=force, inputs=inputs, option="-o")
     spec = pipeline.resolve_spec(
         pipeline.SpecSource(spec_path, preset, layers, input_shape, params, dtype)
     )
@@ -370,16 +437,44 @@ def new(
         from generator.verify.smoke import smoke_test as run_smoke_test
 
         click.echo(run_smoke_test(made.source, made.module), err=True)
+    target = output or Path(name)
     if output is not None:
-        write_atomic(output, made.source, force=force)
-        click.echo(f"Wrote {output} ({made.module.main.class_name})", err=True)
+        expected = {output: made.source}
+    else:
+        expected = {target / rel: text for rel, text in pipeline.project_files(made).items()}
+    if comparing:
+        _compare(expected, target, check=check, show_diff=show_diff)
         return
-    from generator.output.project import write_project
+    if dest is not None:
+        files.write_text(dest, made.source)
+        message = f"Wrote {output} ({made.module.main.class_name})"
+    else:
+        project = pipeline.project_files(made)
+        written = stage_project(target, project, files, force=force, merge=merge, inputs=inputs)
+        message = pipeline.describe_project_write(written)
+    files.commit()
+    click.echo(message, err=True)
 
-    files = pipeline.project_files(made)
-    target = Path(name)
-    write_project(target, files, force=force)
-    click.echo(f"Wrote {target}/ ({len(files)} files): {', '.join(sorted(files))}", err=True)
+
+def _compare(expected: dict[Path, str], label: Path, *, check: bool, show_diff: bool) -> None:
+    """``--diff`` prints what would change; ``--check`` exits 1 if anything would."""
+    from generator.output.writing import is_up_to_date, unified_diff
+
+    differing = [path for path, text in expected.items() if not is_up_to_date(path, text)]
+    if show_diff:
+        for path in differing:
+            click.echo(unified_diff(path, expected[path]), nl=False)
+    elif differing:
+        which = "" if differing == [label] else f" ({_names(differing)})"
+        raise _ExitError(
+            f"{label}: out of date{which}; run the same command with --force instead of "
+            "--check to update it",
+            EXIT_FAILURE,
+        )
+    else:
+        click.echo(f"{label}: up to date", err=True)
+    if check and differing:
+        sys.exit(EXIT_FAILURE)
 
 
 def _progress_printer() -> Callable[[str], None] | None:
@@ -393,26 +488,13 @@ def _progress_printer() -> Callable[[str], None] | None:
     return show
 
 
-def _finish_report(report: Any, report_json: Path | None, written: Path | None) -> None:
-    from generator.output.writing import write_atomic
+def _finish_report(report: Any, written: list[Path]) -> None:
     from generator.verify.report import format_report
-    from generator.verify.report import report_json as to_json
 
     if sys.stderr.isatty():
         click.echo("\r\x1b[K", nl=False, err=True)
     click.echo(format_report(report), err=True)
-    if report_json is not None:
-        write_atomic(report_json, to_json(report), force=True)
     if not report.ok:
-        suffix = f"; {written} was written so you can inspect it" if written else ""
+        were = "was" if len(written) == 1 else "were"
+        suffix = f"; {_names(written)} {were} written so you can inspect it" if written else ""
         raise _ExitError(f"not equivalent: {report.divergence}{suffix}", EXIT_MISMATCH)
-
-
-def _write_equivalence_test(
-    path: Path, model: str, generated: Path, class_name: str, force: bool
-) -> None:
-    from generator.output.render import equivalence_test_source
-    from generator.output.writing import write_atomic
-
-    write_atomic(path, equivalence_test_source(path, model, generated, class_name), force=force)
-    click.echo(f"Wrote {path} (pytest {path})", err=True)

@@ -9,7 +9,7 @@ from typing import Any
 from generator import __version__
 from generator.core.ir import Header, ModuleIR
 from generator.core.naming import to_pascal, to_snake
-from generator.errors import UnsupportedModelError
+from generator.errors import OutputError, UnsupportedModelError, UsageError, one_line
 from generator.from_keras.graph import ReadOptions, is_graph_model, read_model
 from generator.output.render import RenderOptions, render_formatted
 
@@ -96,35 +96,35 @@ def convert_model(
     return convert(model, options, source_name, sha256).source
 
 
-def export_weights(model: Any, source: str, class_name: str, path: Any, *, force: bool) -> None:
-    """Save ``model``'s weights in the layout of the generated class, atomically.
+def check_weights_path(path: Path) -> None:
+    """Keras 3 saves weights only to files named ``*.weights.h5``."""
+    if not path.name.endswith(".weights.h5"):
+        raise UsageError("weights files must end in .weights.h5 (Keras 3)", where=str(path))
+
+
+def export_weights(model: Any, source: str, class_name: str, path: Path) -> None:
+    """Save ``model``'s weights to ``path`` in the layout of the generated class.
 
     The generated class is built and given the weights in order, so
     ``GeneratedClass.from_weights(path)`` restores the trained network.
+
+    Raises:
+        OutputError: the weights cannot be transferred or saved.
     """
-    import os
-    import tempfile
-
-    from generator.errors import OutputError
     from generator.verify.isolation import import_source
-    from generator.verify.pairing import transfer_weights
+    from generator.verify.pairing import transfer_weights, unstorable_names
 
-    path = Path(path)
-    if not path.name.endswith(".weights.h5"):
-        raise OutputError("weights files must end in .weights.h5 (Keras 3)", where=str(path))
-    if path.exists() and not force:
-        raise OutputError("already exists; pass --force to overwrite it", where=str(path))
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise OutputError(f"directory {str(parent)!r} does not exist", where=str(path))
+    unstorable = unstorable_names(model)
+    if unstorable:
+        raise OutputError(
+            f"cannot save weights: HDF5 cannot store the NUL character in layer name "
+            f"{unstorable[0]!r}; rename the layer",
+            where=str(path),
+        )
     generated = getattr(import_source(source, "scaffold_weights_export"), class_name)()
     generated.build(None)
-    transfer_weights(model, generated)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".weights.h5", dir=parent)
-    os.close(fd)
     try:
-        generated.save_weights(tmp_name, overwrite=True)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+        transfer_weights(model, generated)
+        generated.save_weights(path, overwrite=True)
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"cannot save weights: {one_line(exc)}", where=str(path)) from exc

@@ -41,6 +41,12 @@ class OutputError(ScaffoldError):
     """The output cannot be written, or ``--check`` found it out of date."""
 
 
+class UsageError(ScaffoldError):
+    """Options that cannot go together (an output that is also an input); exit code 2."""
+
+    exit_code = 2
+
+
 class SpecError(ScaffoldError):
     """A bad architecture spec or bad usage; exit code 2 like click's usage errors."""
 

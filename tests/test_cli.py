@@ -400,37 +400,6 @@ def test_lambda_from_module_needs_unsafe(runner: CliRunner, tmp_path: Path) -> N
     assert "'double'" in line and "--unsafe" in line
 
 
-def test_sigint_exits_130_without_output(tmp_path: Path) -> None:
-    import signal
-    import time
-
-    marker = tmp_path / "started"
-    (tmp_path / "slow_factory.py").write_text(
-        "import pathlib, time\n"
-        "def build():\n"
-        f"    pathlib.Path({str(marker)!r}).write_text('x')\n"
-        "    time.sleep(60)\n"
-    )
-    out = tmp_path / "never.py"
-    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "generator", "convert", "slow_factory:build", "-o", str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    deadline = time.monotonic() + 120
-    while not marker.exists() and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.1)
-    assert marker.exists(), process.communicate()[1]
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130
-    assert "Interrupted" in stderr and "Traceback" not in stderr
-    assert not out.exists()
-
-
 def test_missing_tensorflow_is_one_line(model_file: Path) -> None:
     code = (
         "import sys\n"

@@ -9,18 +9,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib
-import json
 import logging
 import re
 import sys
 import warnings
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.errors import LoadError, UnsupportedModelError
+from generator.errors import LoadError, one_line
+from generator.from_keras.archive import check_archive
 from generator.from_keras.environment import import_keras
 
 _MODULE_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
@@ -33,13 +32,23 @@ class LoadedModel:
     sha256: str  # of the file; empty for module:attr
 
 
+def input_files(reference: str) -> tuple[Path, ...]:
+    """The file a model reference reads, if it names one (outputs must never replace it)."""
+    path = Path(reference)
+    if _MODULE_REF.match(reference) and not path.exists():
+        return ()
+    return (path,)
+
+
 def import_custom_objects(module_name: str) -> None:
     """Import the module that registers the user's custom layers."""
     _ensure_cwd_importable()
     try:
         importlib.import_module(module_name)
-    except Exception as exc:
-        raise LoadError(f"cannot import --custom-objects module {module_name!r}: {exc}") from exc
+    except (Exception, SystemExit) as exc:
+        raise LoadError(
+            f"cannot import --custom-objects module {module_name!r}: {_describe(exc)}"
+        ) from exc
 
 
 def load_model(reference: str, *, safe_mode: bool = True) -> LoadedModel:
@@ -50,8 +59,11 @@ def load_model(reference: str, *, safe_mode: bool = True) -> LoadedModel:
         model = _load_from_module(reference, keras)
         return LoadedModel(model, reference, "")
     model = _load_from_file(path, keras, safe_mode)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return LoadedModel(model, path.name, digest)
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return LoadedModel(model, path.name, digest.hexdigest())
 
 
 def _ensure_cwd_importable() -> None:
@@ -64,8 +76,10 @@ def _load_from_module(reference: str, keras: Any) -> Any:
     _ensure_cwd_importable()
     try:
         obj: Any = importlib.import_module(module_name)
-    except Exception as exc:
-        raise LoadError(f"cannot import module {module_name!r}: {exc}", where=reference) from exc
+    except (Exception, SystemExit) as exc:
+        raise LoadError(
+            f"cannot import module {module_name!r}: {_describe(exc)}", where=reference
+        ) from exc
     for part in attr_path.split("."):
         if not hasattr(obj, part):
             raise LoadError(f"{module_name!r} has no attribute {attr_path!r}", where=reference)
@@ -73,8 +87,10 @@ def _load_from_module(reference: str, keras: Any) -> Any:
     if not isinstance(obj, keras.Model) and callable(obj):
         try:
             obj = obj()
-        except Exception as exc:
-            raise LoadError(f"calling {attr_path}() failed: {exc}", where=reference) from exc
+        except (Exception, SystemExit) as exc:
+            raise LoadError(
+                f"calling {attr_path}() failed: {_describe(exc)}", where=reference
+            ) from exc
     if not isinstance(obj, keras.Model):
         raise LoadError(
             f"{attr_path} is a {type(obj).__name__}, not a keras.Model (or a zero-argument "
@@ -105,7 +121,7 @@ def _load_from_file(path: Path, keras: Any, safe_mode: bool) -> Any:
     if path.stat().st_size == 0:
         raise LoadError("the file is empty", where=where)
     if suffix == ".keras":
-        _check_keras_archive(path, safe_mode)
+        check_archive(path, safe_mode=safe_mode)
     else:
         _check_h5(path)
     with _quiet_loading():
@@ -133,32 +149,6 @@ def _quiet_loading() -> Iterator[None]:
         absl_logger.setLevel(level)
 
 
-def _check_keras_archive(path: Path, safe_mode: bool) -> None:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            raw = archive.read("config.json")
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise LoadError(
-            f"not a readable .keras archive ({exc}); is the file truncated?", where=str(path)
-        ) from exc
-    try:
-        config = json.loads(raw)
-    except ValueError as exc:
-        raise LoadError(
-            f"config.json in the archive is not valid JSON: {exc}", where=str(path)
-        ) from exc
-    if safe_mode:
-        lambdas = sorted(_lambda_layer_names(config))
-        if lambdas:
-            raise UnsupportedModelError(
-                "Lambda layer "
-                + ", ".join(repr(n) for n in lambdas)
-                + " holds Python bytecode, which safe mode refuses to load; pass --unsafe "
-                "only if you trust this file",
-                where=str(path),
-            )
-
-
 def _check_h5(path: Path) -> None:
     try:
         import h5py
@@ -176,17 +166,11 @@ def _check_h5(path: Path) -> None:
         raise LoadError(f"not a readable HDF5 file ({exc})", where=str(path)) from exc
 
 
-def _lambda_layer_names(config: Any) -> list[str]:
-    found = []
-    if isinstance(config, dict):
-        if config.get("class_name") == "Lambda":
-            found.append(str(config.get("config", {}).get("name", "?")))
-        for value in config.values():
-            found.extend(_lambda_layer_names(value))
-    elif isinstance(config, list):
-        for value in config:
-            found.extend(_lambda_layer_names(value))
-    return found
+def _describe(exc: BaseException) -> str:
+    """One line for an exception raised by the user's code (``SystemExit`` included)."""
+    if isinstance(exc, SystemExit):
+        return f"it called sys.exit({exc.code!r}) instead of returning"
+    return one_line(exc)
 
 
 def _describe_load_failure(exc: Exception) -> str:

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.errors import SpecError
+from generator.errors import SpecError, one_line
 from generator.from_spec.one_line import chain_spec
 from generator.from_spec.spec import ModelSpec, suggest
-from generator.from_spec.yaml_reader import load_spec
+from generator.from_spec.yaml_reader import MAX_SPEC_CHARS, load_spec
 
 PRESETS_DIR = Path(__file__).with_name("presets")
 
@@ -47,9 +47,11 @@ def read_spec_file(path: Path) -> ModelSpec:
     if not path.is_file():
         raise SpecError("no such spec file", where=str(path))
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:  # never more than the reader accepts, plus one
+            raw = handle.read(4 * MAX_SPEC_CHARS + 1)
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read the spec: {exc}", where=str(path)) from exc
+        raise SpecError(f"cannot read the spec: {one_line(exc)}", where=str(path)) from exc
     return load_spec(text, path.name)
 
 

@@ -24,9 +24,24 @@ from generator.from_spec.spec import (
     suggest,
 )
 
+MAX_SPEC_CHARS = 1_000_000  # the presets are under 2,000
+MAX_NODES = 20_000  # YAML nodes after expanding aliases; a 500-layer spec has ~3,000
+MAX_DEPTH = 50  # a spec nests about 6 levels
+_PLAIN_TAGS = {
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map")
+}
+
 
 def load_spec(text: str, source: str) -> ModelSpec:
-    """Parse a YAML spec (documented in docs/spec.md)."""
+    """Parse a YAML spec (documented in docs/spec.md).
+
+    Bounded: the text, its nesting and the number of nodes once aliases are expanded are
+    all limited, so a hostile spec ("billion laughs") is refused in milliseconds.
+    """
+    if len(text) > MAX_SPEC_CHARS:
+        raise SpecError(
+            f"the spec has {len(text):,} characters (limit {MAX_SPEC_CHARS:,})", where=source
+        )
     try:
         loader = yaml.SafeLoader(text)
         try:
@@ -39,9 +54,38 @@ def load_spec(text: str, source: str) -> ModelSpec:
         raise SpecError(f"invalid YAML: {exc.problem or exc}", where=where) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"invalid YAML: {exc}", where=source) from None
+    except RecursionError:
+        raise SpecError(f"the YAML nests deeper than {MAX_DEPTH} levels", where=source) from None
     if root is None:
         raise SpecError("the spec is empty", where=source)
+    _check_bounds(root, source)
     return _Reader(source).model(root)
+
+
+def _check_bounds(root: yaml.Node, source: str) -> None:
+    """Count nodes as construction would see them (aliases expanded), iteratively."""
+    count = 0
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        where = f"{source}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
+        if count > MAX_NODES:
+            raise SpecError(
+                f"the spec expands to more than {MAX_NODES:,} YAML nodes (aliases that "
+                "repeat aliases?)",
+                where=where,
+            )
+        if depth > MAX_DEPTH:
+            raise SpecError(f"the YAML nests deeper than {MAX_DEPTH} levels", where=where)
+        if node.tag not in _PLAIN_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise SpecError(f"unsupported YAML tag {tag!r}; a spec is plain YAML", where=where)
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.extend(((key, depth + 1), (value, depth + 1)))
 
 
 class _Reader:
@@ -55,6 +99,9 @@ class _Reader:
         loader = yaml.SafeLoader("")
         try:
             return loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:  # a tag SafeLoader refuses (!!python/object, ...)
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise SpecError(f"invalid YAML: {problem}", where=str(self.loc(node))) from None
         finally:
             loader.dispose()
 

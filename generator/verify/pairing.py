@@ -120,3 +120,10 @@ def all_layers(model: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
         yield path, layer
         if _is_container(layer):
             yield from all_layers(layer, f"{path}/")
+
+
+def unstorable_names(model: Any) -> list[str]:
+    """Layer names (and weight paths) that HDF5, and so ``model.save``, cannot store."""
+    names = [path for path, _ in all_layers(model) if "\x00" in path]
+    names += [w.path for w in getattr(model, "weights", []) if "\x00" in str(w.path)]
+    return names

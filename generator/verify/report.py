@@ -100,9 +100,10 @@ def format_report(report: Report) -> str:
     rows += problems[:_MISMATCHES_SHOWN]
     lines = [f"{'check':<14}{'compared':<44}{'shape':<20}{'max abs':>11}{'max rel':>11}  status"]
     for check in rows:
-        label = check.label if len(check.label) <= 42 else "…" + check.label[-41:]
+        label = _printable(check.label)
+        label = label if len(label) <= 42 else "…" + label[-41:]
         shape = str(check.shape) if check.shape else ""
-        note = f"  {check.note}" if check.note else ""
+        note = f"  {_printable(check.note)}" if check.note else ""
         lines.append(
             f"{check.kind:<14}{label:<44}{shape:<20}{_number(check.max_abs):>11}"
             f"{_number(check.max_rel):>11}  {check.status}{note}"
@@ -118,7 +119,7 @@ def format_report(report: Report) -> str:
         + f"; {report.inputs_text()}, seed {report.seed}, {report.seconds:.1f} s"
     )
     for check in report.skipped:
-        lines.append(f"skipped: {check.label}: {check.note}")
+        lines.append(f"skipped: {_printable(check.label)}: {_printable(check.note)}")
     lines.append(report.verdict())
     return "\n".join(lines)
 
@@ -169,3 +170,8 @@ def _number(value: float) -> str:
 
 def _json_number(value: float) -> float | str:
     return "inf" if math.isinf(value) else value
+
+
+def _printable(text: str) -> str:
+    """Layer names come from model files: control characters are shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

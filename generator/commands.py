@@ -1,0 +1,181 @@
+"""What each command does, apart from the terminal: ``cli`` builds a job, runs it, prints.
+
+Every file goes through the caller's ``FileSet``: destinations are checked before any
+work, files are staged while the work runs, and the caller commits them at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator.errors import LoadError, one_line
+from generator.output.writing import Destination, FileSet, destination, require_distinct
+
+Progress = Callable[[str], None] | None
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Options of the numerical check (``scaffold verify``; ``convert`` by default)."""
+
+    atol: float | None = None
+    rtol: float | None = None
+    batches: int = 1
+    seed: int = 0
+    report_json: Path | None = None
+
+
+@dataclass(frozen=True)
+class ConvertJob:
+    model: str
+    output: Path | None = None
+    emit_test: Path | None = None
+    weights: Path | None = None
+    force: bool = False
+    class_name: str | None = None
+    package: str | None = None
+    import_style: str = "tf"
+    unsafe: bool = False
+    custom_objects: str | None = None
+    verification: Verification | None = field(default_factory=Verification)  # None: skip
+
+
+@dataclass(frozen=True)
+class Converted:
+    source: str
+    class_name: str
+    written: dict[str, Destination]  # option → where it goes, once committed
+    report: Any = None  # verify.report.Report, or None when not verified
+
+
+def convert_to_files(job: ConvertJob, files: FileSet, progress: Progress = None) -> Converted:
+    """Convert ``job.model``, stage every output in ``files``, and verify (unless asked not).
+
+    Raises:
+        ScaffoldError: any failure; ``files`` then holds staged files the caller discards.
+    """
+    from generator.convert import ConvertOptions, check_weights_path, convert, export_weights
+
+    outputs = {"-o": job.output, "--emit-test": job.emit_test, "--weights": job.weights}
+    if job.verification is not None:
+        outputs["--report-json"] = job.verification.report_json
+    inputs = _model_files(job.model)
+    dests = {
+        option: destination(path, force=job.force, inputs=inputs, option=option)
+        for option, path in outputs.items()
+        if path is not None
+    }
+    require_distinct(dests.values())
+    if job.weights is not None:
+        check_weights_path(job.weights)
+    loaded = _load(job.model, job.unsafe, job.custom_objects)
+    options = ConvertOptions.for_output(
+        job.output, loaded.model.name, job.class_name, job.package, job.import_style, job.unsafe
+    )
+    conversion = convert(loaded.model, options, loaded.source_name, loaded.sha256)
+    source, cls = conversion.source, conversion.class_name
+    if "-o" in dests:
+        files.write_text(dests["-o"], source)
+    if "--emit-test" in dests and job.emit_test is not None and job.output is not None:
+        from generator.output.render import equivalence_test_source
+
+        test = equivalence_test_source(job.emit_test, job.model, job.output, cls)
+        files.write_text(dests["--emit-test"], test)
+    if "--weights" in dests:
+        model = loaded.model
+        files.write_with(dests["--weights"], lambda temp: export_weights(model, source, cls, temp))
+    report = None
+    if job.verification is not None:
+        where = str(job.output) if job.output else "generated module"
+        report = _verify(loaded.model, source, cls, job.verification, progress, where)
+        if "--report-json" in dests:
+            from generator.verify.report import report_json
+
+            files.write_text(dests["--report-json"], report_json(report))
+    return Converted(source, cls, dests, report)
+
+
+def conversion_source(job: ConvertJob) -> str:
+    """Only the generated source (``--check`` and ``--diff``): nothing is written."""
+    from generator.convert import ConvertOptions, convert
+
+    loaded = _load(job.model, job.unsafe, job.custom_objects)
+    options = ConvertOptions.for_output(
+        job.output, loaded.model.name, job.class_name, job.package, job.import_style, job.unsafe
+    )
+    return convert(loaded.model, options, loaded.source_name, loaded.sha256).source
+
+
+@dataclass(frozen=True)
+class VerifyJob:
+    model: str
+    generated: Path
+    class_name: str | None = None
+    unsafe: bool = False
+    custom_objects: str | None = None
+    force: bool = False  # for the report file
+    verification: Verification = field(default_factory=Verification)
+
+
+def verify_generated(job: VerifyJob, files: FileSet, progress: Progress = None) -> Any:
+    """Verify ``job.generated`` against ``job.model``; stage the JSON report if asked."""
+    inputs = (*_model_files(job.model), job.generated)
+    report_path = job.verification.report_json
+    json_dest = None
+    if report_path is not None:
+        json_dest = destination(report_path, force=job.force, inputs=inputs, option="--report-json")
+    if not job.generated.is_file():
+        raise LoadError("no such file", where=str(job.generated))
+    try:
+        source = job.generated.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LoadError(f"cannot read it: {one_line(exc)}", where=str(job.generated)) from exc
+    loaded = _load(job.model, job.unsafe, job.custom_objects)
+    report = _verify(
+        loaded.model, source, job.class_name, job.verification, progress, str(job.generated)
+    )
+    if json_dest is not None:
+        from generator.verify.report import report_json
+
+        files.write_text(json_dest, report_json(report))
+    return report
+
+
+def _model_files(model: str) -> tuple[Path, ...]:
+    from generator.from_keras.loading import input_files
+
+    return input_files(model)
+
+
+def _load(model: str, unsafe: bool, custom_objects: str | None) -> Any:
+    from generator.from_keras.loading import import_custom_objects, load_model
+
+    if custom_objects:
+        import_custom_objects(custom_objects)
+    return load_model(model, safe_mode=not unsafe)
+
+
+def _verify(
+    model: Any,
+    source: str,
+    class_name: str | None,
+    options: Verification,
+    progress: Progress,
+    where: str,
+) -> Any:
+    from generator.verify import verify_source
+
+    return verify_source(
+        model,
+        source,
+        class_name,
+        atol=options.atol,
+        rtol=options.rtol,
+        batches=options.batches,
+        seed=options.seed,
+        progress=progress,
+        where=where,
+    )
