@@ -72,7 +72,7 @@ def _reports_errors(command: F) -> F:
             interrupts.ignore_from_now()
             files.discard()
             written = f" ({_names(files.committed)} written)" if files.committed else ""
-            raise _ExitError(f"{exc}{written}", exc.exit_code) from None
+            raise _ExitError(one_line(f"{exc}{written}", 2000), exc.exit_code) from None
         except (KeyboardInterrupt, Interrupted) as exc:
             interrupts.ignore_from_now()
             files.discard()

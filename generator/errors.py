@@ -63,7 +63,9 @@ class VerificationError(ScaffoldError):
     """The generated model cannot even be imported, instantiated, built or run (exit 1)."""
 
 
-def one_line(exc: BaseException, limit: int = 300) -> str:
-    """A foreign exception's message on one line, cut to ``limit`` characters."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
+def one_line(exc: BaseException | str, limit: int = 300) -> str:
+    """A foreign exception's message (or any text) on one line, cut to ``limit`` characters."""
+    text = " ".join(str(exc).split())
+    if not text and isinstance(exc, BaseException):
+        text = type(exc).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -53,12 +53,12 @@ def import_custom_objects(module_name: str) -> None:
 
 def load_model(reference: str, *, safe_mode: bool = True) -> LoadedModel:
     """Load ``reference`` and check it is a Sequential or Functional model."""
-    keras = import_keras()
     path = Path(reference)
     if _MODULE_REF.match(reference) and not path.exists():
-        model = _load_from_module(reference, keras)
+        model = _load_from_module(reference, import_keras())
         return LoadedModel(model, reference, "")
-    model = _load_from_file(path, keras, safe_mode)
+    _check_file(path, safe_mode)  # before TensorFlow loads: bad files fail fast and small
+    model = _load_from_file(path, import_keras(), safe_mode)
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -100,7 +100,7 @@ def _load_from_module(reference: str, keras: Any) -> Any:
     return obj
 
 
-def _load_from_file(path: Path, keras: Any, safe_mode: bool) -> Any:
+def _check_file(path: Path, safe_mode: bool) -> None:
     where = str(path)
     if not path.exists():
         raise LoadError("no such file", where=where)
@@ -112,6 +112,8 @@ def _load_from_file(path: Path, keras: Any, safe_mode: bool) -> Any:
                 where=where,
             )
         raise LoadError("is a directory, not a .keras or .h5 model file", where=where)
+    if not path.is_file():
+        raise LoadError("is not a regular file (a FIFO or a device?)", where=where)
     suffix = path.suffix.lower()
     if suffix not in (".keras", ".h5", ".hdf5"):
         raise LoadError(
@@ -124,6 +126,10 @@ def _load_from_file(path: Path, keras: Any, safe_mode: bool) -> Any:
         check_archive(path, safe_mode=safe_mode)
     else:
         _check_h5(path)
+
+
+def _load_from_file(path: Path, keras: Any, safe_mode: bool) -> Any:
+    where = str(path)
     with _quiet_loading():
         try:
             return keras.saving.load_model(path, safe_mode=safe_mode)

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from generator.errors import SpecError
+from generator.errors import SpecError, one_line
 from generator.from_spec.expressions import parse_call, parse_chain
 from generator.from_spec.one_line import parse_shape
 from generator.from_spec.spec import (
@@ -51,9 +51,15 @@ def load_spec(text: str, source: str) -> ModelSpec:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        raise SpecError(f"invalid YAML: {exc.problem or exc}", where=where) from None
+        raise SpecError(f"invalid YAML: {one_line(exc.problem or exc)}", where=where) from None
+    except yaml.reader.ReaderError as exc:  # a byte or character YAML does not allow
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise SpecError(
+            f"invalid YAML: {exc.reason}: #x{code:04x} at character {exc.position}",
+            where=source,
+        ) from None
     except yaml.YAMLError as exc:
-        raise SpecError(f"invalid YAML: {exc}", where=source) from None
+        raise SpecError(f"invalid YAML: {one_line(exc)}", where=source) from None
     except RecursionError:
         raise SpecError(f"the YAML nests deeper than {MAX_DEPTH} levels", where=source) from None
     if root is None:
