@@ -11,6 +11,8 @@ and every message says which files, if any, were written.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import keyword
 import os
@@ -68,35 +70,49 @@ def _reports_errors(command: F) -> F:
         files = _Session.files = FileSet()
         try:
             return command(*args, **kwargs)
-        except ScaffoldError as exc:
+        except BaseException as exc:
             interrupts.ignore_from_now()
             files.discard()
-            written = f" ({_names(files.committed)} written)" if files.committed else ""
-            raise _ExitError(one_line(f"{exc}{written}", 2000), exc.exit_code) from None
-        except (KeyboardInterrupt, Interrupted) as exc:
-            interrupts.ignore_from_now()
-            files.discard()
-            click.echo(_interrupted_message(files), err=True)
-            sys.exit(exc.exit_code if isinstance(exc, Interrupted) else EXIT_SIGINT)
-        except click.ClickException:
-            interrupts.ignore_from_now()
-            files.discard()
-            raise
-        except Exception as exc:
-            # A bug (ours or Keras's), not a user mistake: one line, the traceback on request.
-            interrupts.ignore_from_now()
-            files.discard()
-            if os.environ.get("SCAFFOLD_DEBUG") == "1":
-                raise
-            raise _ExitError(
-                f"internal error: {type(exc).__name__}: {one_line(exc, 200)} (set "
-                "SCAFFOLD_DEBUG=1 for the traceback and please report it)",
-                EXIT_FAILURE,
-            ) from None
+            _raise_reported(exc, files)
         finally:
             interrupts.ignore_from_now()
 
     return wrapper  # type: ignore[return-value]
+
+
+def _raise_reported(exc: BaseException, files: FileSet) -> None:
+    """Re-raise ``exc`` as click reports it: one line, the right exit code."""
+    if isinstance(exc, ScaffoldError):
+        raise _ExitError(one_line(str(exc), 2000), exc.exit_code) from None
+    if isinstance(exc, (KeyboardInterrupt, Interrupted)):
+        click.echo(_interrupted_message(files), err=True)
+        sys.exit(exc.exit_code if isinstance(exc, Interrupted) else EXIT_SIGINT)
+    if isinstance(exc, (click.ClickException, SystemExit, GeneratorExit)):
+        raise exc
+    if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+        raise exc  # stdout closed early (``| head``): click exits quietly
+    if os.environ.get("SCAFFOLD_DEBUG") == "1" or not isinstance(exc, Exception):
+        raise exc
+    # A bug (ours or Keras's), not a user mistake: one line, the traceback on request.
+    raise _ExitError(
+        f"internal error: {type(exc).__name__}: {one_line(exc, 200)} (set SCAFFOLD_DEBUG=1 "
+        "for the traceback and please report it)",
+        EXIT_FAILURE,
+    ) from None
+
+
+def _commit(files: FileSet) -> None:
+    """Move the staged files into place: the command's last piece of work. A signal
+    that arrives meanwhile waits, and then changes nothing."""
+    with interrupts.deferred():
+        files.commit()
+        interrupts.ignore_from_now()
+
+
+def _note(message: str) -> None:
+    """A message after the work is done: a closed or full stderr must not fail the run."""
+    with contextlib.suppress(OSError):
+        click.echo(message, err=True)
 
 
 def run() -> None:
@@ -133,6 +149,8 @@ def _options(*options: Callable[[F], F]) -> Callable[[F], F]:
     return apply
 
 
+# Outputs are checked by output.writing.destination, whose messages say more than click's.
+_OUTPUT_PATH = click.Path(path_type=Path, readable=False)
 _import_style_option = click.option(
     "--import-style",
     type=click.Choice(["tf", "keras"]),
@@ -153,7 +171,7 @@ _compare_options = _options(
 )
 _report_json_option = click.option(
     "--report-json",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=_OUTPUT_PATH,
     help="Also write the verification report as JSON (for CI).",
 )
 _verification_options = _options(
@@ -192,7 +210,7 @@ def main() -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=_OUTPUT_PATH,
     help="Write the module to this file (atomically) instead of stdout.",
 )
 @click.option("--class-name", callback=_class_name, help="Name of the generated class.")
@@ -213,7 +231,7 @@ def main() -> None:
 @click.option(
     "--weights",
     "weights_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=_OUTPUT_PATH,
     help="Also save the model's weights for the generated class (FILE.weights.h5).",
 )
 @click.option(
@@ -226,7 +244,7 @@ def main() -> None:
 @click.option(
     "--emit-test",
     "emit_test",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=_OUTPUT_PATH,
     help="Also write a pytest file that keeps checking equivalence after you edit the class.",
 )
 @_verification_options
@@ -260,6 +278,8 @@ def convert(
         raise click.UsageError("--check and --diff compare against a file: give -o FILE")
     if emit_test is not None and output is None:
         raise click.UsageError("--emit-test checks a generated file: give -o FILE")
+    if report_json is not None and not run_verification:
+        raise click.UsageError("--report-json reports the verification: drop --no-verify")
     from generator.commands import ConvertJob, Verification, conversion_source, convert_to_files
 
     verification = Verification(atol, rtol, batches, seed, report_json)
@@ -282,7 +302,7 @@ def convert(
         return
     files = _Session.files
     done = convert_to_files(job, files, _progress_printer())
-    files.commit()
+    _commit(files)
     if output is None:
         click.echo(done.source, nl=False)
     notes = {
@@ -292,9 +312,9 @@ def convert(
         "--report-json": "(verification report)",
     }
     for option, dest in done.written.items():
-        click.echo(f"Wrote {dest.path} {notes[option]}", err=True)
+        _note(f"Wrote {dest.path} {notes[option]}")
     if done.report is None:
-        click.echo("Not verified (--no-verify).", err=True)
+        _note("Not verified (--no-verify).")
     else:
         _finish_report(done.report, files.committed)
 
@@ -334,9 +354,9 @@ def verify(
     job = VerifyJob(model, generated, class_name, unsafe, custom_objects, force, verification)
     files = _Session.files
     report = verify_generated(job, files, _progress_printer())
-    files.commit()
+    _commit(files)
     for path in files.committed:
-        click.echo(f"Wrote {path} (verification report)", err=True)
+        _note(f"Wrote {path} (verification report)")
     _finish_report(report, [])
 
 
@@ -345,7 +365,7 @@ def verify(
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=_OUTPUT_PATH,
     help="Write only the model module to FILE (default: a project directory NAME/).",
 )
 @click.option(
@@ -420,7 +440,7 @@ def new(
         raise click.UsageError("give a NAME (or --list-presets)")
     if merge and output is not None:
         raise click.UsageError("--merge writes a project directory; it does not go with -o")
-    from generator.output.project import stage_project
+    from generator.output.project_write import stage_project
     from generator.output.writing import destination
 
     files = _Session.files
@@ -451,9 +471,9 @@ def new(
     else:
         project = pipeline.project_files(made)
         written = stage_project(target, project, files, force=force, merge=merge, inputs=inputs)
-        message = pipeline.describe_project_write(written)
-    files.commit()
-    click.echo(message, err=True)
+        message = written.describe()
+    _commit(files)
+    _note(message)
 
 
 def _compare(expected: dict[Path, str], label: Path, *, check: bool, show_diff: bool) -> None:
@@ -493,8 +513,8 @@ def _finish_report(report: Any, written: list[Path]) -> None:
 
     if sys.stderr.isatty():
         click.echo("\r\x1b[K", nl=False, err=True)
-    click.echo(format_report(report), err=True)
+    _note(format_report(report))
     if not report.ok:
-        were = "was" if len(written) == 1 else "were"
-        suffix = f"; {_names(written)} {were} written so you can inspect it" if written else ""
+        were, it = ("was", "it") if len(written) == 1 else ("were", "them")
+        suffix = f"; {_names(written)} {were} written so you can inspect {it}" if written else ""
         raise _ExitError(f"not equivalent: {report.divergence}{suffix}", EXIT_MISMATCH)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import LoadError, one_line
+from generator.from_keras.loading import input_files
 from generator.output.writing import Destination, FileSet, destination, require_distinct
 
 Progress = Callable[[str], None] | None
@@ -57,12 +58,12 @@ def convert_to_files(job: ConvertJob, files: FileSet, progress: Progress = None)
     Raises:
         ScaffoldError: any failure; ``files`` then holds staged files the caller discards.
     """
-    from generator.convert import ConvertOptions, check_weights_path, convert, export_weights
+    from generator.convert import check_weights_path, export_weights
 
     outputs = {"-o": job.output, "--emit-test": job.emit_test, "--weights": job.weights}
     if job.verification is not None:
         outputs["--report-json"] = job.verification.report_json
-    inputs = _model_files(job.model)
+    inputs = input_files(job.model, job.custom_objects)
     dests = {
         option: destination(path, force=job.force, inputs=inputs, option=option)
         for option, path in outputs.items()
@@ -71,11 +72,7 @@ def convert_to_files(job: ConvertJob, files: FileSet, progress: Progress = None)
     require_distinct(dests.values())
     if job.weights is not None:
         check_weights_path(job.weights)
-    loaded = _load(job.model, job.unsafe, job.custom_objects)
-    options = ConvertOptions.for_output(
-        job.output, loaded.model.name, job.class_name, job.package, job.import_style, job.unsafe
-    )
-    conversion = convert(loaded.model, options, loaded.source_name, loaded.sha256)
+    loaded, conversion = _convert(job)
     source, cls = conversion.source, conversion.class_name
     if "-o" in dests:
         files.write_text(dests["-o"], source)
@@ -100,13 +97,18 @@ def convert_to_files(job: ConvertJob, files: FileSet, progress: Progress = None)
 
 def conversion_source(job: ConvertJob) -> str:
     """Only the generated source (``--check`` and ``--diff``): nothing is written."""
+    return _convert(job)[1].source
+
+
+def _convert(job: ConvertJob) -> tuple[Any, Any]:
+    """Load ``job.model`` and convert it: (the loaded model, the ``Conversion``)."""
     from generator.convert import ConvertOptions, convert
 
     loaded = _load(job.model, job.unsafe, job.custom_objects)
     options = ConvertOptions.for_output(
         job.output, loaded.model.name, job.class_name, job.package, job.import_style, job.unsafe
     )
-    return convert(loaded.model, options, loaded.source_name, loaded.sha256).source
+    return loaded, convert(loaded.model, options, loaded.source_name, loaded.sha256)
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ class VerifyJob:
 
 def verify_generated(job: VerifyJob, files: FileSet, progress: Progress = None) -> Any:
     """Verify ``job.generated`` against ``job.model``; stage the JSON report if asked."""
-    inputs = (*_model_files(job.model), job.generated)
+    inputs = (*input_files(job.model, job.custom_objects), job.generated)
     report_path = job.verification.report_json
     json_dest = None
     if report_path is not None:
@@ -142,12 +144,6 @@ def verify_generated(job: VerifyJob, files: FileSet, progress: Progress = None) 
 
         files.write_text(json_dest, report_json(report))
     return report
-
-
-def _model_files(model: str) -> tuple[Path, ...]:
-    from generator.from_keras.loading import input_files
-
-    return input_files(model)
 
 
 def _load(model: str, unsafe: bool, custom_objects: str | None) -> Any:

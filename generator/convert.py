@@ -9,7 +9,7 @@ from typing import Any
 from generator import __version__
 from generator.core.ir import Header, ModuleIR
 from generator.core.naming import to_pascal, to_snake
-from generator.errors import OutputError, UnsupportedModelError, UsageError, one_line
+from generator.errors import InvalidOutputError, OutputError, UnsupportedModelError, one_line
 from generator.from_keras.graph import ReadOptions, is_graph_model, read_model
 from generator.output.render import RenderOptions, render_formatted
 
@@ -99,7 +99,7 @@ def convert_model(
 def check_weights_path(path: Path) -> None:
     """Keras 3 saves weights only to files named ``*.weights.h5``."""
     if not path.name.endswith(".weights.h5"):
-        raise UsageError("weights files must end in .weights.h5 (Keras 3)", where=str(path))
+        raise InvalidOutputError("weights files must end in .weights.h5 (Keras 3)", where=str(path))
 
 
 def export_weights(model: Any, source: str, class_name: str, path: Path) -> None:

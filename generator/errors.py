@@ -41,8 +41,8 @@ class OutputError(ScaffoldError):
     """The output cannot be written, or ``--check`` found it out of date."""
 
 
-class UsageError(ScaffoldError):
-    """Options that cannot go together (an output that is also an input); exit code 2."""
+class InvalidOutputError(ScaffoldError):
+    """An output the options make impossible (an input, named twice, a wrong suffix); exit 2."""
 
     exit_code = 2
 

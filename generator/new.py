@@ -21,7 +21,6 @@ from generator.from_spec.sources import (
     resolve_spec,
 )
 from generator.from_spec.spec import ModelSpec
-from generator.output.project import ProjectWrite
 from generator.output.render import RenderOptions, render_formatted
 
 __all__ = [
@@ -30,7 +29,6 @@ __all__ = [
     "generate",
     "project_files",
     "build_module",
-    "describe_project_write",
     "class_name_for",
     "module_source",
     "preset_names",
@@ -67,6 +65,12 @@ def generate(
     style: str = "tf",
 ) -> NewModule:
     """The model module for ``spec``; NAME may be a path to the project directory."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SpecError(
+            f"{name!r} is not valid UTF-8 text; choose another NAME", where="NAME"
+        ) from None
     project_name = Path(name).name
     if project_name in ("", ".", ".."):  # ``scaffold new .``: the directory's own name
         project_name = Path(name).resolve().name
@@ -81,23 +85,6 @@ def project_files(made: NewModule) -> dict[str, str]:
     from generator.output.project import render_project
 
     return render_project(made.module, made.spec, made.source, made.project_name, made.import_style)
-
-
-def describe_project_write(written: ProjectWrite) -> str:
-    """What ``stage_project`` did, in one line for the user."""
-    target = written.target
-    if written.created:
-        return f"Wrote {target}/ ({len(written.added)} files): {', '.join(written.added)}"
-    parts = []
-    if written.replaced:
-        replaced = [
-            f"{rel} (had changes not made by scaffold)" if rel in written.edited else rel
-            for rel in written.replaced
-        ]
-        parts.append(f"replaced {', '.join(replaced)}")
-    if written.added:
-        parts.append(f"added {', '.join(written.added)}")
-    return f"Updated {target}/: {'; '.join(parts)}; every other file was kept"
 
 
 def build_module(spec: ModelSpec, class_name: str, package: str) -> ModuleIR:

@@ -226,15 +226,16 @@ def test_interrupt_leaves_no_file(
 ) -> None:
     import generator.output.writing
 
-    def interrupted_replace(src: str, dst: object) -> None:
+    def interrupted_move(src: str, dst: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(generator.output.writing.os, "replace", interrupted_replace)
+    monkeypatch.setattr(generator.output.writing.os, "link", interrupted_move)
+    monkeypatch.setattr(generator.output.writing.os, "replace", interrupted_move)
     out = tmp_path / "interrupted.py"
     result = runner.invoke(main, ["convert", str(model_file), "-o", str(out)])
     assert result.exit_code == 130
     assert not out.exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".interrupted")]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".scaffold-")]
 
 
 def test_weights_export_restores_trained_model(runner: CliRunner, tmp_path: Path) -> None:

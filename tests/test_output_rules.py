@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -122,14 +123,11 @@ def test_special_files_are_never_written(work: Path, force: list[str]) -> None:
     for target, message in (
         (fifo, "FIFO"),
         (Path("/dev/null"), "device"),
-        (work, "directory"),
-        (dangling, "dangling"),
+        (work, "is a directory"),
+        (dangling, "leads nowhere"),
     ):
         for command in (["convert", str(work / "mlp.keras"), "--no-verify"], ["new", "X"]):
             code, output = _run(*command, "-o", str(target), *force)
-            if target == work:  # click refuses a directory for a dir_okay=False path
-                assert code == 2, output
-                continue
             assert code == 1 and message in output, output
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and dangling.is_symlink()
     assert not (work / "gone").exists()
@@ -167,3 +165,45 @@ def test_new_module_follows_the_same_rules(tmp_path: Path) -> None:
     code, output = _run("new", "X", "--spec", str(spec), "-o", str(spec), "--force")
     assert code == 2 and "also an input" in output
     assert spec.read_text() == "input_shape: 4\nlayers: Dense(2)\n"
+
+
+def test_the_model_module_and_custom_objects_are_inputs(tmp_path: Path) -> None:
+    factory = tmp_path / "tiny_factory.py"
+    factory.write_text(
+        "import keras\n\n"
+        "def build():\n"
+        "    x = keras.Input((3,))\n"
+        "    return keras.Model(x, keras.layers.Dense(2)(x))\n"
+    )
+    layers = tmp_path / "my_layers.py"
+    layers.write_text("# registers nothing\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        for extra, target in (([], factory), (["--custom-objects", "my_layers"], layers)):
+            code, output = _run(
+                "convert", "tiny_factory:build", "-o", str(target), "--force", "--no-verify", *extra
+            )
+            assert code == 2 and "also an input" in output, output
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert "def build" in factory.read_text() and layers.read_text() == "# registers nothing\n"
+
+
+def test_report_json_needs_verification(work: Path) -> None:
+    code, output = _run(
+        "convert", str(work / "mlp.keras"), "--no-verify", "--report-json", str(work / "r.json")
+    )
+    assert code == 2 and "drop --no-verify" in output
+
+
+def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+    from generator.output.writing import FileSet, destination
+
+    def disk_full(temp: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    files = FileSet()
+    with pytest.raises(Exception, match="cannot write it: No space left on device"):
+        files.write_with(destination(tmp_path / "m.py", force=False), disk_full)
+    files.discard()
+    assert list(tmp_path.iterdir()) == []

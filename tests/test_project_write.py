@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
-from generator.output.project import RECORD_NAME
+from generator.output.project_write import RECORD_NAME
 from generator.output.writing import TEMP_PREFIX
 
 PROJECT_FILES = {
@@ -157,3 +157,38 @@ def test_new_projects_follow_the_umask(tmp_path: Path) -> None:
     assert (tmp_path / "proj").stat().st_mode & 0o777 == 0o750
     assert (tmp_path / "proj" / "train.py").stat().st_mode & 0o777 == 0o640
     assert (tmp_path / "proj" / "src" / "proj").stat().st_mode & 0o777 == 0o750
+
+
+def test_force_never_replaces_files_the_record_does_not_list(project: Path) -> None:
+    record = json.loads((project / RECORD_NAME).read_text())
+    del record["files"]["train.py"]  # as if an older scaffold had not written it
+    (project / RECORD_NAME).write_text(json.dumps(record))
+    (project / "train.py").write_text("MY OWN TRAIN SCRIPT\n")
+    code, output = _new(str(project), "--preset", "mlp", "--force")
+    assert code == 1 and "already has train.py, which scaffold did not write" in output
+    assert "--merge --force" in output
+    assert (project / "train.py").read_text() == "MY OWN TRAIN SCRIPT\n"
+    code, output = _new(str(project), "--preset", "mlp", "--force", "--merge")
+    assert code == 0 and "train.py (had changes not made by scaffold)" in output
+
+
+def test_a_broken_record_is_named(project: Path) -> None:
+    (project / RECORD_NAME).write_text("{bad")
+    code, output = _new(str(project), "--preset", "mlp", "--force")
+    assert code == 1 and "its .scaffold.json is not a scaffold record" in output
+
+
+def test_symlinks_never_lead_project_files_outside(project: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("precious\n")
+    (project / "train.py").unlink()
+    (project / "train.py").symlink_to(outside)
+    code, output = _new(str(project), "--preset", "mlp", "--force")
+    assert code == 1 and "leads outside the project through a symbolic link" in output
+    assert outside.read_text() == "precious\n"
+    assert not [p for p in project.rglob("*") if p.name.startswith(TEMP_PREFIX)]
+
+
+def test_a_name_that_is_not_utf8(tmp_path: Path) -> None:
+    code, output = _new(str(tmp_path / "bad\udcffname"), "--preset", "mlp")
+    assert code == 2 and "is not valid UTF-8 text" in output

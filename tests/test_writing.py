@@ -11,7 +11,7 @@ from unittest import mock
 
 import pytest
 
-from generator.errors import OutputError, UsageError
+from generator.errors import InvalidOutputError, OutputError
 from generator.interrupts import Interrupted
 from generator.output.writing import TEMP_PREFIX, FileSet, destination, require_distinct
 
@@ -81,7 +81,7 @@ def test_dangling_symlink_counts_as_existing_and_is_never_followed(
 ) -> None:
     link = tmp_path / "link.py"
     link.symlink_to(tmp_path / "elsewhere" / "target.py")
-    with pytest.raises(OutputError, match="dangling symbolic link"):
+    with pytest.raises(OutputError, match="symbolic link that leads nowhere"):
         destination(link, force=force)
     assert not (tmp_path / "elsewhere").exists()
 
@@ -105,7 +105,7 @@ def test_never_an_input_even_with_force(tmp_path: Path) -> None:
     alias = tmp_path / "alias.keras"
     alias.symlink_to(model)
     for path in (model, alias, tmp_path / "." / "model.keras"):
-        with pytest.raises(UsageError, match="also an input"):
+        with pytest.raises(InvalidOutputError, match="also an input"):
             destination(path, force=True, inputs=(model,))
     assert model.read_bytes() == b"PK"
 
@@ -114,7 +114,7 @@ def test_the_same_file_twice_is_refused(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     a = destination(tmp_path / "a.py", force=False, option="-o")
     same = destination(tmp_path / "sub" / ".." / "a.py", force=False, option="--emit-test")
-    with pytest.raises(UsageError, match="both -o and --emit-test"):
+    with pytest.raises(InvalidOutputError, match="both -o and --emit-test"):
         require_distinct([a, same])
     require_distinct([a, destination(tmp_path / "b.py", force=False, option="--emit-test")])
 
@@ -146,11 +146,11 @@ def test_commit_moves_everything_and_a_signal_waits_for_it(tmp_path: Path) -> No
     targets = [tmp_path / f"f{i}.py" for i in range(5)]
     for target in targets:
         files.write_text(destination(target, force=False), target.name)
-    original_replace = os.replace
+    original_link = os.link
     moved = []
 
-    def replace_then_signal(src: str, dst: str) -> None:
-        original_replace(src, dst)
+    def link_then_signal(src: str, dst: str) -> None:  # new files are linked into place
+        original_link(src, dst)
         moved.append(dst)
         if len(moved) == 2:
             os.kill(os.getpid(), signal.SIGTERM)
@@ -158,7 +158,7 @@ def test_commit_moves_everything_and_a_signal_waits_for_it(tmp_path: Path) -> No
     saved = {signum: signal.getsignal(signum) for signum in interrupts.HANDLED}
     interrupts.install()
     try:
-        with mock.patch("os.replace", replace_then_signal), pytest.raises(Interrupted) as caught:
+        with mock.patch("os.link", link_then_signal), pytest.raises(Interrupted) as caught:
             files.commit()
     finally:
         for signum, handler in saved.items():
@@ -182,3 +182,69 @@ def test_weights_style_writer_sees_a_temp_path_with_the_same_suffix(tmp_path: Pa
     files.commit()
     assert (tmp_path / "model.weights.h5").read_bytes() == b"h5"
     assert not seen[0].exists()
+
+
+def test_a_file_that_appears_meanwhile_is_never_replaced(tmp_path: Path) -> None:
+    files = FileSet()
+    first, late = tmp_path / "a.py", tmp_path / "b.py"
+    files.write_text(destination(first, force=False), "a\n")
+    files.write_text(destination(late, force=False), "b\n")
+    late.write_text("written by someone else meanwhile\n")
+    with pytest.raises(OutputError, match="appeared while scaffold was working"):
+        files.commit()
+    files.discard()
+    assert not first.exists()
+    assert late.read_text() == "written by someone else meanwhile\n"
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_failed_move_puts_back_what_was_moved(tmp_path: Path) -> None:
+    old, new = tmp_path / "old.py", tmp_path / "new.py"
+    old.write_text("mine\n")
+    old.chmod(0o640)
+    blocked = tmp_path / "blocked.py"
+    files = FileSet()
+    files.write_text(destination(old, force=True), "generated\n")
+    files.write_text(destination(new, force=False), "generated\n")
+    files.write_text(destination(blocked, force=False), "generated\n")
+    original_link, original_replace = os.link, os.replace
+
+    def refusing(original):  # type: ignore[no-untyped-def]
+        def move(src: str, dst: str) -> None:
+            if str(dst) == str(blocked):  # e.g. a sticky directory owned by someone else
+                raise PermissionError(1, "Operation not permitted")
+            original(src, dst)
+
+        return move
+
+    with (
+        mock.patch("os.link", refusing(original_link)),
+        mock.patch("os.replace", refusing(original_replace)),
+        pytest.raises(OutputError) as caught,
+    ):
+        files.commit()
+    files.discard()
+    assert "nothing was written" in str(caught.value)
+    assert old.read_text() == "mine\n" and _mode(old) == 0o640
+    assert not new.exists() and not blocked.exists()
+    assert files.committed == []
+    assert _leftovers(tmp_path) == []
+
+
+def test_temporary_names_fit_the_file_system(tmp_path: Path) -> None:
+    long_name = "m" * 240 + ".weights.h5"
+    files = FileSet()
+    files.write_text(destination(tmp_path / long_name, force=False), "x")
+    files.commit()
+    assert (tmp_path / long_name).read_text() == "x"
+
+
+def test_project_files_never_lead_outside(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("precious\n")
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "train.py").symlink_to(outside)
+    with pytest.raises(OutputError, match="leads outside the project"):
+        destination(project / "train.py", force=True, within=project.resolve())
+    assert outside.read_text() == "precious\n"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib
+import importlib.util
 import logging
 import re
 import sys
@@ -32,12 +33,29 @@ class LoadedModel:
     sha256: str  # of the file; empty for module:attr
 
 
-def input_files(reference: str) -> tuple[Path, ...]:
-    """The file a model reference reads, if it names one (outputs must never replace it)."""
+def input_files(reference: str, custom_objects: str | None = None) -> tuple[Path, ...]:
+    """The files a command reads its model from (outputs must never replace them): the
+    model file, or the source files of the ``module:attr`` and ``--custom-objects``
+    modules. Finding a module's file may import its parent packages, as loading would."""
     path = Path(reference)
+    found = []
     if _MODULE_REF.match(reference) and not path.exists():
-        return ()
-    return (path,)
+        found.append(_module_file(reference.split(":", 1)[0]))
+    else:
+        found.append(path)
+    if custom_objects:
+        found.append(_module_file(custom_objects))
+    return tuple(p for p in found if p is not None)
+
+
+def _module_file(module_name: str) -> Path | None:
+    _ensure_cwd_importable()
+    try:
+        spec = importlib.util.find_spec(module_name)
+    except (Exception, SystemExit):  # the import itself reports it, with its location
+        return None
+    origin = getattr(spec, "origin", None)
+    return Path(origin) if origin and origin not in ("built-in", "frozen") else None
 
 
 def import_custom_objects(module_name: str) -> None:

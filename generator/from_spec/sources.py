@@ -49,6 +49,11 @@ def read_spec_file(path: Path) -> ModelSpec:
     try:
         with path.open("rb") as handle:  # never more than the reader accepts, plus one
             raw = handle.read(4 * MAX_SPEC_CHARS + 1)
+        if len(raw) > 4 * MAX_SPEC_CHARS:
+            raise SpecError(
+                f"the spec has more than {MAX_SPEC_CHARS:,} characters (the limit)",
+                where=str(path),
+            )
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"cannot read the spec: {one_line(exc)}", where=str(path)) from exc

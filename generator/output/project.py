@@ -2,28 +2,20 @@
 
 The project holds the model module, a training script on synthetic data with a clear
 place for real data, tests that build, run, train one step and round-trip the model, and a
-README with a Mermaid diagram of the architecture, and a record of what scaffold wrote
-(``.scaffold.json``) so that ``--force`` replaces only those files and keeps the user's.
+README with a Mermaid diagram of the architecture. ``project_write`` writes it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from generator import __version__
 from generator.core.ir import Assign, Call, ForEach, ModelIR, ModuleIR, Name, SelfAttr, iter_values
 from generator.core.naming import to_snake
-from generator.errors import OutputError
 from generator.from_spec.spec import ModelSpec
 from generator.output.formatting import format_source
 from generator.output.render import builtin_templates_dir, environment
 from generator.output.source import SourceWriter, string_literal
-from generator.output.writing import FileSet, destination, read_existing
 
 # Layers whose output differs between training and inference.
 _TRAINING_DEPENDENT = {
@@ -75,133 +67,6 @@ def render_project(
         ".gitignore": "__pycache__/\n*.keras\n*.weights.h5\n.venv/\n",
     }
     return files
-
-
-RECORD_NAME = ".scaffold.json"
-
-
-def project_record(files: dict[str, str]) -> str:
-    """The record a generated project keeps of the files scaffold wrote, by content hash.
-
-    ``--force`` replaces only these; ``--check`` and ``--diff`` compare them; a hash that no
-    longer matches the file on disk means the user edited it.
-    """
-    data = {
-        "generator": "keras-scaffold",
-        "version": __version__,
-        "files": {relative: _sha256(content) for relative, content in sorted(files.items())},
-    }
-    return json.dumps(data, indent=2, sort_keys=True) + "\n"
-
-
-def read_record(directory: Path) -> dict[str, str] | None:
-    """relative path → sha256 of what scaffold wrote; ``None`` if this is not our project."""
-    text = read_existing(directory / RECORD_NAME)
-    try:
-        data = json.loads(text) if text is not None else None
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or data.get("generator") != "keras-scaffold":
-        return None
-    files = data.get("files")
-    if not isinstance(files, dict):
-        return None
-    return {str(k): str(v) for k, v in files.items()}
-
-
-@dataclass(frozen=True)
-class ProjectWrite:
-    """What staging a project will do once its files are committed."""
-
-    target: Path
-    created: bool  # a new directory
-    added: tuple[str, ...]  # files that did not exist
-    replaced: tuple[str, ...]  # files that existed
-    edited: tuple[str, ...]  # of those: not as scaffold last wrote them
-
-
-def stage_project(
-    target: Path,
-    files: dict[str, str],
-    staged: FileSet,
-    *,
-    force: bool,
-    merge: bool,
-    inputs: tuple[Path, ...] = (),
-) -> ProjectWrite:
-    """Stage the project's files (and its record) under ``target``.
-
-    A new directory is staged whole and renamed into place. In an existing directory only
-    the project's own files are written; everything else stays as it is. Writing into a
-    non-empty directory that scaffold did not make needs ``merge``; replacing any file needs
-    ``force``.
-
-    Raises:
-        OutputError: the rules above forbid it (nothing has been written).
-    """
-    everything = {**files, RECORD_NAME: project_record(files)}
-    where = str(target)
-    if not target.exists():
-        dest = destination(target, force=False, inputs=inputs, option="NAME")
-        staged.stage_directory(dest, everything)
-        return ProjectWrite(target, True, tuple(sorted(everything)), (), ())
-    if not target.is_dir():
-        raise OutputError("exists and is not a directory", where=where)
-    record = read_record(target)
-    if record is None and not merge and any(target.iterdir()):
-        raise OutputError(
-            "already exists and was not made by scaffold new (it has no .scaffold.json); pass "
-            "--merge to add the project's files to it (your files are kept; --force also "
-            "replaces files with the same names)",
-            where=where,
-        )
-    present = sorted(rel for rel in everything if os.path.lexists(target / rel))
-    if record is not None and not force:
-        raise OutputError(
-            f"already exists; pass --force to replace the {len(record)} files scaffold "
-            "generated there (your other files are kept)",
-            where=where,
-        )
-    theirs = [rel for rel in present if rel != RECORD_NAME or record is None]
-    if theirs and not force:
-        raise OutputError(
-            f"already has {', '.join(theirs)}; pass --force to replace "
-            + ("it" if len(theirs) == 1 else "them"),
-            where=where,
-        )
-    for relative, content in sorted(everything.items()):
-        path = target / relative
-        _require_directories(target, path.parent)
-        staged.make_directories(path.parent)
-        dest = destination(path, force=True, inputs=inputs, option="NAME")
-        staged.write_text(dest, content)
-    edited = tuple(
-        rel
-        for rel in present
-        if rel != RECORD_NAME and (record or {}).get(rel) != _file_sha256(target / rel)
-    )
-    added = tuple(rel for rel in sorted(everything) if rel not in present)
-    return ProjectWrite(target, False, added, tuple(present), edited)
-
-
-def _require_directories(root: Path, directory: Path) -> None:
-    """Every existing component between ``root`` and ``directory`` must be a directory."""
-    current = root
-    for part in directory.relative_to(root).parts:
-        current = current / part
-        if os.path.lexists(current) and not current.is_dir():
-            raise OutputError("exists and is not a directory", where=str(current))
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _file_sha256(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
-    except OSError:
-        return ""
 
 
 def mermaid_diagram(model: ModelIR) -> str:
