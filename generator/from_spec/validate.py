@@ -24,7 +24,6 @@ from generator.from_spec.spec import (
     CheckedSpec,
     InputDecl,
     LayerCall,
-    Loc,
     ModelSpec,
     NodeSpec,
     Outputs,
@@ -47,13 +46,11 @@ def check_spec(spec: ModelSpec) -> CheckedSpec:
     for block in spec.blocks:
         if block.name in blocks or block.name in catalog:
             raise SpecError(f"block name {block.name!r} is already taken", where=str(block.loc))
-        graph = _GraphCheck("block", block.params, (), block.nodes, None, None, str(block.loc))
-        checked_blocks.append(graph.run(CallChecker(catalog, blocks, graph.param_names), block))
+        graph = _GraphCheck(block)
+        checked_blocks.append(graph.run(CallChecker(catalog, blocks, graph.param_names)))
         blocks[block.name] = block
-    graph = _GraphCheck(
-        "model", spec.params, spec.inputs, spec.nodes, spec.outputs, spec.outputs_loc, spec.source
-    )
-    model = graph.run(CallChecker(catalog, blocks, graph.param_names), None, doc=spec.doc)
+    graph = _GraphCheck(spec)
+    model = graph.run(CallChecker(catalog, blocks, graph.param_names))
     return CheckedSpec(spec, tuple(checked_blocks), model)
 
 
@@ -100,28 +97,27 @@ def is_literal(value: Any) -> bool:
 
 
 class _GraphCheck:
-    """The structure of one graph: names, references, order, outputs, dead ends."""
+    """The structure of one graph, the model or a block: names, references, order,
+    outputs, dead ends."""
 
-    def __init__(
-        self,
-        kind: Literal["model", "block"],
-        params: tuple[ParamDecl, ...],
-        inputs: tuple[InputDecl, ...],
-        nodes: tuple[NodeSpec, ...],
-        outputs: Any,
-        outputs_loc: Loc | None,
-        where: str,
-    ) -> None:
-        self.kind = kind
-        self.params = params
-        self.inputs = inputs
-        self.node_specs = nodes
-        self.outputs = outputs
-        self.where = where
-        self.outputs_where = str(outputs_loc) if outputs_loc else where
-        self.param_names = {p.name for p in params}
+    def __init__(self, decl: ModelSpec | BlockDecl) -> None:
+        self.decl = decl
+        if isinstance(decl, BlockDecl):
+            self.kind: Literal["model", "block"] = "block"
+            self.inputs: tuple[InputDecl, ...] = ()
+            self.outputs: Any = None
+            self.where = self.outputs_where = str(decl.loc)
+        else:
+            self.kind = "model"
+            self.inputs = decl.inputs
+            self.outputs = decl.outputs
+            self.where = decl.source
+            self.outputs_where = str(decl.outputs_loc) if decl.outputs_loc else decl.source
+        self.params = decl.params
+        self.node_specs = decl.nodes
+        self.param_names = {p.name for p in decl.params}
 
-    def run(self, calls: CallChecker, block: BlockDecl | None, doc: str = "") -> CheckedGraph:
+    def run(self, calls: CallChecker) -> CheckedGraph:
         check_params(self.params, self.kind)
         input_names = ["inputs"] if self.kind == "block" else [d.name for d in self.inputs]
         names = self.node_names(set(input_names))
@@ -132,8 +128,8 @@ class _GraphCheck:
         checked = tuple(calls.node(spec, name, tuple(links[name])) for spec, name in order)
         return CheckedGraph(
             kind=self.kind,
-            name=block.name if block else "",
-            doc=block.doc if block else doc,
+            name=self.decl.name if isinstance(self.decl, BlockDecl) else "",
+            doc=self.decl.doc,
             params=self.params,
             inputs=self.inputs,
             declared=self.node_specs,
