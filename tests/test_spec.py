@@ -86,7 +86,7 @@ def test_good_spec(tmp_path: Path) -> None:
         ),
         ("input_shape: [4]\nlayers:\n  - Dense(2)\n  - Add()\n", "Add merges several inputs"),
         ("input_shape: [4]\nlayers: Dense(2, __import__('os'))\n", "unknown layer '__import__'"),
-        ("input_shape: [4]\nlayers: Dense(2 + units)\n", "arguments must be literals"),
+        ("input_shape: [4]\nlayers: Dense(2 if units else 3)\n", "arguments must be literals"),
         (
             "input_shape: [4]\nlayers:\n  - {name: a, layer: Dense(2)}\n"
             "  - {name: b, layer: Dense(2), inputs: inputs}\noutputs: b\n",

@@ -185,6 +185,7 @@ class LayerSpec:
     constructor: Call
     class_label: str  # human-readable class name for docs and diagrams
     repeat: Value = 0  # a count (or a parameter): a list of layers built in a loop
+    origin: str = ""  # where it was declared ("model.yaml:5:5"), for messages
 
 
 @dataclass(frozen=True)

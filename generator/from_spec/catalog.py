@@ -2,14 +2,13 @@
 
 ``scaffold new`` validates specs against it without importing Keras, so it starts in a
 fraction of a second. Regenerate it from the installed Keras with
-``python -m generator.from_spec.catalog`` (``make catalog``); ``tests/test_catalog.py`` fails when
-it no longer matches the installed Keras.
+``python -m generator.from_spec.catalog`` (``make catalog``; see ``catalog_build``);
+``tests/test_catalog.py`` fails when it no longer matches the installed Keras.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
 import json
 import sys
 from pathlib import Path
@@ -17,77 +16,28 @@ from typing import Any
 
 CATALOG_PATH = Path(__file__).with_name("keras_catalog.json")
 
-# Layers that need runtime objects or other frameworks rather than literal arguments.
-_EXCLUDED = {
-    "InputLayer",
-    "Layer",
-    "Lambda",
-    "Wrapper",
-    "RNN",
-    "FlaxLayer",
-    "JaxLayer",
-    "TFSMLayer",
-    "TorchModuleWrapper",
-    "Pipeline",
-    "StackedRNNCells",
-}
-
-
-def build_catalog() -> dict[str, Any]:
-    """Read every public layer class of the installed Keras (imports Keras)."""
-    import keras
-    from keras.layers import Layer
-
-    from generator.from_keras.internals import is_merge_layer_class
-
-    base = _parameters(Layer.__init__)
-    layers: dict[str, Any] = {}
-    for name in sorted(dir(keras.layers)):
-        cls = getattr(keras.layers, name)
-        if not (inspect.isclass(cls) and issubclass(cls, Layer)) or name in _EXCLUDED:
-            continue
-        params = _parameters(cls.__init__)
-        takes_kwargs = any(
-            p.kind is p.VAR_KEYWORD for p in inspect.signature(cls.__init__).parameters.values()
-        )
-        if takes_kwargs:
-            params += [p for p in base if p["name"] not in {q["name"] for q in params}]
-        call = inspect.signature(cls.call).parameters  # type: ignore[attr-defined]
-        layers[name] = {
-            "path": f"layers.{name}",
-            "params": params,
-            "training": "training" in call,
-            "merge": is_merge_layer_class(cls),
-        }
-    return {"keras_version": keras.__version__, "layers": layers}
-
-
-def _parameters(function: Any) -> list[dict[str, Any]]:
-    found = []
-    for param in inspect.signature(function).parameters.values():
-        if param.name == "self" or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            continue
-        entry: dict[str, Any] = {"name": param.name, "required": param.default is param.empty}
-        if param.default is not param.empty:
-            entry["default"] = _jsonable(param.default)
-        found.append(entry)
-    return found
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (list, tuple)) and all(
-        v is None or isinstance(v, (bool, int, float, str)) for v in value
-    ):
-        return list(value)
-    return repr(value)
-
 
 @functools.lru_cache(maxsize=1)
 def load_catalog() -> dict[str, Any]:
     """The shipped catalog (no Keras import)."""
     return json.loads(CATALOG_PATH.read_text(encoding="utf-8"))
+
+
+def keras_series(version: str | None = None) -> str:
+    """``"3.15"``: the Keras release series the catalog was made from (or of ``version``).
+
+    A catalog holds for its whole series; a spec checked against it is warned about only
+    outside that series.
+    """
+    text = version or str(load_catalog()["keras_version"])
+    return ".".join(text.split(".")[:2])
+
+
+def build_catalog() -> dict[str, Any]:
+    """The catalog of the installed Keras (imports it)."""
+    from generator.from_spec.catalog_build import build_catalog as build
+
+    return build()
 
 
 def write_catalog(path: Path = CATALOG_PATH) -> None:

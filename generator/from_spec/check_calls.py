@@ -9,11 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from generator.errors import SpecError
+from generator.from_spec.check_values import check_value, evaluate, quoted_name_hint
 from generator.from_spec.spec import (
     BlockDecl,
     CheckedNode,
+    Expr,
     LayerCall,
     NodeSpec,
+    ParamDecl,
     ParamRef,
     suggest,
 )
@@ -23,11 +26,14 @@ class CallChecker:
     """Layer and block calls against the catalog, the blocks and the parameters in scope."""
 
     def __init__(
-        self, catalog: dict[str, Any], blocks: dict[str, BlockDecl], param_names: set[str]
+        self, catalog: dict[str, Any], blocks: dict[str, BlockDecl], params: tuple[ParamDecl, ...]
     ) -> None:
-        self.catalog = catalog
+        self.catalog = catalog["layers"]
+        self.names: dict[str, list[str]] = catalog.get("names", {})
         self.blocks = blocks
-        self.param_names = param_names
+        self.param_names = {p.name for p in params}
+        self.defaults = {p.name: p.default for p in params if not p.required}
+        self.used: set[str] = set()  # parameters that some argument or repeat uses
 
     def node(self, spec: NodeSpec, name: str, inputs: tuple[str, ...]) -> CheckedNode:
         call = spec.call
@@ -43,12 +49,22 @@ class CallChecker:
                     f"{call.name} merges several inputs; give it 'inputs: [a, b]'",
                     where=str(call.loc),
                 )
-        if isinstance(spec.repeat, str) and spec.repeat not in self.param_names:
-            raise SpecError(
-                f"repeat names unknown parameter {spec.repeat!r}"
-                f"{suggest(spec.repeat, self.param_names)}",
-                where=str(spec.loc),
-            )
+        if isinstance(spec.repeat, str):
+            if spec.repeat not in self.param_names:
+                raise SpecError(
+                    f"repeat names unknown parameter {spec.repeat!r}"
+                    f"{suggest(spec.repeat, self.param_names)}",
+                    where=str(spec.loc),
+                )
+            self.used.add(spec.repeat)
+            count = self.defaults.get(spec.repeat)
+            if count is not None and (
+                isinstance(count, bool) or not isinstance(count, int) or count < 1
+            ):
+                raise SpecError(
+                    f"repeat: {spec.repeat} must be a positive int, got {count!r} (its default)",
+                    where=str(spec.loc),
+                )
         if spec.repeat and len(inputs) != 1:
             raise SpecError("a repeated layer takes exactly one input", where=str(spec.loc))
         return CheckedNode(spec, name, inputs, block, takes_training, merge)
@@ -72,8 +88,10 @@ class CallChecker:
                 f"{call.name} takes at most {len(names)} positional arguments", where=str(call.loc)
             )
         given = set(names[: len(call.args)])
-        for arg in call.args:
+        for slot, arg in zip(params, call.args, strict=False):
             self.value(arg)
+            self.fits(call.name, slot, arg, str(call.loc))
+        slots = {p["name"]: p for p in params}
         locs = call.kwarg_locs or (call.loc,) * len(call.kwargs)
         for (key, arg), loc in zip(call.kwargs, locs, strict=False):
             if key == "name":  # the node's name (checked with the names), or dropped
@@ -85,6 +103,7 @@ class CallChecker:
             if key in given:
                 raise SpecError(f"{call.name} got {key!r} twice", where=str(loc))
             self.value(arg)
+            self.fits(call.name, slots[key], arg, str(loc))
             given.add(key)
         missing = [p["name"] for p in params if p["required"] and p["name"] not in given]
         if missing:
@@ -118,14 +137,32 @@ class CallChecker:
                 f"block {call.name} is missing parameter {missing[0]!r}", where=str(call.loc)
             )
 
+    def fits(self, layer: str, slot: dict[str, Any], arg: Any, where: str) -> None:
+        """The argument's value (a parameter's default, an expression's result) fits."""
+        value = evaluate(arg, self.defaults)
+        try:
+            check_value(layer, slot, value, self.names, getattr(arg, "loc", where))
+        except SpecError as exc:
+            if isinstance(arg, ParamRef):
+                exc.message += f" (the default of parameter {arg.name!r})"
+            elif isinstance(arg, Expr):
+                exc.message += " (the expression, with the parameters' defaults)"
+            raise
+
     def value(self, arg: Any) -> None:
+        """Every name an argument refers to exists (and is now used)."""
         if isinstance(arg, ParamRef):
             if arg.name not in self.param_names:
                 raise SpecError(
                     f"unknown name {arg.name!r}{suggest(arg.name, self.param_names)}; declare "
-                    "it as a parameter (--param NAME=VALUE or params:)",
+                    "it as a parameter (--param NAME=VALUE or params:)"
+                    f"{quoted_name_hint(arg.name, self.names)}",
                     where=str(arg.loc),
                 )
+            self.used.add(arg.name)
+        elif isinstance(arg, Expr):
+            for operand in arg.operands:
+                self.value(operand)
         elif isinstance(arg, LayerCall):
             self.layer_call(arg)
         elif isinstance(arg, (tuple, list)):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 
 from generator.errors import SpecError
-from generator.from_spec.spec import Arg, LayerCall, Loc, NodeSpec, ParamRef
+from generator.from_spec.spec import Arg, Expr, LayerCall, Loc, NodeSpec, ParamRef
 
 
 def parse_call(text: str, loc: Loc) -> LayerCall:
@@ -67,11 +67,26 @@ def _call_from_ast(node: ast.expr, loc: Loc, text: str) -> LayerCall:
     return LayerCall(node.func.id, args, kwargs, here, kwarg_locs)
 
 
+_OPERATORS: dict[type, str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.USub: "-",
+    ast.UAdd: "+",
+}
+
+
 def _arg_from_ast(node: ast.expr, loc: Loc, text: str) -> Arg:
     if isinstance(node, ast.Name):
         return ParamRef(node.id, _node_loc(node, loc))
     if isinstance(node, ast.Call):
         return _call_from_ast(node, loc, text)
+    if isinstance(node, (ast.BinOp, ast.UnaryOp)) and not _is_number_literal(node):
+        return _expression(node, loc)
     if isinstance(node, (ast.Tuple, ast.List)):
         items = [_arg_from_ast(e, loc, text) for e in node.elts]
         return tuple(items) if isinstance(node, ast.Tuple) else list(items)
@@ -79,7 +94,36 @@ def _arg_from_ast(node: ast.expr, loc: Loc, text: str) -> Arg:
         return ast.literal_eval(node)
     except (ValueError, SyntaxError):
         raise SpecError(
-            "arguments must be literals, parameter names or layer calls, "
-            f"got {ast.unparse(node)!r}",
+            "arguments must be literals, parameter names, arithmetic on them or layer "
+            f"calls, got {ast.unparse(node)!r}",
             where=str(_node_loc(node, loc)),
         ) from None
+
+
+def _is_number_literal(node: ast.expr) -> bool:
+    """``-3`` and ``1e-3`` are plain literals, not expressions."""
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, SyntaxError, TypeError):
+        return False
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _expression(node: ast.expr, loc: Loc) -> Arg:
+    """Numbers, parameter names and ``+ - * / // % **`` only (parentheses group)."""
+    here = _node_loc(node, loc)
+    if isinstance(node, ast.Name):
+        return ParamRef(node.id, here)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        if not isinstance(node.value, bool):
+            return node.value
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+        left, right = _expression(node.left, loc), _expression(node.right, loc)
+        return Expr(_OPERATORS[type(node.op)], (left, right), here)
+    if isinstance(node, ast.UnaryOp) and type(node.op) in (ast.USub, ast.UAdd):
+        return Expr(_OPERATORS[type(node.op)], (_expression(node.operand, loc),), here)
+    raise SpecError(
+        "expressions use numbers, parameter names, parentheses and + - * / // % ** only, "
+        f"got {ast.unparse(node)!r}",
+        where=str(here),
+    )

@@ -12,6 +12,7 @@ from typing import Any
 from generator import __version__
 from generator.core.ir import (
     Assign,
+    BinOp,
     Call,
     DictValue,
     ForEach,
@@ -28,6 +29,7 @@ from generator.core.ir import (
     Step,
     Symbol,
     TrainingFlag,
+    UnaryOp,
     Value,
 )
 from generator.core.naming import attribute_registry, class_registry, local_registry, to_snake
@@ -36,6 +38,7 @@ from generator.from_spec.spec import (
     CheckedGraph,
     CheckedNode,
     CheckedSpec,
+    Expr,
     LayerCall,
     ModelSpec,
     NodeSpec,
@@ -62,7 +65,8 @@ def lower(checked: CheckedSpec, class_name: str, package: str) -> ModuleIR:
     model = checked.model
     summary = model.doc or f"{main_name}: {_describe(model.declared)}."
     keras_name = to_snake(class_name) or "model"
-    models.append(_GraphLowering(model, block_classes).model(main_name, keras_name, summary))
+    lowering = _GraphLowering(model, block_classes, checked.spec.named_inputs)
+    models.append(lowering.model(main_name, keras_name, summary))
     module = ModuleIR(
         models=tuple(models),
         package=package,
@@ -80,9 +84,12 @@ def _describe(nodes: tuple[NodeSpec, ...]) -> str:
 
 
 class _GraphLowering:
-    def __init__(self, graph: CheckedGraph, block_classes: dict[str, str]) -> None:
+    def __init__(
+        self, graph: CheckedGraph, block_classes: dict[str, str], named_inputs: bool = False
+    ) -> None:
         self.graph = graph
         self.block_classes = block_classes
+        self.named_inputs = named_inputs  # keep a dict of one input a dict
         self.catalog = load_catalog()["layers"]
 
     def model(self, class_name: str, keras_name: str, summary: str) -> ModelIR:
@@ -98,7 +105,7 @@ class _GraphLowering:
             structure = "single"
             var_of["inputs"] = "inputs"
         else:
-            structure = "single" if len(graph.inputs) == 1 else "dict"
+            structure = "dict" if self.named_inputs or len(graph.inputs) > 1 else "single"
             specs = []
             for decl in graph.inputs:
                 var = "inputs" if structure == "single" else locals_.claim(decl.name)
@@ -122,14 +129,16 @@ class _GraphLowering:
                     (k, IndexedName(node.name) if k == "name" else v) for k, v in constructor.kwargs
                 )
                 constructor = Call(constructor.func, constructor.args, kwargs)
-            layers.append(LayerSpec(attr, node.name, constructor, label, repeat))
+            layers.append(
+                LayerSpec(attr, node.name, constructor, label, repeat, origin=str(node.spec.loc))
+            )
             refs = tuple(Name(var_of[ref]) for ref in node.inputs)
             args: tuple[Value, ...] = (ListValue(refs),) if node.merge else refs
             out = "x" if graph.chain else locals_.claim(node.name)
             training = (("training", TrainingFlag()),) if node.takes_training else ()
             if repeat:
                 loop_var = locals_.claim("layer")
-                if not graph.chain:
+                if args[0] != Name(out):  # the loop starts from its input: ``x = inputs``
                     steps.append(Assign((out,), args[0]))
                 body = Assign((out,), Call(Name(loop_var), (Name(out),), training))
                 steps.append(ForEach(loop_var, attr, (body,)))
@@ -179,6 +188,11 @@ def value(arg: Any, catalog: dict[str, Any]) -> Value:
         return Name(arg.name)
     if isinstance(arg, LayerCall):
         return layer_call(arg, catalog, name=None)
+    if isinstance(arg, Expr):
+        operands = [value(operand, catalog) for operand in arg.operands]
+        if len(operands) == 1:
+            return UnaryOp(arg.op, operands[0])
+        return BinOp(arg.op, operands[0], operands[1])
     if isinstance(arg, tuple):
         return tuple(value(a, catalog) for a in arg)
     if isinstance(arg, list):

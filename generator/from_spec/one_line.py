@@ -6,7 +6,7 @@ import ast
 
 from generator.errors import SpecError
 from generator.from_spec.expressions import parse_chain
-from generator.from_spec.spec import InputDecl, Loc, ModelSpec, ParamDecl
+from generator.from_spec.spec import DTYPES, InputDecl, Loc, ModelSpec, ParamDecl, suggest
 
 
 def parse_shape(text: str, where: str) -> tuple[int | None, ...]:
@@ -50,6 +50,8 @@ def chain_spec(
     """The spec of ``scaffold new NAME --input-shape ... --layers ... --param ...``."""
     if input_shape is None:
         raise SpecError("--layers needs --input-shape", where="--input-shape")
+    if dtype not in DTYPES:
+        raise SpecError(f"unknown dtype {dtype!r}{suggest(dtype, DTYPES)}", where="--dtype")
     loc = Loc("--layers", 1, 1)
     shape = parse_shape(input_shape, "--input-shape")
     return ModelSpec(

@@ -44,7 +44,21 @@ class LayerCall:
     kwarg_locs: tuple[Loc, ...] = ()
 
 
-Arg = None | bool | int | float | str | tuple | list | dict | ParamRef | LayerCall
+@dataclass(frozen=True)
+class Expr:
+    """Arithmetic on numbers and parameters (``4 * embed_dim``, ``embed_dim // num_heads``).
+
+    Parsed from the spec's syntax tree, never evaluated as Python: validation computes it
+    from the parameters' defaults to check where it is used, and the generated code keeps
+    it as written.
+    """
+
+    op: str  # "+", "-", "*", "/", "//", "%", "**"; one operand: "-" or "+"
+    operands: tuple[Arg, ...]
+    loc: Loc
+
+
+Arg = None | bool | int | float | str | tuple | list | dict | ParamRef | LayerCall | Expr
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,7 @@ class ModelSpec:
     name: str | None = None
     doc: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    named_inputs: bool = False  # ``inputs:`` names them: the model takes a dict, even of one
 
 
 Outputs = str | list[str] | dict[str, str]

@@ -40,17 +40,15 @@ def check_spec(spec: ModelSpec) -> CheckedSpec:
     Raises:
         SpecError: the first mistake, with its location.
     """
-    catalog = load_catalog()["layers"]
+    catalog = load_catalog()
     blocks: dict[str, BlockDecl] = {}
     checked_blocks = []
     for block in spec.blocks:
-        if block.name in blocks or block.name in catalog:
+        if block.name in blocks or block.name in catalog["layers"]:
             raise SpecError(f"block name {block.name!r} is already taken", where=str(block.loc))
-        graph = _GraphCheck(block)
-        checked_blocks.append(graph.run(CallChecker(catalog, blocks, graph.param_names)))
+        checked_blocks.append(_GraphCheck(block).run(CallChecker(catalog, blocks, block.params)))
         blocks[block.name] = block
-    graph = _GraphCheck(spec)
-    model = graph.run(CallChecker(catalog, blocks, graph.param_names))
+    model = _GraphCheck(spec).run(CallChecker(catalog, blocks, spec.params))
     return CheckedSpec(spec, tuple(checked_blocks), model)
 
 
@@ -79,11 +77,42 @@ def check_params(decls: tuple[ParamDecl, ...], kind: str) -> None:
         seen.add(decl.name)
         if not is_literal(decl.default):
             raise SpecError(f"the default of {decl.name!r} must be a literal", where=str(decl.loc))
+        if decl.type and decl.type not in PARAM_TYPES:
+            raise SpecError(
+                f"unknown type {decl.type!r} for parameter {decl.name!r}"
+                f"{suggest(decl.type, PARAM_TYPES)}; use one of {', '.join(sorted(PARAM_TYPES))}",
+                where=str(decl.loc),
+            )
+        if decl.type and not decl.required and not _has_type(decl.default, decl.type):
+            raise SpecError(
+                f"the default of {decl.name!r} is {decl.default!r}, not a {decl.type}",
+                where=str(decl.loc),
+            )
         if decl.required and kind == "model":
             raise SpecError(
                 f"parameter {decl.name!r} needs a default: the model must build from its defaults",
                 where=str(decl.loc),
             )
+
+
+PARAM_TYPES = {"int", "float", "bool", "str", "list", "tuple", "dict"}
+
+
+def _has_type(value: Any, type_name: str) -> bool:
+    if value is None:
+        return True  # "no value" fits every type (Keras's own optional arguments)
+    if isinstance(value, bool):
+        return type_name == "bool"
+    accepted: dict[str, tuple[type, ...]] = {
+        "int": (int,),
+        "float": (int, float),
+        "str": (str,),
+        "list": (list,),
+        "tuple": (list, tuple),  # YAML writes a tuple as a list
+        "dict": (dict,),
+        "bool": (),
+    }
+    return isinstance(value, accepted[type_name])
 
 
 def is_literal(value: Any) -> bool:
@@ -126,6 +155,13 @@ class _GraphCheck:
         outputs = self.output_names(names)
         self.check_used(names, links, input_names, outputs)
         checked = tuple(calls.node(spec, name, tuple(links[name])) for spec, name in order)
+        for decl in self.params:
+            if decl.name not in calls.used:
+                raise SpecError(
+                    f"parameter {decl.name!r} is never used; use it in a layer argument or "
+                    "remove it",
+                    where=str(decl.loc),
+                )
         return CheckedGraph(
             kind=self.kind,
             name=self.decl.name if isinstance(self.decl, BlockDecl) else "",

@@ -160,6 +160,7 @@ class _Reader:
             outputs=outputs,
             outputs_loc=outputs_loc,
             name=str(self.value(top["name"][1])) if "name" in top else None,
+            named_inputs="inputs" in top,
             doc=str(self.value(top["doc"][1])) if "doc" in top else "",
         )
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from generator import __version__
-from generator.core.ir import Assign, Call, ForEach, ModelIR, ModuleIR, Name, SelfAttr, iter_values
+from generator.core.ir import Assign, Call, ModelIR, ModuleIR, Name, SelfAttr, iter_values
 from generator.core.naming import to_snake
 from generator.from_spec.spec import ModelSpec
+from generator.output.diagram import mermaid_diagram
 from generator.output.formatting import format_source
 from generator.output.render import builtin_templates_dir, environment
 from generator.output.source import SourceWriter, string_literal
@@ -42,12 +43,12 @@ def render_project(
         "class_name": main.class_name,
         "summary": main.summary,
         "tool_version": __version__,
-        "catalog_keras_version": _catalog_version(),
+        "keras_series": _keras_series(),
         "import_style": import_style,
         "inputs": [_input_context(spec, main, i) for i in main.inputs],
         "single_input": main.input_structure == "single",
         "training_dependent": _training_dependent(module),
-        "mermaid": mermaid_diagram(main),
+        "mermaid": mermaid_diagram(module),
         "params": [(p.name, repr(_plain(p.default))) for p in main.params],
     }
     env = environment((builtin_templates_dir(),))
@@ -64,69 +65,9 @@ def render_project(
         "tests/test_model.py": format_source(
             env.get_template("project/test_model.py.jinja").render(context), black_style=True
         ),
-        ".gitignore": "__pycache__/\n*.keras\n*.weights.h5\n.venv/\n",
+        ".gitignore": "__pycache__/\n.pytest_cache/\n*.keras\n*.weights.h5\n.venv/\n",
     }
     return files
-
-
-def mermaid_diagram(model: ModelIR) -> str:
-    """A Mermaid flowchart of the model's layers, read from the IR's ``call`` steps."""
-    lines = ["flowchart TD"]
-    producer: dict[str, str] = {}
-    labels = {layer.attr: (layer.name, layer.class_label, layer.repeat) for layer in model.layers}
-    for index, spec in enumerate(model.inputs):
-        node = f"in{index}"
-        lines.append(f'    {node}[/"{_mermaid_text(spec.key)}: {_shape(spec.shape)}"/]')
-        producer[spec.var] = node
-    counter = 0
-    for step in model.steps:
-        if isinstance(step, ForEach):
-            name, label, repeat = labels[step.attr]
-            node = f"n{counter}"
-            counter += 1
-            count = repeat.id if isinstance(repeat, Name) else repeat
-            lines.append(f'    {node}["{_mermaid_text(name)}: {label} x {count}"]')
-            for inner in step.body:
-                for target in inner.targets:
-                    source = producer.get(target)
-                    if source:
-                        lines.append(f"    {source} --> {node}")
-                    producer[target] = node
-            continue
-        assert isinstance(step, Assign)
-        call = step.value
-        if isinstance(call, Call) and isinstance(call.func, SelfAttr):
-            name, label, _ = labels[call.func.attr]
-            node = f"n{counter}"
-            counter += 1
-            lines.append(f'    {node}["{_mermaid_text(name)}: {label}"]')
-            sources = {
-                producer[v.id]
-                for v in iter_values((call.args, tuple(v for _, v in call.kwargs)))
-                if isinstance(v, Name) and v.id in producer
-            }
-            for source in sorted(sources):
-                lines.append(f"    {source} --> {node}")
-            for target in step.targets:
-                producer[target] = node
-        elif isinstance(call, Name) and call.id in producer:
-            for target in step.targets:
-                producer[target] = producer[call.id]
-    outputs = [v.id for v in iter_values(model.outputs) if isinstance(v, Name)]
-    for index, var in enumerate(outputs):
-        if var in producer:
-            lines.append(f'    out{index}[/"output {index}"/]')
-            lines.append(f"    {producer[var]} --> out{index}")
-    return "\n".join(lines)
-
-
-def _mermaid_text(text: str) -> str:
-    cleaned = " ".join(str(text).split())
-    return cleaned.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
-
-
-def _shape(shape: tuple[int | None, ...]) -> str:
-    return "(batch, " + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
 def _training_dependent(module: ModuleIR) -> bool:
@@ -190,7 +131,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _catalog_version() -> str:
-    from generator.from_spec.catalog import load_catalog
+def _keras_series() -> str:
+    from generator.from_spec.catalog import keras_series
 
-    return str(load_catalog()["keras_version"])
+    return keras_series()

@@ -7,50 +7,90 @@ is reported with the name of the layer that raised it.
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import numpy as np
 
 from generator.core.ir import ModuleIR
-from generator.errors import SpecError
+from generator.errors import SpecError, one_line
 from generator.from_keras.internals import flatten_layers
 
 UNKNOWN_DIM = 7
 
 
 def smoke_test(source: str, module: ModuleIR) -> str:
-    """Build and call the main class; return a one-paragraph report, or raise SpecError."""
+    """Build and call the main class; return a one-paragraph report, or raise SpecError
+    naming the layer that failed and where the spec declares it."""
     from generator.from_keras.environment import import_keras
-    from generator.from_spec.catalog import load_catalog
+    from generator.from_spec.catalog import keras_series
     from generator.verify.isolation import load_generated_class
 
     keras = import_keras()
     notes = []
-    catalog_version = load_catalog()["keras_version"]
-    if catalog_version != keras.__version__:
+    if keras_series(keras.__version__) != keras_series():
         notes.append(
-            f"warning: the layer catalog was made with Keras {catalog_version}, this is Keras "
+            f"warning: the layer catalog covers Keras {keras_series()}.x, this is Keras "
             f"{keras.__version__}; regenerate it with `python -m generator.from_spec.catalog`"
         )
     main = module.main
     cls = load_generated_class(source, main.class_name, "--smoke-test")
-    model = cls()
     failing: list[str] = []
-    _watch_layers(model, failing)
-    inputs = _dummy_inputs(main)
     try:
+        model = cls()
+        _watch_layers(model, failing)
         model.build(None)
-        outputs = model(inputs, training=False)
+        outputs = model(_dummy_inputs(main), training=False)
     except Exception as exc:
-        where = f"layer {failing[0]!r}" if failing else main.class_name
-        message = " ".join(str(exc).split())
-        raise SpecError(f"{where}: {message[:400]}", where="--smoke-test") from exc
+        raise _layer_error(exc, failing, module, source) from None
     shapes = keras.tree.map_structure(lambda t: tuple(t.shape), outputs)
     notes.append(
         f"smoke test passed: {main.class_name} built with {model.count_params():,} parameters; "
         f"output shape {shapes} for a batch of 2"
     )
     return "\n".join(notes)
+
+
+def _layer_error(exc: Exception, failing: list[str], module: ModuleIR, source: str) -> SpecError:
+    """One line: the spec location and name of the layer that failed, and why."""
+    name = failing[0] if failing else _constructing(exc, module, source)
+    layer = _declared(name, module) if name else None
+    what = f"layer {layer.name!r} ({layer.class_label})" if layer else module.main.class_name
+    where = layer.origin if layer and layer.origin else "--smoke-test"
+    return SpecError(f"{what}: {one_line(exc, 400)}", where=where)
+
+
+def _constructing(exc: Exception, module: ModuleIR, source: str) -> str | None:
+    """The layer whose constructor raised: the generated line ``self.<attr> = ...``."""
+    attrs = {layer.attr: layer.name for model in module.models for layer in model.layers}
+    lines = source.splitlines()
+    frame = exc.__traceback__
+    found = None
+    while frame is not None:
+        if frame.tb_frame.f_code.co_filename.startswith("<scaffold"):
+            number = frame.tb_lineno
+            line = lines[number - 1] if 0 < number <= len(lines) else ""
+            match = re.match(r"\s*self\.(\w+) = ", line)
+            if match and match.group(1) in attrs:
+                found = attrs[match.group(1)]
+        frame = frame.tb_next
+    return found
+
+
+def _declared(name: str, module: ModuleIR) -> Any:
+    """The ``LayerSpec`` of a Keras layer name (``block_3`` of a repeated ``block``)."""
+    layers = [layer for model in module.models for layer in model.layers]
+    exact = next((layer for layer in layers if layer.name == name), None)
+    if exact is not None:
+        return exact
+    return next(
+        (
+            layer
+            for layer in layers
+            if layer.repeat and re.fullmatch(rf"{re.escape(layer.name)}_\d+", name)
+        ),
+        None,
+    )
 
 
 def _watch_layers(model: Any, failing: list[str]) -> None:

@@ -35,10 +35,11 @@ class MyModel(tf.keras.Model):
 
     def build(self, input_shape=None):
         """Create every weight by tracing ``call`` once on symbolic inputs."""
-        self.call(tf.keras.Input(shape=(None,), dtype="int32"))
+        self.call({"tokens": tf.keras.Input(shape=(None,), dtype="int32")})
 
     def call(self, inputs, training=None):
-        x = self.embedding(inputs)
+        tokens = inputs["tokens"]
+        x = self.embedding(tokens)
         x = self.bidirectional(x, training=training)
         x = self.lstm(x, training=training)
         x = self.dropout(x, training=training)

@@ -50,10 +50,11 @@ class MyModel(tf.keras.Model):
 
     def build(self, input_shape=None):
         """Create every weight by tracing ``call`` once on symbolic inputs."""
-        self.call(tf.keras.Input(shape=(32,), dtype="int32"))
+        self.call({"tokens": tf.keras.Input(shape=(32,), dtype="int32")})
 
     def call(self, inputs, training=None):
-        embedding = self.embedding(inputs)
+        tokens = inputs["tokens"]
+        embedding = self.embedding(tokens)
         attention = self.attention(embedding, embedding, training=training)
         attention_dropout = self.attention_dropout(attention, training=training)
         residual1 = self.residual1([embedding, attention_dropout])
