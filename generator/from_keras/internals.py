@@ -60,6 +60,18 @@ def public_module_name(module_name: str) -> str | None:
         return None
 
 
+def registered_names(module: Any) -> list[str]:
+    """Every string ``module.get`` resolves (aliases such as ``"uniform"`` included), for
+    ``keras.activations``, ``initializers``, ``regularizers`` and ``constraints``.
+
+    Missing: a public list of the identifiers ``get`` accepts.
+    """
+    import importlib
+
+    private = importlib.import_module(_PRIVATE_PACKAGE + module.__name__.split(".", 1)[1])
+    return sorted(getattr(private, "ALL_OBJECTS_DICT", {}))
+
+
 def is_numpy_operation(op_class: type) -> bool:
     """Whether an operation class implements one of ``keras.ops``'s NumPy-like functions.
 

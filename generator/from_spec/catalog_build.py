@@ -101,6 +101,8 @@ def known_names() -> dict[str, list[str]]:
     """The strings Keras accepts for each kind of looked-up name."""
     import keras
 
+    from generator.from_keras.internals import registered_names
+
     found: dict[str, list[str]] = {"dtype": [*DTYPES, "mixed_float16", "mixed_bfloat16"]}
     for kind, module in (
         ("activation", keras.activations),
@@ -108,16 +110,15 @@ def known_names() -> dict[str, list[str]]:
         ("regularizer", keras.regularizers),
         ("constraint", keras.constraints),
     ):
+        public = [a for a in dir(module) if a not in ("get", "serialize", "deserialize")]
+        candidates = {c for a in public if not a.startswith("_") for c in (a, _snake(a))}
         accepted = set()
-        for attr in dir(module):
-            if attr.startswith("_") or attr in ("get", "serialize", "deserialize"):
+        for candidate in sorted(candidates | set(registered_names(module))):
+            try:
+                if module.get(candidate) is not None:
+                    accepted.add(candidate)
+            except Exception:
                 continue
-            for candidate in {attr, _snake(attr)}:
-                try:
-                    if module.get(candidate) is not None:
-                        accepted.add(candidate)
-                except Exception:
-                    continue
         found[kind] = sorted(accepted)
     return found
 
