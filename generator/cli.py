@@ -389,6 +389,12 @@ def verify(
     help="A constructor parameter for --layers (repeatable), e.g. num_classes=10.",
 )
 @click.option("--dtype", default="float32", show_default=True, help="Input dtype for --layers.")
+@click.option(
+    "--custom-objects",
+    multiple=True,
+    metavar="MODULE",
+    help="A module of your own layer classes the spec may call (imports it; repeatable).",
+)
 @click.option("--class-name", callback=_class_name, help="Class name (default: from NAME).")
 @_import_style_option
 @click.option(
@@ -416,6 +422,7 @@ def new(
     input_shape: str | None,
     params: tuple[str, ...],
     dtype: str,
+    custom_objects: tuple[str, ...],
     class_name: str | None,
     import_style: str,
     force: bool,
@@ -450,7 +457,7 @@ def new(
     if output is not None and not comparing:  # checked before any work is done
         dest = destination(output, force=force, inputs=inputs, option="-o")
     spec = pipeline.resolve_spec(
-        pipeline.SpecSource(spec_path, preset, layers, input_shape, params, dtype)
+        pipeline.SpecSource(spec_path, preset, layers, input_shape, params, dtype, custom_objects)
     )
     made = pipeline.generate(spec, name, output=output, class_name=class_name, style=import_style)
     if smoke_test:

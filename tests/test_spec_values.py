@@ -226,3 +226,117 @@ def test_mutated_specs_are_fine_or_one_line(
         assert "smoke test passed" in output and out.exists(), output
     else:
         _one_line_error(code, output, out)
+
+
+CUSTOM_LAYERS = """
+import keras
+
+
+@keras.saving.register_keras_serializable(package="teamlayers")
+class PositionEmbedding(keras.layers.Layer):
+    def __init__(self, max_length, scale=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.max_length = max_length
+        self.scale = scale
+
+    def build(self, input_shape):
+        self.table = self.add_weight(shape=(self.max_length, input_shape[-1]), name="table")
+
+    def call(self, inputs):
+        return inputs + self.scale * self.table[: keras.ops.shape(inputs)[1]]
+
+    def get_config(self):
+        return {**super().get_config(), "max_length": self.max_length, "scale": self.scale}
+"""
+
+
+@pytest.fixture()
+def team_layers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    package = tmp_path / "teamlayers"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "layers.py").write_text(CUSTOM_LAYERS)
+    (package / "empty.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return tmp_path
+
+
+def test_custom_layers_from_imports_and_custom_objects(tmp_path: Path, team_layers: Path) -> None:
+    spec = tmp_path / "model.yaml"
+    spec.write_text(
+        "imports: [teamlayers.layers]\ninput_shape: [10, 8]\nlayers:\n"
+        "  - teamlayers.layers.PositionEmbedding(16)\n"
+        "  - PositionEmbedding(16, scale=0.5)\n"
+        "  - GlobalAveragePooling1D()\n  - Dense(2)\n"
+    )
+    code, output, out = _new(tmp_path, "--spec", str(spec), "--smoke-test")
+    assert code == 0, output
+    source = out.read_text()
+    assert "import teamlayers.layers" in source
+    assert "self.position_embedding = teamlayers.layers.PositionEmbedding(" in source
+    out.unlink()
+    chain = ["--input-shape", "10,8", "--layers", "PositionEmbedding(16, scale='big') > Dense(2)"]
+    line = _one_line_error(*_new(tmp_path, *chain, "--custom-objects", "teamlayers.layers"))
+    assert "PositionEmbedding argument 'scale' must be a number, got 'big'" in line
+    line = _one_line_error(*_new(tmp_path, *chain))
+    assert "unknown layer 'PositionEmbedding'" in line
+
+
+@pytest.mark.parametrize(
+    "module, expected",
+    [
+        ("teamlayers.nope", "cannot import module 'teamlayers.nope'"),
+        ("teamlayers.empty", "module 'teamlayers.empty' defines no Keras layer class"),
+    ],
+)
+def test_custom_layer_modules_that_do_not_work(
+    tmp_path: Path, team_layers: Path, module: str, expected: str
+) -> None:
+    args = ["--input-shape", "4", "--layers", "Dense(2)", "--custom-objects", module]
+    assert expected in _one_line_error(*_new(tmp_path, *args))
+
+
+def test_a_dotted_layer_without_its_import(tmp_path: Path) -> None:
+    args = ["--input-shape", "4", "--layers", "mypkg.layers.Thing(2)"]
+    line = _one_line_error(*_new(tmp_path, *args))
+    assert (
+        "unknown layer 'mypkg.layers.Thing'; list its module under imports: [mypkg.layers]" in line
+    )
+
+
+def test_a_constructor_that_raises_is_named_with_its_line(
+    tmp_path: Path, team_layers: Path
+) -> None:
+    (team_layers / "teamlayers" / "strict.py").write_text(
+        "import keras\n\n"
+        "class Strict(keras.layers.Layer):\n"
+        "    def __init__(self, size, **kwargs):\n"
+        "        super().__init__(**kwargs)\n"
+        "        if size > 3:\n"
+        "            raise ValueError(f'size must be at most 3, got {size}')\n"
+        "        self.size = size\n\n"
+        "    def call(self, inputs):\n"
+        "        return inputs\n"
+    )
+    spec = tmp_path / "model.yaml"
+    spec.write_text("imports: [teamlayers.strict]\ninput_shape: [4]\nlayers:\n  - Strict(5)\n")
+    line = _one_line_error(*_new(tmp_path, "--spec", str(spec), "--smoke-test"))
+    assert line == ("Error: model.yaml:4:5: layer 'strict' (Strict): size must be at most 3, got 5")
+
+
+def test_project_readme_diagram_and_files(tmp_path: Path) -> None:
+    from generator.from_spec.catalog import keras_series
+
+    result = CliRunner().invoke(main, ["new", str(tmp_path / "ae"), "--preset", "autoencoder"])
+    assert result.exit_code == 0, result.output
+    readme = (tmp_path / "ae" / "README.md").read_text()
+    # dict outputs: labelled by key, in the order the model returns them
+    assert readme.index('out0[/"reconstruction"/]') < readme.index('out1[/"code"/]')
+    result = CliRunner().invoke(main, ["new", str(tmp_path / "rn"), "--preset", "resnet"])
+    assert result.exit_code == 0, result.output
+    readme = (tmp_path / "rn" / "README.md").read_text()
+    assert 'subgraph n3["residual_blocks: ResidualBlock x depth"]' in readme
+    assert "n3_in --> n9" in readme  # the block's skip connection is drawn
+    assert ".pytest_cache/" in (tmp_path / "rn" / ".gitignore").read_text()
+    test_file = (tmp_path / "rn" / "tests" / "test_model.py").read_text()
+    assert f'SCAFFOLD_KERAS_SERIES = "{keras_series()}"' in test_file

@@ -21,7 +21,7 @@ INSTALL_HINT = (
 
 
 @contextlib.contextmanager
-def _quiet_native_stderr() -> Iterator[None]:
+def quiet_native_stderr() -> Iterator[None]:
     """Silence TensorFlow's native start-up chatter (absl/oneDNN notices on fd 2).
 
     Python-level errors are unaffected: they surface as exceptions after the block.
@@ -61,7 +61,7 @@ def import_keras() -> ModuleType:
         )
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        with _quiet_native_stderr():
+        with quiet_native_stderr():
             import keras
             import tensorflow  # noqa: F401  (keras needs its backend importable)
     except ImportError as exc:

@@ -24,6 +24,8 @@ import re
 import warnings
 from typing import Any
 
+from generator.from_spec.spec import DTYPES
+
 # Layers that need runtime objects or other frameworks rather than literal arguments.
 EXCLUDED = {
     "InputLayer",
@@ -38,22 +40,6 @@ EXCLUDED = {
     "Pipeline",
     "StackedRNNCells",
 }
-DTYPES = [
-    "float16",
-    "bfloat16",
-    "float32",
-    "float64",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-    "bool",
-    "string",
-]
 _NAME_KINDS = (
     (re.compile(r"(^|_)activation$"), "activation"),
     (re.compile(r"_initializer$"), "initializer"),
@@ -80,12 +66,7 @@ def build_catalog() -> dict[str, Any]:
             cls = getattr(keras.layers, name)
             if not (inspect.isclass(cls) and issubclass(cls, Layer)) or name in EXCLUDED:
                 continue
-            params = _signature_params(cls.__init__)
-            takes_kwargs = any(
-                p.kind is p.VAR_KEYWORD for p in inspect.signature(cls.__init__).parameters.values()
-            )
-            if takes_kwargs:
-                params += [p for p in base if p["name"] not in {q["name"] for q in params}]
+            params = signature_entries(cls, base)
             _describe_params(cls, params)
             call = inspect.signature(cls.call).parameters  # type: ignore[attr-defined]
             layers[name] = {
@@ -103,7 +84,7 @@ def known_names() -> dict[str, list[str]]:
 
     from generator.from_keras.internals import registered_names
 
-    found: dict[str, list[str]] = {"dtype": [*DTYPES, "mixed_float16", "mixed_bfloat16"]}
+    found: dict[str, list[str]] = {"dtype": sorted({*DTYPES, "mixed_float16", "mixed_bfloat16"})}
     for kind, module in (
         ("activation", keras.activations),
         ("initializer", keras.initializers),
@@ -121,6 +102,22 @@ def known_names() -> dict[str, list[str]]:
                 continue
         found[kind] = sorted(accepted)
     return found
+
+
+def signature_entries(cls: type, base: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """A layer class's constructor parameters, with ``Layer``'s own where it takes
+    ``**kwargs``."""
+    from keras.layers import Layer
+
+    params = _signature_params(cls.__init__)  # type: ignore[misc]
+    takes_kwargs = any(
+        p.kind is p.VAR_KEYWORD
+        for p in inspect.signature(cls.__init__).parameters.values()  # type: ignore[misc]
+    )
+    if takes_kwargs:
+        inherited = base if base is not None else _signature_params(Layer.__init__)
+        params += [p for p in inherited if p["name"] not in {q["name"] for q in params}]
+    return params
 
 
 def _signature_params(function: Any) -> list[dict[str, Any]]:
@@ -144,7 +141,7 @@ def _describe_params(cls: type, params: list[dict[str, Any]]) -> None:
         if kind is not None:
             entry["kind"] = kind
             continue
-        types = _types_from_default(entry) or _types_from_doc(docs.get(name, ""))
+        types = types_from_default(entry) or _types_from_doc(docs.get(name, ""))
         if types:
             entry["types"] = types
         choices = _choices(docs.get(name, ""))
@@ -176,7 +173,7 @@ def docstring_args(doc: str) -> dict[str, str]:
     return found
 
 
-def _types_from_default(entry: dict[str, Any]) -> list[str] | None:
+def types_from_default(entry: dict[str, Any]) -> list[str] | None:
     default = entry.get("default")
     if "default" not in entry or default is None:
         return None

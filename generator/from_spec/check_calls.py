@@ -73,9 +73,11 @@ class CallChecker:
         entry = self.catalog.get(call.name)
         if entry is None:
             options = set(self.catalog) | set(self.blocks)
-            raise SpecError(
-                f"unknown layer {call.name!r}{suggest(call.name, options)}", where=str(call.loc)
-            )
+            hint = suggest(call.name, options)
+            if "." in call.name and not hint:
+                module = call.name.rsplit(".", 1)[0]
+                hint = f"; list its module under imports: [{module}] (or --custom-objects)"
+            raise SpecError(f"unknown layer {call.name!r}{hint}", where=str(call.loc))
         return entry
 
     def layer_call(self, call: LayerCall) -> dict[str, Any]:

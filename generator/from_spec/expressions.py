@@ -53,10 +53,12 @@ def _call_from_ast(node: ast.expr, loc: Loc, text: str) -> LayerCall:
     here = _node_loc(node, loc)
     if isinstance(node, ast.Name):
         return LayerCall(node.id, (), (), here)
-    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+    name = _dotted(node.func) if isinstance(node, ast.Call) else None
+    if name is None:
         raise SpecError(
             f"expected a layer call such as Dense(64), got {ast.unparse(node)!r}", where=str(here)
         )
+    assert isinstance(node, ast.Call)
     if any(isinstance(a, ast.Starred) for a in node.args) or any(
         k.arg is None for k in node.keywords
     ):
@@ -64,7 +66,7 @@ def _call_from_ast(node: ast.expr, loc: Loc, text: str) -> LayerCall:
     args = tuple(_arg_from_ast(a, loc, text) for a in node.args)
     kwargs = tuple((k.arg, _arg_from_ast(k.value, loc, text)) for k in node.keywords if k.arg)
     kwarg_locs = tuple(_node_loc(k, loc) for k in node.keywords)
-    return LayerCall(node.func.id, args, kwargs, here, kwarg_locs)
+    return LayerCall(name, args, kwargs, here, kwarg_locs)
 
 
 _OPERATORS: dict[type, str] = {
@@ -78,6 +80,16 @@ _OPERATORS: dict[type, str] = {
     ast.USub: "-",
     ast.UAdd: "+",
 }
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """``Dense`` or ``mypkg.layers.PositionEmbedding`` (a custom layer); else ``None``."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        owner = _dotted(node.value)
+        return f"{owner}.{node.attr}" if owner else None
+    return None
 
 
 def _arg_from_ast(node: ast.expr, loc: Loc, text: str) -> Arg:

@@ -31,9 +31,9 @@ from generator.core.ir import (
     TrainingFlag,
     UnaryOp,
     Value,
+    iter_values,
 )
 from generator.core.naming import attribute_registry, class_registry, local_registry, to_snake
-from generator.from_spec.catalog import load_catalog
 from generator.from_spec.spec import (
     CheckedGraph,
     CheckedNode,
@@ -60,17 +60,28 @@ def lower(checked: CheckedSpec, class_name: str, package: str) -> ModuleIR:
     for block in checked.blocks:
         cls = classes.claim(block.name, style="pascal")
         summary = block.doc or f"Block {block.name!r}: {_describe(block.declared)}."
-        models.append(_GraphLowering(block, block_classes).model(cls, block.name, summary))
+        lowering = _GraphLowering(block, block_classes, checked.layers)
+        models.append(lowering.model(cls, block.name, summary))
         block_classes[block.name] = cls
     model = checked.model
     summary = model.doc or f"{main_name}: {_describe(model.declared)}."
     keras_name = to_snake(class_name) or "model"
-    lowering = _GraphLowering(model, block_classes, checked.spec.named_inputs)
+    lowering = _GraphLowering(model, block_classes, checked.layers, checked.spec.named_inputs)
     models.append(lowering.model(main_name, keras_name, summary))
+    modules = {
+        value.func.module
+        for model_ir in models
+        for layer in model_ir.layers
+        for value in iter_values(layer.constructor)
+        if isinstance(value, Call)
+        and isinstance(value.func, Symbol)
+        and value.func.module not in ("", "keras")
+    }
     module = ModuleIR(
         models=tuple(models),
         package=package,
         header=Header(source_name=checked.spec.source, tool_version=__version__),
+        imports=tuple(f"import {name}" for name in sorted(modules)),
     )
     module.validate()
     return module
@@ -85,12 +96,16 @@ def _describe(nodes: tuple[NodeSpec, ...]) -> str:
 
 class _GraphLowering:
     def __init__(
-        self, graph: CheckedGraph, block_classes: dict[str, str], named_inputs: bool = False
+        self,
+        graph: CheckedGraph,
+        block_classes: dict[str, str],
+        layers: dict[str, Any],
+        named_inputs: bool = False,
     ) -> None:
         self.graph = graph
         self.block_classes = block_classes
         self.named_inputs = named_inputs  # keep a dict of one input a dict
-        self.catalog = load_catalog()["layers"]
+        self.catalog = layers
 
     def model(self, class_name: str, keras_name: str, summary: str) -> ModelIR:
         graph = self.graph
@@ -179,7 +194,8 @@ def layer_call(call: LayerCall, catalog: dict[str, Any], name: str | None) -> Ca
     kwargs = [(k, value(v, catalog)) for k, v in call.kwargs if k != "name"]
     if name is not None:
         kwargs.append(("name", name))
-    return Call(Symbol("keras", catalog[call.name]["path"]), args, tuple(kwargs))
+    entry = catalog[call.name]
+    return Call(Symbol(entry.get("module", "keras"), entry["path"]), args, tuple(kwargs))
 
 
 def value(arg: Any, catalog: dict[str, Any]) -> Value:

@@ -5,6 +5,7 @@ Exactly one of them per run; presets are YAML specs shipped in ``presets/``.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ class SpecSource:
     input_shape: str | None = None
     params: tuple[str, ...] = ()
     dtype: str = "float32"
+    custom_objects: tuple[str, ...] = ()  # modules with the user's own layers
 
 
 def preset_names() -> list[str]:
@@ -61,6 +63,14 @@ def read_spec_file(path: Path) -> ModelSpec:
 
 
 def resolve_spec(source: SpecSource) -> ModelSpec:
+    """Exactly one spec source, with the ``--custom-objects`` modules added to its imports."""
+    spec = _one_spec(source)
+    if not source.custom_objects:
+        return spec
+    return dataclasses.replace(spec, imports=(*spec.imports, *source.custom_objects))
+
+
+def _one_spec(source: SpecSource) -> ModelSpec:
     """Exactly one spec source: --spec, --preset, or --layers with --input-shape."""
     given = [
         flag

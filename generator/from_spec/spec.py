@@ -113,6 +113,8 @@ class ModelSpec:
     doc: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     named_inputs: bool = False  # ``inputs:`` names them: the model takes a dict, even of one
+    imports: tuple[str, ...] = ()  # modules with the user's own layers (``imports:``)
+    imports_loc: Loc | None = None
 
 
 Outputs = str | list[str] | dict[str, str]
@@ -150,6 +152,7 @@ class CheckedSpec:
     spec: ModelSpec
     blocks: tuple[CheckedGraph, ...]  # in declaration order; each may use earlier ones
     model: CheckedGraph
+    layers: dict[str, Any] = field(default_factory=dict)  # the catalog, custom layers added
 
 
 DTYPES = {

@@ -17,6 +17,7 @@ from generator.core.naming import KERAS_MODEL_ATTRIBUTES, MODULE_RESERVED, PYTHO
 from generator.errors import SpecError
 from generator.from_spec.catalog import load_catalog
 from generator.from_spec.check_calls import CallChecker
+from generator.from_spec.custom_layers import custom_layers
 from generator.from_spec.spec import (
     BlockDecl,
     CheckedGraph,
@@ -41,6 +42,10 @@ def check_spec(spec: ModelSpec) -> CheckedSpec:
         SpecError: the first mistake, with its location.
     """
     catalog = load_catalog()
+    if spec.imports:
+        where = str(spec.imports_loc) if spec.imports_loc else "--custom-objects"
+        layers = {**catalog["layers"], **custom_layers(spec.imports, where)}
+        catalog = {**catalog, "layers": layers}
     blocks: dict[str, BlockDecl] = {}
     checked_blocks = []
     for block in spec.blocks:
@@ -49,7 +54,7 @@ def check_spec(spec: ModelSpec) -> CheckedSpec:
         checked_blocks.append(_GraphCheck(block).run(CallChecker(catalog, blocks, block.params)))
         blocks[block.name] = block
     model = _GraphCheck(spec).run(CallChecker(catalog, blocks, spec.params))
-    return CheckedSpec(spec, tuple(checked_blocks), model)
+    return CheckedSpec(spec, tuple(checked_blocks), model, catalog["layers"])
 
 
 def check_params(decls: tuple[ParamDecl, ...], kind: str) -> None:
@@ -191,7 +196,7 @@ class _GraphCheck:
                 if name in used:
                     raise SpecError(f"the name {name!r} is used twice", where=str(spec.loc))
             else:
-                base = to_snake(spec.call.name) or "layer"
+                base = to_snake(spec.call.name.rsplit(".", 1)[-1]) or "layer"
                 index = counters.get(base, 0)
                 name = base if index == 0 else f"{base}_{index}"
                 while name in used or name in explicit:

@@ -134,6 +134,7 @@ class _Reader:
             "blocks",
             "layers",
             "outputs",
+            "imports",
         }
         for key, (key_node, _) in top.items():
             if key not in known:
@@ -161,6 +162,8 @@ class _Reader:
             outputs_loc=outputs_loc,
             name=str(self.value(top["name"][1])) if "name" in top else None,
             named_inputs="inputs" in top,
+            imports=self.imports(top["imports"][1]) if "imports" in top else (),
+            imports_loc=self.loc(top["imports"][1]) if "imports" in top else None,
             doc=str(self.value(top["doc"][1])) if "doc" in top else "",
         )
 
@@ -194,6 +197,18 @@ class _Reader:
         if not declared:
             raise SpecError("inputs is empty", where=str(self.loc(top["inputs"][1])))
         return tuple(declared)
+
+    def imports(self, node: yaml.Node) -> tuple[str, ...]:
+        """``imports: [mypkg.layers]``: modules that define the user's own layers."""
+        value = self.value(node)
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not all(
+            isinstance(n, str) and all(part.isidentifier() for part in n.split(".")) for n in names
+        ):
+            raise SpecError(
+                "imports is a list of module names (mypkg.layers)", where=str(self.loc(node))
+            )
+        return tuple(names)
 
     def dtype(self, dtype: str, node: yaml.Node) -> str:
         if dtype not in DTYPES:
