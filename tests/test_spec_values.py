@@ -4,6 +4,8 @@ check_calls.py, validate.py), and specs can use arithmetic and named inputs."""
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -251,14 +253,16 @@ class PositionEmbedding(keras.layers.Layer):
 
 
 @pytest.fixture()
-def team_layers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def team_layers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     package = tmp_path / "teamlayers"
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "layers.py").write_text(CUSTOM_LAYERS)
     (package / "empty.py").write_text("VALUE = 1\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    return tmp_path
+    yield tmp_path
+    for name in [m for m in sys.modules if m.split(".")[0] == "teamlayers"]:
+        del sys.modules[name]  # each test has its own copy of the package
 
 
 def test_custom_layers_from_imports_and_custom_objects(tmp_path: Path, team_layers: Path) -> None:
