@@ -195,6 +195,12 @@ _verification_options = _options(
     click.option(
         "--seed", type=int, default=0, show_default=True, help="Seed of the first input batch."
     ),
+    click.option(
+        "--inputs",
+        "given_inputs",
+        metavar="FILE.npz|MODULE:FUNCTION",
+        help="Compare on these inputs instead of generated ones (one array per input name).",
+    ),
     _report_json_option,
 )
 
@@ -267,6 +273,7 @@ def convert(
     rtol: float | None,
     batches: int,
     seed: int,
+    given_inputs: str | None,
     report_json: Path | None,
 ) -> None:
     """Convert a Sequential or Functional MODEL into an equivalent subclass.
@@ -282,7 +289,7 @@ def convert(
         raise click.UsageError("--report-json reports the verification: drop --no-verify")
     from generator.commands import ConvertJob, Verification, conversion_source, convert_to_files
 
-    verification = Verification(atol, rtol, batches, seed, report_json)
+    verification = Verification(atol, rtol, batches, seed, report_json, given_inputs)
     job = ConvertJob(
         model,
         output=output,
@@ -341,6 +348,7 @@ def verify(
     rtol: float | None,
     batches: int,
     seed: int,
+    given_inputs: str | None,
     report_json: Path | None,
 ) -> None:
     """Check that GENERATED.py (possibly hand-edited) computes what MODEL computes.
@@ -350,7 +358,7 @@ def verify(
     """
     from generator.commands import Verification, VerifyJob, verify_generated
 
-    verification = Verification(atol, rtol, batches, seed, report_json)
+    verification = Verification(atol, rtol, batches, seed, report_json, given_inputs)
     job = VerifyJob(model, generated, class_name, unsafe, custom_objects, force, verification)
     files = _Session.files
     report = verify_generated(job, files, _progress_printer())

@@ -27,6 +27,7 @@ class Verification:
     batches: int = 1
     seed: int = 0
     report_json: Path | None = None
+    inputs: str | None = None  # --inputs: a .npz file or module:function
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ def convert_to_files(job: ConvertJob, files: FileSet, progress: Progress = None)
     if job.verification is not None:
         outputs["--report-json"] = job.verification.report_json
     inputs = input_files(job.model, job.custom_objects)
+    if job.verification is not None and job.verification.inputs is not None:
+        inputs = (*inputs, Path(job.verification.inputs))
     dests = {
         option: destination(path, force=job.force, inputs=inputs, option=option)
         for option, path in outputs.items()
@@ -125,6 +128,8 @@ class VerifyJob:
 def verify_generated(job: VerifyJob, files: FileSet, progress: Progress = None) -> Any:
     """Verify ``job.generated`` against ``job.model``; stage the JSON report if asked."""
     inputs = (*input_files(job.model, job.custom_objects), job.generated)
+    if job.verification.inputs is not None:
+        inputs = (*inputs, Path(job.verification.inputs))
     report_path = job.verification.report_json
     json_dest = None
     if report_path is not None:
@@ -174,4 +179,5 @@ def _verify(
         seed=options.seed,
         progress=progress,
         where=where,
+        inputs=options.inputs,
     )

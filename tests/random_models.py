@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import keras
+import numpy as np
 from hypothesis import strategies as st
 from keras import layers, ops
 
@@ -30,6 +31,7 @@ UNARY = {
         "op_scale",
         "op_negative",
         "op_add_const",
+        "op_add_array",
         "op_square",
         "gaussian_noise",
         "shared_dense",
@@ -72,6 +74,8 @@ UNARY = {
         "separable",
         "upsample_then_pool",
         "zero_pad_crop",
+        "reverse_channels",
+        "op_subtract_mean",
     ],
     "tok": ["embedding", "embedding_masked"],
 }
@@ -163,6 +167,16 @@ class _Builder:
             return -x
         if op == "op_add_const":
             return ops.add(x, 1.0 + variant)
+        if op == "op_add_array":  # a captured constant: inline, or a module constant
+            if variant % 2:  # a matrix: more values than fit in place
+                matrix = (np.eye(last) * 0.5 + 0.1 * variant).astype("float32")
+                return ops.matmul(x, matrix)
+            return x + ops.convert_to_tensor(np.linspace(-1.0, 1.0, last).astype("float32"))
+        if op == "reverse_channels":
+            return x[..., ::-1]
+        if op == "op_subtract_mean":  # as keras.applications' preprocess_input does
+            means = np.linspace(-0.5, 1.0 + variant, last).astype("float32")
+            return ops.subtract(x, means)
         if op == "op_square":
             return ops.square(x) if variant % 2 else x**2
         if op == "gaussian_noise":

@@ -295,6 +295,7 @@ class ModuleIR:
     imports: tuple[str, ...] = ()  # extra import statements (custom objects, lambdas)
     helpers: tuple[HelperClass, ...] = ()
     compile_config: Value = None
+    constants: tuple[tuple[str, Value], ...] = ()  # module-level ``NAME = value``
 
     @property
     def main(self) -> ModelIR:

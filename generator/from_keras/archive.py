@@ -98,7 +98,8 @@ def _read_limited(archive: zipfile.ZipFile, name: str, where: str) -> bytes:
 
 
 def _walk(config: Any, where: str) -> list[str]:
-    """Lambda layers' names; also enforces ``MAX_DEPTH`` (iteratively: no recursion)."""
+    """Names of Lambda layers that hold bytecode; also enforces ``MAX_DEPTH`` (iteratively:
+    no recursion). A Lambda whose function is stored by its registered name is safe."""
     lambdas = []
     stack: list[tuple[Any, int]] = [(config, 1)]
     while stack:
@@ -111,11 +112,22 @@ def _walk(config: Any, where: str) -> list[str]:
         if isinstance(value, dict):
             if value.get("class_name") == "Lambda":
                 inner = value.get("config")
-                lambdas.append(str(inner.get("name", "?") if isinstance(inner, dict) else "?"))
+                inner = inner if isinstance(inner, dict) else {}
+                if not _names_a_function(inner.get("function")):
+                    lambdas.append(str(inner.get("name", "?")))
             stack.extend((v, depth + 1) for v in value.values())
         elif isinstance(value, list):
             stack.extend((v, depth + 1) for v in value)
     return lambdas
+
+
+def _names_a_function(function: Any) -> bool:
+    """A Lambda's function stored by registered name (safe), not as bytecode."""
+    return (
+        isinstance(function, dict)
+        and function.get("class_name") == "function"
+        and isinstance(function.get("config"), str)
+    )
 
 
 def _size(count: int) -> str:

@@ -16,6 +16,7 @@ from generator.core.ir import (
     Call,
     Code,
     DictValue,
+    EllipsisValue,
     Header,
     InputSpec,
     LayerSpec,
@@ -24,6 +25,7 @@ from generator.core.ir import (
     ModuleIR,
     Name,
     SelfAttr,
+    SliceValue,
     Structure,
     Subscript,
     Symbol,
@@ -32,6 +34,7 @@ from generator.core.ir import (
 )
 from generator.core.naming import attribute_registry, class_registry, local_registry
 from generator.errors import UnsupportedModelError
+from generator.from_keras.constants import Constants, is_constant
 from generator.from_keras.execution_order import execution_order, unpack_singleton
 from generator.from_keras.function_source import recover_lambda
 from generator.from_keras.internals import (
@@ -42,6 +45,8 @@ from generator.from_keras.internals import (
 )
 from generator.from_keras.ops import op_expression
 from generator.from_keras.values import ValueWriter
+
+LONG_LITERAL = 32  # list items written in place; longer lists become module constants
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,7 @@ def read_model(
         imports=tuple(sorted(reader.values.imports)),
         helpers=tuple(reader.values.helpers.values()),
         compile_config=reader.values.compile_arguments(model),
+        constants=tuple(reader.constants.definitions),
     )
     module.validate()
     return module
@@ -87,6 +93,7 @@ class _ModuleReader:
             lambda wanted: self.classes.claim(wanted, style="pascal"), options.custom_objects
         )
         self.models: list[ModelIR] = []
+        self.constants = Constants({"tf", "keras"})
         self._class_of: dict[int, str] = {}
 
     def read(self, model: Any, class_name: str | None = None) -> str:
@@ -141,7 +148,18 @@ class _ModelReaderBase:
             if not layer.trainable:
                 kwargs.append(("trainable", False))
             return Call(Symbol("", class_name), (), tuple(kwargs))
-        return self.owner.values.layer_constructor(layer, where=where)
+        call = self.owner.values.layer_constructor(layer, where=where)
+        return self.long_literals_as_constants(call, layer.name)
+
+    def long_literals_as_constants(self, call: Call, name: str) -> Call:
+        """A vocabulary of hundreds of tokens reads better as a module-level constant."""
+        kwargs = tuple(
+            (key, self.owner.constants.define(f"{name}_{key}", value))
+            if isinstance(value, ListValue) and len(value.items) > LONG_LITERAL
+            else (key, value)
+            for key, value in call.kwargs
+        )
+        return Call(call.func, call.args, kwargs)
 
     def lambda_constructor(self, layer: Any, *, where: str) -> Call:
         """``Lambda(<function>, ...)``: a registered function is imported by name; a lambda
@@ -284,14 +302,18 @@ class _FunctionalReader(_ModelReaderBase):
             if isinstance(obj, dict):
                 return DictValue(tuple((k, to_value(v)) for k, v in obj.items()))
             if isinstance(obj, slice):
-                from generator.core.ir import SliceValue
-
                 return SliceValue(to_value(obj.start), to_value(obj.stop), to_value(obj.step))
+            if obj is Ellipsis:
+                return EllipsisValue()
+            if is_constant(obj):
+                return self.owner.constants.value(obj, op_name, where=f"model {model.name!r}")
             return self.owner.values.value(obj, where=f"model {model.name!r}")
 
         steps: list[Assign] = []
+        op_name = model.name
         for node in execution_order(model):
             op = node.operation
+            op_name = op.name
             args = tuple(to_value(a) for a in node.arguments.args)
             kwargs = {k: to_value(v) for k, v in node.arguments.kwargs.items()}
             where = f"operation {op.name!r} ({type(op).__name__})"

@@ -21,6 +21,7 @@ from generator.from_keras.arguments import (
     is_serialized_object,
 )
 from generator.from_keras.internals import exported_name, is_private_keras_object
+from generator.from_keras.state import adapted_state
 
 
 def public_symbol(obj: Any, *, where: str) -> Symbol:
@@ -76,7 +77,7 @@ class ValueWriter:
 
     def layer_constructor(self, layer: Any, *, where: str) -> Call:
         """``Dense(64, activation="relu", name="fc1")`` for a layer instance."""
-        config = layer.get_config()
+        config = {**layer.get_config(), **adapted_state(layer, layer.get_config(), where=where)}
         build_config = layer.get_build_config() if getattr(layer, "built", False) else None
         return self._object_call(
             type(layer), config, where=where, keep_name=True, build_config=build_config

@@ -77,6 +77,7 @@ def render_module(module: ModuleIR, options: RenderOptions = RenderOptions()) ->
         "helper_sources": [_helper_source(h, module, writer) for h in module.helpers],
         "models": [_model_context(m, module, writer) for m in module.models],
         "module_functions": _module_functions(module, writer),
+        "constants": [f"{name} = {writer.write(value)}" for name, value in module.constants],
     }
     return env.get_template(MODULE_TEMPLATE).render(context)
 

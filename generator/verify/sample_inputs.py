@@ -7,6 +7,7 @@ inputs that feed ``mask_zero`` embeddings end in padding, so the masked path run
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,16 @@ UNKNOWN_DIM = 7  # size used for every ``None`` dimension except the batch
 DEFAULT_INT_HIGH = 10
 
 _INDEX_KEYS = ("input_dim", "num_tokens", "num_bins", "vocabulary_size")
+_INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+
+
+@dataclass(frozen=True)
+class InputFacts:
+    """What the layers an input feeds say about its values."""
+
+    high: int = DEFAULT_INT_HIGH  # exclusive bound of integer indices
+    pad: bool = False  # feeds a ``mask_zero`` embedding
+    vocabulary: tuple[Any, ...] = ()  # a lookup layer's tokens (strings or ints)
 
 
 def sample_inputs(model: Any, *, batch: int = 4, seed: int = 0) -> Any:
@@ -25,7 +36,7 @@ def sample_inputs(model: Any, *, batch: int = 4, seed: int = 0) -> Any:
 
     struct = inputs_struct(model)
     rng = np.random.default_rng(seed)
-    limits = integer_input_limits(model)
+    facts = input_facts(model)
     flat = []
     for tensor in tree.flatten(struct):
         shape = tuple(
@@ -33,10 +44,13 @@ def sample_inputs(model: Any, *, batch: int = 4, seed: int = 0) -> Any:
             for i, d in enumerate(tensor.shape)
         )
         dtype = str(tensor.dtype)
-        if "int" in dtype:
-            high, pad = limits.get(id(tensor), (DEFAULT_INT_HIGH, False))
-            values = rng.integers(1 if pad else 0, max(high, 1), size=shape)
-            if pad and values.ndim >= 2:
+        known = facts.get(id(tensor), InputFacts())
+        if known.vocabulary and dtype in ("string", *_INT_DTYPES):
+            values = rng.choice(np.asarray(known.vocabulary, dtype=object), size=shape)
+            flat.append(values if dtype == "string" else values.astype(dtype))
+        elif "int" in dtype:
+            values = rng.integers(1 if known.pad else 0, max(known.high, 1), size=shape)
+            if known.pad and values.ndim >= 2:
                 values[..., -2:] = 0  # trailing padding exercises the masked path
             flat.append(values.astype(dtype))
         elif dtype == "bool":
@@ -48,19 +62,23 @@ def sample_inputs(model: Any, *, batch: int = 4, seed: int = 0) -> Any:
     return tree.pack_sequence_as(struct, flat)
 
 
-def integer_input_limits(model: Any) -> dict[int, tuple[int, bool]]:
-    """Integer model input → (exclusive upper bound, feeds a ``mask_zero`` embedding).
+def input_facts(model: Any) -> dict[int, InputFacts]:
+    """Model input → what the layers it reaches say about its values.
 
-    Follows each input downstream through every node whose outputs stay integer
-    (reshapes, slices, nested models) to the index layers it reaches.
+    Follows each integer or string input downstream through every node whose outputs
+    keep its dtype (reshapes, slices, nested models) to the index and lookup layers it
+    reaches: their sizes bound integer indices, and a lookup's vocabulary gives the
+    values to draw (a ``StringLookup`` without OOV indices refuses anything else).
     """
-    limits: dict[int, tuple[int, bool]] = {}
+    found: dict[int, InputFacts] = {}
     consumers = _consumer_map(model)
     for tensor in getattr(model, "inputs", None) or []:
-        if "int" not in str(tensor.dtype):
+        dtype = str(tensor.dtype)
+        if "int" not in dtype and dtype != "string":
             continue
         bounds: list[int] = []
         pad = False
+        vocabulary: tuple[Any, ...] = ()
         frontier, seen = [tensor], set()
         while frontier:
             current = frontier.pop()
@@ -73,15 +91,36 @@ def integer_input_limits(model: Any) -> dict[int, tuple[int, bool]]:
                     if isinstance(config.get(key), int):
                         bounds.append(config[key])
                 pad = pad or bool(config.get("mask_zero"))
-                for out in outputs:
-                    if "int" in str(out.dtype):
-                        frontier.append(out)
+                tokens = _vocabulary(operation)
+                strict = _config(operation).get("num_oov_indices") == 0
+                if tokens and (not vocabulary or strict):  # unknown tokens refused there
+                    vocabulary = tokens
+                frontier.extend(out for out in outputs if _kind(str(out.dtype)) == _kind(dtype))
                 if has_graph(operation):
-                    inner = integer_input_limits(operation)
-                    bounds.extend(high for high, _ in inner.values())
-                    pad = pad or any(p for _, p in inner.values())
-        limits[id(tensor)] = (min(bounds) if bounds else DEFAULT_INT_HIGH, pad)
-    return limits
+                    inner = input_facts(operation).values()
+                    bounds.extend(f.high for f in inner)
+                    pad = pad or any(f.pad for f in inner)
+                    vocabulary = vocabulary or next(
+                        (f.vocabulary for f in inner if f.vocabulary), ()
+                    )
+        high = min(bounds) if bounds else DEFAULT_INT_HIGH
+        found[id(tensor)] = InputFacts(high, pad, vocabulary)
+    return found
+
+
+def _kind(dtype: str) -> str:
+    return "int" if "int" in dtype else dtype
+
+
+def _vocabulary(operation: Any) -> tuple[Any, ...]:
+    get_vocabulary = getattr(operation, "get_vocabulary", None)
+    if get_vocabulary is None:
+        return ()
+    try:
+        tokens = get_vocabulary(include_special_tokens=False)
+    except Exception:
+        return ()
+    return tuple(t.item() if hasattr(t, "item") else t for t in tokens)
 
 
 def _consumer_map(model: Any) -> dict[int, list[tuple[Any, list[Any]]]]:

@@ -20,6 +20,7 @@ import numpy as np
 
 from generator.errors import VerificationError, one_line
 from generator.verify.compare import Comparison, same_values, tolerance_for
+from generator.verify.given_inputs import load_inputs
 from generator.verify.isolation import load_generated_class
 from generator.verify.pairing import LayerPairs, copy_weights, pair_layers, unstorable_names
 from generator.verify.recording import record_calls, restore, seed_states
@@ -195,8 +196,12 @@ def verify(
     batch_size: int = 4,
     progress: Callable[[str], None] | None = None,
     where: str = "generated model",
+    inputs: str | None = None,
 ) -> Report:
     """Compare ``generated_cls`` (instantiated with its defaults) against ``original``.
+
+    ``inputs`` (``--inputs``): a ``.npz`` file or ``module:function`` giving the inputs to
+    compare on, instead of seeded generated batches.
 
     By default on one seeded batch of 4 samples: running a model on 4 samples costs what
     running it on 2 does, so one batch of 4 compares as much as two of 2 in half the time.
@@ -215,10 +220,13 @@ def verify(
     weight_checks = copy_weights(pairs)
     comparison.checks.extend(weight_checks)
     problems = [c for c in weight_checks if c.status == "mismatch"]
-    samples = [
-        sample_inputs(original, batch=max(batch_size, 2), seed=seed + i)
-        for i in range(max(batches, 1))
-    ]
+    if inputs is not None:
+        samples = [load_inputs(inputs, original)]
+    else:
+        samples = [
+            sample_inputs(original, batch=max(batch_size, 2), seed=seed + i)
+            for i in range(max(batches, 1))
+        ]
     if problems:
         verifier.divergence = f"layer {problems[0].label!r}: {problems[0].note}"
     else:
@@ -229,6 +237,11 @@ def verify(
             verifier.serialization(samples[0])
         except VerificationError as exc:
             exc.where = exc.where or where
+            if inputs is None and "the original model fails" in exc.message:
+                exc.message += (
+                    " (on inputs scaffold generated; give real ones with --inputs FILE.npz "
+                    "or --inputs module:function)"
+                )
             raise
         except Exception as exc:
             raise VerificationError(f"verification failed: {one_line(exc)}", where=where) from exc

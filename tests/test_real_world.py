@@ -1,0 +1,144 @@
+"""Graph classes that public Keras examples use, each as the smallest model that shows it:
+converted, saved/loaded as a user would, and verified (max abs diff 0 unless stated)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from keras import layers, ops
+
+from generator.cli import main
+from generator.convert import ConvertOptions, convert_model
+from generator.verify import verify_source
+
+
+def _round_trip(model: keras.Model, tmp_path: Path) -> keras.Model:
+    path = tmp_path / f"{model.name}.keras"
+    model.save(path)
+    return keras.models.load_model(path)
+
+
+def _convert_and_verify(model: keras.Model, name: str) -> str:
+    source = convert_model(model, ConvertOptions(class_name=name, package=name.lower()))
+    report = verify_source(model, source, name)
+    assert report.ok, report.verdict()
+    worst = max(c.max_abs for c in report.checks if c.status == "ok")
+    assert worst == 0.0, report.verdict()
+    return source
+
+
+def test_ellipsis_and_constants_keep_dtype_and_shape(tmp_path: Path) -> None:
+    """``preprocess_input`` inside a graph (DeepLabV3+): ``x[..., ::-1]`` and constants."""
+    x = keras.Input((4, 4, 3), name="image")
+    y = x[..., ::-1]
+    y = y - ops.convert_to_tensor([103.939, 116.779, 123.68])
+    y = ops.multiply(y, np.array([0.5, 0.25, 2.0], dtype="float32"))
+    y = layers.Conv2D(2, 1, name="conv")(y)
+    offsets = np.arange(32, dtype="float32").reshape(4, 4, 2)
+    y = ops.add(y, offsets) + ops.convert_to_tensor(offsets)  # one constant, used twice
+    model = _round_trip(keras.Model(x, y, name="preprocessed"), tmp_path)
+    source = _convert_and_verify(model, "Preprocessed")
+    assert "inputs[..., ::-1]" in source
+    assert 'convert_to_tensor([103.939, 116.779, 123.68], dtype="float32")' in source
+    assert source.count("ADD_CONSTANT = tf.keras.ops.convert_to_tensor(") == 1
+    assert source.count("ADD_CONSTANT)") == 2
+
+
+def test_adapted_lookup_layers_carry_their_vocabulary(tmp_path: Path) -> None:
+    """Structured-data models (wide & deep): adapted lookups, string inputs."""
+    city = keras.Input((1,), dtype="string", name="city")
+    code = keras.Input((1,), dtype="int64", name="code")
+    strict = layers.StringLookup(num_oov_indices=0, output_mode="one_hot", name="city_lookup")
+    strict.adapt(np.array([["paris"], ["rome"], ["oslo"], ["rome"]]))
+    codes = layers.IntegerLookup(output_mode="multi_hot", name="code_lookup")
+    codes.adapt(np.array([[3], [5], [7], [5]]))
+    words = layers.StringLookup(name="word_lookup")
+    words.adapt(np.array([[f"word{k}"] for k in range(50)]))
+    merged = layers.Concatenate(name="merged")(
+        [strict(city), codes(code), layers.Flatten()(ops.cast(words(city), "float32"))]
+    )
+    model = keras.Model(
+        {"city": city, "code": code}, layers.Dense(2, name="head")(merged), name="lookups"
+    )
+    source = _convert_and_verify(_round_trip(model, tmp_path), "Lookups")
+    assert 'vocabulary=["rome", "paris", "oslo"]' in source
+    assert "vocabulary=[5, 7, 3]" in source
+    assert "vocabulary=WORD_LOOKUP_VOCABULARY" in source  # 50 tokens: a module constant
+
+
+def test_adapted_tf_idf_is_refused_clearly(tmp_path: Path) -> None:
+    text = keras.Input((1,), dtype="string", name="text")
+    vectorize = layers.TextVectorization(output_mode="tf_idf", name="tfidf")
+    vectorize.adapt(np.array(["a b", "b c"]))
+    model = _round_trip(keras.Model(text, vectorize(text), name="tfidf_model"), tmp_path)
+    with pytest.raises(Exception, match="idf weights outside its config"):
+        convert_model(model, ConvertOptions(class_name="Tfidf", package="tfidf"))
+
+
+def test_a_lambda_holding_a_registered_function_converts_in_safe_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "lambda_functions.py").write_text(
+        "import keras\n\n"
+        "@keras.saving.register_keras_serializable(package='lambda_functions')\n"
+        "def double(t):\n"
+        "    return t * 2\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import lambda_functions
+
+    x = keras.Input((3,), name="x")
+    model = keras.Model(x, layers.Lambda(lambda_functions.double, name="dbl")(x), name="dbl")
+    path = tmp_path / "dbl.keras"
+    model.save(path)
+    out = tmp_path / "dbl_model.py"
+    result = CliRunner().invoke(
+        main, ["convert", str(path), "-o", str(out), "--custom-objects", "lambda_functions"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "tf.keras.layers.Lambda(lambda_functions.double" in out.read_text()
+    sys.modules.pop("lambda_functions", None)
+
+
+def test_inputs_that_cannot_be_guessed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Indices into a table of 5 (CTC labels alike): random ones make the original fail."""
+    x = keras.Input((3,), dtype="int32", name="idx")
+    y = ops.take(ops.convert_to_tensor(np.arange(5, dtype="float32")), x)
+    model = keras.Model(x, layers.Dense(2, name="d")(y), name="takes")
+    path = tmp_path / "takes.keras"
+    model.save(path)
+    out = tmp_path / "takes_model.py"
+    guessed = CliRunner().invoke(main, ["convert", str(path), "-o", str(out)])
+    assert guessed.exit_code == 1
+    assert "the original model fails to run" in guessed.output
+    assert "--inputs FILE.npz" in guessed.output and not out.exists()
+
+    np.savez(tmp_path / "good.npz", idx=np.array([[0, 1, 4], [2, 3, 0]], dtype="int32"))
+    given = CliRunner().invoke(
+        main, ["convert", str(path), "-o", str(out), "--inputs", str(tmp_path / "good.npz")]
+    )
+    assert given.exit_code == 0, given.output
+    assert "EQUIVALENT" in given.output and "1 batch of 2 samples" in given.output
+
+    (tmp_path / "takes_inputs.py").write_text(
+        "import numpy as np\n\n"
+        "def batch():\n"
+        "    return np.array([[4, 4, 4], [0, 2, 1]], dtype='int32')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    hooked = CliRunner().invoke(
+        main, ["verify", str(path), str(out), "--inputs", "takes_inputs:batch"]
+    )
+    assert hooked.exit_code == 0, hooked.output
+
+    np.savez(tmp_path / "wrong.npz", other=np.zeros((2, 3), dtype="int32"))
+    wrong = CliRunner().invoke(
+        main, ["verify", str(path), str(out), "--inputs", str(tmp_path / "wrong.npz")]
+    )
+    assert wrong.exit_code == 1
+    assert "needs one array per input, keyed 'idx'" in wrong.output
