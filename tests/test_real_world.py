@@ -142,3 +142,45 @@ def test_inputs_that_cannot_be_guessed(tmp_path: Path, monkeypatch: pytest.Monke
     )
     assert wrong.exit_code == 1
     assert "needs one array per input, keyed 'idx'" in wrong.output
+
+
+ENDPOINT_LAYERS = '''
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="endpoint_layers")
+class EndpointLoss(keras.layers.Layer):
+    """Adds a loss and passes the predictions through, as the OCR example's CTC layer."""
+
+    def call(self, labels, predictions):
+        self.add_loss(ops.mean(ops.square(labels - predictions)))
+        return predictions
+'''
+
+
+def test_added_losses_are_compared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """OCR with CTC: a layer that adds a loss; regularizers add losses too."""
+    (tmp_path / "endpoint_layers.py").write_text(ENDPOINT_LAYERS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import endpoint_layers
+
+    x = keras.Input((4,), name="x")
+    labels = keras.Input((2,), name="labels")
+    dense = layers.Dense(2, kernel_regularizer="l2", name="dense")(x)
+    out = endpoint_layers.EndpointLoss(name="endpoint")(labels, dense)
+    model = _round_trip(keras.Model({"x": x, "labels": labels}, out, name="ocr"), tmp_path)
+    source = convert_model(model, ConvertOptions(class_name="Ocr", package="ocr"))
+    report = verify_source(model, source, "Ocr")
+    assert report.ok, report.verdict()
+    assert len([c for c in report.checks if c.kind == "loss"]) == 2  # add_loss + regularizer
+
+    assert "kernel_regularizer=tf.keras.regularizers.L2()" in source
+    mutant = source.replace("regularizers.L2()", "regularizers.L2(0.02)")
+    report = verify_source(model, mutant, "Ocr")  # same outputs, another penalty
+    assert not report.ok
+    assert "added loss" in report.divergence and "differs" in report.divergence
+    dropped = source.replace("kernel_regularizer=tf.keras.regularizers.L2(), ", "")
+    report = verify_source(model, dropped, "Ocr")
+    assert "different numbers of losses" in report.divergence
+    sys.modules.pop("endpoint_layers", None)

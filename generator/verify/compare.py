@@ -182,6 +182,19 @@ class Comparison:
                 first = f"the gradient for weight {label!r} differs"
         return first
 
+    def losses(self, expected: list[Any], actual: list[Any]) -> str:
+        """The losses the models add (``add_loss``, regularizers), one by one."""
+        if len(expected) != len(actual):
+            note = f"{len(actual)} in the generated model, {len(expected)} in the original"
+            self.checks.append(Check("loss", "added losses", status="mismatch", note=note))
+            return "the models add different numbers of losses (add_loss, regularizers)"
+        first = ""
+        for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
+            found, w, g = difference(f"added loss {index}", want, got)
+            if not self.add("loss", found, w, g) and not first:
+                first = f"added loss {index} (add_loss or a regularizer) differs"
+        return first
+
     def _inputs_match(self, want: LayerCall, got: LayerCall) -> bool:
         return len(want.inputs) == len(got.inputs) and all(
             np.shape(w) == np.shape(g)

@@ -8,7 +8,8 @@ extra forward pass.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ class Recording:
     outputs: Any
     calls: dict[str, list[LayerCall]]
     gradients: list[Any] | None = None
+    losses: list[Any] = field(default_factory=list)  # ``add_loss`` and regularizers
 
 
 def record_calls(
@@ -72,12 +74,14 @@ def record_calls(
         patched.append(layer)
     gradients = None
     try:
-        if gradients_for is None:
+        with tf.GradientTape() if gradients_for is not None else contextlib.nullcontext() as tape:
             result = model(inputs, training=training)
-        else:
-            with tf.GradientTape() as tape:
-                result = model(inputs, training=training)
-                loss = projected_loss(result)
+            # What the model adds (add_loss in a layer's call, weight regularizers) is part
+            # of what it computes: compared as values, and in the loss behind the gradients.
+            added = [tf.convert_to_tensor(loss) for loss in model.losses]
+            if tape is not None:
+                loss = projected_loss(result) + sum(tf.reduce_sum(a) for a in added)
+        if tape is not None:
             # Embedding gradients arrive as IndexedSlices: densify before comparing.
             gradients = [
                 None if g is None else np.asarray(tf.convert_to_tensor(g))
@@ -91,7 +95,7 @@ def record_calls(
     finally:
         for layer in patched:
             del layer.call
-    return Recording(result, recorded, gradients)
+    return Recording(result, recorded, gradients, [np.asarray(a) for a in added])
 
 
 def projected_loss(outputs: Any) -> Any:

@@ -39,7 +39,7 @@ class Tolerance:
 class Check:
     """One comparison in the report: an output, a layer, a gradient, ..."""
 
-    kind: str  # "weights", "output", "layer", "training", "gradient", "serialization"
+    kind: str  # "weights", "output", "layer", "training", "gradient", "loss", "serialization"
     label: str
     shape: tuple[int, ...] = ()
     max_abs: float = 0.0
@@ -93,7 +93,7 @@ def format_report(report: Report) -> str:
         c for c in report.checks if c.kind in ("output", "serialization") and c.label
     ]
     rows = _first_per_label(rows)
-    for kind in ("layer", "training", "gradient"):
+    for kind in ("layer", "training", "gradient", "loss"):
         checks = [c for c in report.checks if c.kind == kind and c.status == "ok"]
         rows += sorted(checks, key=lambda c: -c.max_abs)[:_WORST_SHOWN]
     problems = [c for c in report.checks if c.status == "mismatch" and c not in rows]

@@ -77,11 +77,17 @@ class _Verifier:
                 self.first_outputs = actual.outputs
             outputs_ok = self.compare.structures("output", expected.outputs, actual.outputs)
             first = self.compare.recorded("layer", expected.calls, actual.calls)
-            if not self.divergence and (first or not outputs_ok):
+            losses = self.compare.losses(expected.losses, actual.losses)
+            if not self.divergence and (first or not outputs_ok or losses):
                 self.divergence = (
                     first
-                    or "the outputs differ although every layer matches "
-                    "(an operation after the last layer?)"
+                    or (
+                        ""
+                        if outputs_ok
+                        else "the outputs differ although every layer matches "
+                        "(an operation after the last layer?)"
+                    )
+                    or losses
                 )
             if expected.gradients is not None and actual.gradients is not None:
                 found = self.compare.gradients(labels, expected.gradients, actual.gradients)
