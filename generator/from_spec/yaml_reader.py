@@ -94,7 +94,9 @@ def _check_bounds(root: yaml.Node, source: str) -> None:
                 stack.extend(((key, depth + 1), (value, depth + 1)))
 
 
-class _Reader:
+class _Nodes:
+    """Reading PyYAML nodes with their locations."""
+
     def __init__(self, source: str) -> None:
         self.source = source
 
@@ -122,50 +124,13 @@ class _Reader:
             found[name] = (key, value)
         return found
 
-    def model(self, root: yaml.Node) -> ModelSpec:
-        top = self.mapping(root, "the spec")
-        known = {
-            "name",
-            "doc",
-            "input_shape",
-            "dtype",
-            "inputs",
-            "params",
-            "blocks",
-            "layers",
-            "outputs",
-            "imports",
-        }
-        for key, (key_node, _) in top.items():
-            if key not in known:
-                raise SpecError(
-                    f"unknown top-level key {key!r}{suggest(key, known)}",
-                    where=str(self.loc(key_node)),
-                )
-        if "layers" not in top:
-            raise SpecError("the spec has no 'layers'", where=str(self.loc(root)))
-        inputs = self.inputs(top)
-        params = self.params(top["params"][1]) if "params" in top else ()
-        blocks = self.blocks(top["blocks"][1]) if "blocks" in top else ()
-        nodes = self.nodes(top["layers"][1])
-        outputs, outputs_loc = None, None
-        if "outputs" in top:
-            outputs_node = top["outputs"][1]
-            outputs, outputs_loc = self.value(outputs_node), self.loc(outputs_node)
-        return ModelSpec(
-            source=self.source,
-            inputs=inputs,
-            params=params,
-            nodes=nodes,
-            blocks=blocks,
-            outputs=outputs,
-            outputs_loc=outputs_loc,
-            name=str(self.value(top["name"][1])) if "name" in top else None,
-            named_inputs="inputs" in top,
-            imports=self.imports(top["imports"][1]) if "imports" in top else (),
-            imports_loc=self.loc(top["imports"][1]) if "imports" in top else None,
-            doc=str(self.value(top["doc"][1])) if "doc" in top else "",
-        )
+    def scalar_loc(self, node: yaml.Node) -> Loc:
+        loc = self.loc(node)
+        return loc.shifted(0, 1) if getattr(node, "style", None) in ("'", '"') else loc
+
+
+class _Inputs(_Nodes):
+    """``input_shape:``/``inputs:`` and ``dtype:``."""
 
     def inputs(self, top: dict[str, tuple[yaml.Node, yaml.Node]]) -> tuple[InputDecl, ...]:
         dtype = str(self.value(top["dtype"][1])) if "dtype" in top else "float32"
@@ -198,18 +163,6 @@ class _Reader:
             raise SpecError("inputs is empty", where=str(self.loc(top["inputs"][1])))
         return tuple(declared)
 
-    def imports(self, node: yaml.Node) -> tuple[str, ...]:
-        """``imports: [mypkg.layers]``: modules that define the user's own layers."""
-        value = self.value(node)
-        names = [value] if isinstance(value, str) else value
-        if not isinstance(names, list) or not all(
-            isinstance(n, str) and all(part.isidentifier() for part in n.split(".")) for n in names
-        ):
-            raise SpecError(
-                "imports is a list of module names (mypkg.layers)", where=str(self.loc(node))
-            )
-        return tuple(names)
-
     def dtype(self, dtype: str, node: yaml.Node) -> str:
         if dtype not in DTYPES:
             raise SpecError(
@@ -236,6 +189,67 @@ class _Reader:
                 where=str(self.loc(node)),
             )
         return tuple(value)
+
+
+class _Reader(_Nodes):
+    """The spec's structure: top-level keys, parameters, blocks and layer entries."""
+
+    def model(self, root: yaml.Node) -> ModelSpec:
+        top = self.mapping(root, "the spec")
+        known = {
+            "name",
+            "doc",
+            "input_shape",
+            "dtype",
+            "inputs",
+            "params",
+            "blocks",
+            "layers",
+            "outputs",
+            "imports",
+        }
+        for key, (key_node, _) in top.items():
+            if key not in known:
+                raise SpecError(
+                    f"unknown top-level key {key!r}{suggest(key, known)}",
+                    where=str(self.loc(key_node)),
+                )
+        if "layers" not in top:
+            raise SpecError("the spec has no 'layers'", where=str(self.loc(root)))
+        inputs = _Inputs(self.source).inputs(top)
+        params = self.params(top["params"][1]) if "params" in top else ()
+        blocks = self.blocks(top["blocks"][1]) if "blocks" in top else ()
+        nodes = self.nodes(top["layers"][1])
+        outputs, outputs_loc = None, None
+        if "outputs" in top:
+            outputs_node = top["outputs"][1]
+            outputs, outputs_loc = self.value(outputs_node), self.loc(outputs_node)
+        return ModelSpec(
+            source=self.source,
+            inputs=inputs,
+            params=params,
+            nodes=nodes,
+            blocks=blocks,
+            outputs=outputs,
+            outputs_loc=outputs_loc,
+            name=str(self.value(top["name"][1])) if "name" in top else None,
+            named_inputs="inputs" in top,
+            imports=self.imports(top["imports"][1]) if "imports" in top else (),
+            imports_loc=self.loc(top["imports"][1]) if "imports" in top else None,
+            doc=str(self.value(top["doc"][1])) if "doc" in top else "",
+        )
+
+    def imports(self, node: yaml.Node) -> tuple[str, ...]:
+        """``imports: [mypkg.layers]``: modules that define the user's own layers."""
+        value = self.value(node)
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not all(
+            isinstance(n, str) and all(part.isidentifier() for part in n.split(".")) for n in names
+        ):
+            raise SpecError(
+                "imports is a list of module names (mypkg.layers)", where=str(self.loc(node))
+            )
+        return tuple(names)
 
     def params(self, node: yaml.Node) -> tuple[ParamDecl, ...]:
         declared = []
@@ -282,10 +296,6 @@ class _Reader:
         if not found:
             raise SpecError("layers is empty", where=str(self.loc(node)))
         return tuple(found)
-
-    def scalar_loc(self, node: yaml.Node) -> Loc:
-        loc = self.loc(node)
-        return loc.shifted(0, 1) if getattr(node, "style", None) in ("'", '"') else loc
 
     def node(self, item: yaml.Node) -> NodeSpec:
         fields = self.mapping(item, "a layer entry")
