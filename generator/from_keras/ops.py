@@ -12,8 +12,11 @@ import inspect
 import sys
 from typing import Any
 
+import numpy as np
+
 from generator.core.ir import BinOp, Call, EllipsisValue, SliceValue, Subscript, UnaryOp, Value
 from generator.errors import UnsupportedModelError
+from generator.from_keras.constants import is_constant
 from generator.from_keras.internals import exported_name, is_numpy_operation
 
 _BINARY_OPERATORS = {
@@ -127,9 +130,14 @@ def _operator_safe(raw_args: tuple[Any, ...], out_dtype: str) -> bool:
     tensors = [a for a in raw_args if isinstance(a, KerasTensor)]
     if not tensors:
         return False
-    for arg in raw_args:
+    for index, arg in enumerate(raw_args):
         if isinstance(arg, KerasTensor):
             if arg.dtype != out_dtype:
+                return False
+        elif is_constant(arg):
+            # ``x - CONSTANT``: the constant keeps its dtype; on the left, the tensor's
+            # own operator would have to handle a symbolic input, so only on the right.
+            if index == 0 or str(np.asarray(arg).dtype) != out_dtype:
                 return False
         elif isinstance(arg, bool) or not isinstance(arg, (int, float)):
             return False
