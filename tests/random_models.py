@@ -128,7 +128,8 @@ def _unary_kind(op: str, kind: str) -> str:
 
 
 def _binary_kind(kinds: list[str], a: int, b: int) -> str:
-    return kinds[a]
+    # A token input is embedded first (``_float``): the result is a float sequence.
+    return "seq" if kinds[a] == "tok" else kinds[a]
 
 
 class _Builder:
