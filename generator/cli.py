@@ -87,7 +87,7 @@ def _raise_reported(exc: BaseException, files: FileSet) -> None:
     if isinstance(exc, (KeyboardInterrupt, Interrupted)):
         click.echo(_interrupted_message(files), err=True)
         sys.exit(exc.exit_code if isinstance(exc, Interrupted) else EXIT_SIGINT)
-    if isinstance(exc, (click.ClickException, SystemExit, GeneratorExit)):
+    if isinstance(exc, (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit)):
         raise exc
     if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
         raise exc  # stdout closed early (``| head``): click exits quietly

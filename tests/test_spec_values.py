@@ -77,7 +77,7 @@ def test_unknown_dtype_with_layers(tmp_path: Path) -> None:
     line = _one_line_error(
         *_new(tmp_path, "--input-shape", "8", "--layers", "Dense(2)", "--dtype", "flaot")
     )
-    assert "--dtype: unknown dtype 'flaot' (did you mean 'float16'?)" in line or "flaot" in line
+    assert "--dtype: unknown dtype 'flaot' (did you mean 'float64'?)" in line
 
 
 @pytest.mark.parametrize(
@@ -150,12 +150,13 @@ def test_smoke_test_failures_name_the_layer_and_its_line(tmp_path: Path) -> None
 def test_every_default_in_the_catalog_passes_its_own_check() -> None:
     """A check must never refuse what Keras itself uses as a default."""
     catalog = load_catalog()
+    checked = 0
     for layer, entry in catalog["layers"].items():
         for slot in entry["params"]:
-            if "default" in slot and not isinstance(slot["default"], str | type(None)):
+            if "default" in slot:
                 check_value(layer, slot, slot["default"], catalog["names"], "catalog")
-            if "default" in slot and slot.get("kind") and slot["default"] is not None:
-                check_value(layer, slot, slot["default"], catalog["names"], "catalog")
+                checked += 1
+    assert checked > 1000
 
 
 # -- Hypothesis: mutated one-liners and specs are either fine or one line ---------------------

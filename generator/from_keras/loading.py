@@ -49,7 +49,7 @@ def input_files(reference: str, custom_objects: str | None = None) -> tuple[Path
 
 
 def _module_file(module_name: str) -> Path | None:
-    _ensure_cwd_importable()
+    ensure_cwd_importable()
     try:
         spec = importlib.util.find_spec(module_name)
     except (Exception, SystemExit):  # the import itself reports it, with its location
@@ -60,12 +60,12 @@ def _module_file(module_name: str) -> Path | None:
 
 def import_custom_objects(module_name: str) -> None:
     """Import the module that registers the user's custom layers."""
-    _ensure_cwd_importable()
+    ensure_cwd_importable()
     try:
         importlib.import_module(module_name)
     except (Exception, SystemExit) as exc:
         raise LoadError(
-            f"cannot import --custom-objects module {module_name!r}: {_describe(exc)}"
+            f"cannot import --custom-objects module {module_name!r}: {describe_user_error(exc)}"
         ) from exc
 
 
@@ -84,19 +84,20 @@ def load_model(reference: str, *, safe_mode: bool = True) -> LoadedModel:
     return LoadedModel(model, path.name, digest.hexdigest())
 
 
-def _ensure_cwd_importable() -> None:
+def ensure_cwd_importable() -> None:
+    """User modules named on the command line are found from the working directory."""
     if "" not in sys.path and str(Path.cwd()) not in sys.path:
         sys.path.insert(0, str(Path.cwd()))
 
 
 def _load_from_module(reference: str, keras: Any) -> Any:
     module_name, attr_path = reference.split(":", 1)
-    _ensure_cwd_importable()
+    ensure_cwd_importable()
     try:
         obj: Any = importlib.import_module(module_name)
     except (Exception, SystemExit) as exc:
         raise LoadError(
-            f"cannot import module {module_name!r}: {_describe(exc)}", where=reference
+            f"cannot import module {module_name!r}: {describe_user_error(exc)}", where=reference
         ) from exc
     for part in attr_path.split("."):
         if not hasattr(obj, part):
@@ -107,7 +108,7 @@ def _load_from_module(reference: str, keras: Any) -> Any:
             obj = obj()
         except (Exception, SystemExit) as exc:
             raise LoadError(
-                f"calling {attr_path}() failed: {_describe(exc)}", where=reference
+                f"calling {attr_path}() failed: {describe_user_error(exc)}", where=reference
             ) from exc
     if not isinstance(obj, keras.Model):
         raise LoadError(
@@ -190,7 +191,7 @@ def _check_h5(path: Path) -> None:
         raise LoadError(f"not a readable HDF5 file ({exc})", where=str(path)) from exc
 
 
-def _describe(exc: BaseException) -> str:
+def describe_user_error(exc: BaseException) -> str:
     """One line for an exception raised by the user's code (``SystemExit`` included)."""
     if isinstance(exc, SystemExit):
         return f"it called sys.exit({exc.code!r}) instead of returning"

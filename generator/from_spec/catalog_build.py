@@ -269,13 +269,19 @@ def _constructs(cls: type, kwargs: dict[str, Any]) -> bool:
 
 
 def _jsonable(value: Any) -> Any:
+    """A default as JSON: nested tuples as lists; anything else as its repr."""
+    try:
+        return _plain(value)
+    except TypeError:
+        return repr(value)
+
+
+def _plain(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    if isinstance(value, (list, tuple)) and all(
-        v is None or isinstance(v, (bool, int, float, str)) for v in value
-    ):
-        return list(value)
-    return repr(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    raise TypeError(type(value).__name__)
 
 
 def _snake(name: str) -> str:

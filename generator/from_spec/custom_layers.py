@@ -12,8 +12,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
-import sys
-from pathlib import Path
 from typing import Any
 
 from generator.errors import SpecError, one_line
@@ -49,9 +47,10 @@ def custom_layers(modules: tuple[str, ...], where: str) -> dict[str, dict[str, A
 
 
 def _import(module_name: str, where: str) -> Any:
-    if "" not in sys.path and str(Path.cwd()) not in sys.path:
-        sys.path.insert(0, str(Path.cwd()))
     from generator.from_keras.environment import quiet_native_stderr
+    from generator.from_keras.loading import ensure_cwd_importable
+
+    ensure_cwd_importable()
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:

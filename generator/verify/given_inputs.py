@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import numpy as np
 
 from generator.errors import LoadError, one_line
 from generator.from_keras.internals import inputs_struct
+from generator.from_keras.loading import describe_user_error, ensure_cwd_importable
 
 _FUNCTION_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
@@ -46,13 +46,13 @@ def load_inputs(reference: str, model: Any) -> Any:
 
 def _from_function(reference: str) -> Any:
     module_name, function_name = reference.split(":", 1)
-    if "" not in sys.path and str(Path.cwd()) not in sys.path:
-        sys.path.insert(0, str(Path.cwd()))
+    ensure_cwd_importable()
     try:
         function = getattr(importlib.import_module(module_name), function_name)
         return function()
     except (Exception, SystemExit) as exc:
-        raise LoadError(f"cannot get the inputs: {one_line(exc)}", where=reference) from exc
+        message = f"cannot get the inputs: {describe_user_error(exc)}"
+        raise LoadError(message, where=reference) from exc
 
 
 def _structured(arrays: dict[str, np.ndarray], model: Any, where: str) -> Any:

@@ -92,7 +92,7 @@ def input_facts(model: Any) -> dict[int, InputFacts]:
                         bounds.append(config[key])
                 pad = pad or bool(config.get("mask_zero"))
                 tokens = _vocabulary(operation)
-                strict = _config(operation).get("num_oov_indices") == 0
+                strict = config.get("num_oov_indices") == 0
                 if tokens and (not vocabulary or strict):  # unknown tokens refused there
                     vocabulary = tokens
                 frontier.extend(out for out in outputs if _kind(str(out.dtype)) == _kind(dtype))
