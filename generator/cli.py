@@ -287,7 +287,7 @@ def convert(
         raise click.UsageError("--emit-test checks a generated file: give -o FILE")
     if report_json is not None and not run_verification:
         raise click.UsageError("--report-json reports the verification: drop --no-verify")
-    from generator.commands import ConvertJob, Verification, conversion_source, convert_to_files
+    from generator.commands import ConvertJob, Verification, conversion_files, convert_to_files
 
     verification = Verification(atol, rtol, batches, seed, report_json, given_inputs)
     job = ConvertJob(
@@ -305,7 +305,7 @@ def convert(
     )
     if check or show_diff:
         assert output is not None
-        _compare({output: conversion_source(job)}, output, check=check, show_diff=show_diff)
+        _compare(conversion_files(job), output, check=check, show_diff=show_diff)
         return
     files = _Session.files
     done = convert_to_files(job, files, _progress_printer())
@@ -317,6 +317,7 @@ def convert(
         "--emit-test": f"(pytest {emit_test})",
         "--weights": f"(load with {done.class_name}.from_weights(path))",
         "--report-json": "(verification report)",
+        "assets": "(constants too large for source; keep it beside the module)",
     }
     for option, dest in done.written.items():
         _note(f"Wrote {dest.path} {notes[option]}")
@@ -491,7 +492,13 @@ def new(
     _note(message)
 
 
-def _compare(expected: dict[Path, str], label: Path, *, check: bool, show_diff: bool) -> None:
+def _compare(
+    expected: dict[Path, str] | dict[Path, str | bytes],
+    label: Path,
+    *,
+    check: bool,
+    show_diff: bool,
+) -> None:
     """``--diff`` prints what would change; ``--check`` exits 1 if anything would."""
     from generator.output.writing import is_up_to_date, unified_diff
 

@@ -6,7 +6,9 @@ work, files are staged while the work runs, and the caller commits them at the e
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,7 +78,12 @@ def convert_to_files(job: ConvertJob, files: FileSet, progress: Progress = None)
     if job.weights is not None:
         check_weights_path(job.weights)
     loaded, conversion = _convert(job)
-    source, cls = conversion.source, conversion.class_name
+    source, cls, assets = conversion.source, conversion.class_name, conversion.assets
+    if assets is not None and job.output is not None:
+        assets_path = job.output.with_name(conversion.module.assets_file)
+        dests["assets"] = destination(assets_path, force=job.force, inputs=inputs, option="-o")
+        require_distinct(dests.values())
+        files.write_bytes(dests["assets"], assets)
     if "-o" in dests:
         files.write_text(dests["-o"], source)
     if "--emit-test" in dests and job.emit_test is not None and job.output is not None:
@@ -84,23 +91,48 @@ def convert_to_files(job: ConvertJob, files: FileSet, progress: Progress = None)
 
         test = equivalence_test_source(job.emit_test, job.model, job.output, cls)
         files.write_text(dests["--emit-test"], test)
-    if "--weights" in dests:
-        model = loaded.model
-        files.write_with(dests["--weights"], lambda temp: export_weights(model, source, cls, temp))
-    report = None
-    if job.verification is not None:
-        where = str(job.output) if job.output else "generated module"
-        report = _verify(loaded.model, source, cls, job.verification, progress, where)
-        if "--report-json" in dests:
-            from generator.verify.report import report_json
+    with _module_home(job.output, conversion.module.assets_file, assets) as module_file:
+        if "--weights" in dests:
+            model = loaded.model
+            files.write_with(
+                dests["--weights"],
+                lambda temp: export_weights(model, source, cls, temp, module_file),
+            )
+        report = None
+        if job.verification is not None:
+            where = str(job.output) if job.output else "generated module"
+            report = _verify(
+                loaded.model, source, cls, job.verification, progress, where, module_file
+            )
+            if "--report-json" in dests:
+                from generator.verify.report import report_json
 
-            files.write_text(dests["--report-json"], report_json(report))
+                files.write_text(dests["--report-json"], report_json(report))
     return Converted(source, cls, dests, report)
 
 
-def conversion_source(job: ConvertJob) -> str:
-    """Only the generated source (``--check`` and ``--diff``): nothing is written."""
-    return _convert(job)[1].source
+def conversion_files(job: ConvertJob) -> dict[Path, str | bytes]:
+    """Only what ``-o`` would write (``--check`` and ``--diff``): nothing is written."""
+    assert job.output is not None
+    conversion = _convert(job)[1]
+    expected: dict[Path, str | bytes] = {job.output: conversion.source}
+    if conversion.assets is not None:
+        expected[job.output.with_name(conversion.module.assets_file)] = conversion.assets
+    return expected
+
+
+@contextlib.contextmanager
+def _module_home(
+    output: Path | None, assets_file: str, assets: bytes | None
+) -> Iterator[Path | None]:
+    """Where the generated module is imported from while it is checked: a private
+    directory holding its assets file under the final name (None: it has none)."""
+    if assets is None or output is None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="scaffold-module-") as home:
+        (Path(home) / assets_file).write_bytes(assets)
+        yield Path(home) / output.name
 
 
 def _convert(job: ConvertJob) -> tuple[Any, Any]:
@@ -142,7 +174,13 @@ def verify_generated(job: VerifyJob, files: FileSet, progress: Progress = None) 
         raise LoadError(f"cannot read it: {one_line(exc)}", where=str(job.generated)) from exc
     loaded = _load(job.model, job.unsafe, job.custom_objects)
     report = _verify(
-        loaded.model, source, job.class_name, job.verification, progress, str(job.generated)
+        loaded.model,
+        source,
+        job.class_name,
+        job.verification,
+        progress,
+        str(job.generated),
+        job.generated.resolve(),
     )
     if json_dest is not None:
         from generator.verify.report import report_json
@@ -166,6 +204,7 @@ def _verify(
     options: Verification,
     progress: Progress,
     where: str,
+    module_file: Path | None = None,
 ) -> Any:
     from generator.verify import verify_source
 
@@ -180,4 +219,5 @@ def _verify(
         progress=progress,
         where=where,
         inputs=options.inputs,
+        module_file=module_file,
     )

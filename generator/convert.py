@@ -20,6 +20,7 @@ class ConvertOptions:
     package: str = "keras_scaffold"
     import_style: str = "tf"
     unsafe: bool = False  # recover Lambda source from the user's files
+    assets_file: str = ""  # file name beside the module for constants too large for source
 
     @classmethod
     def for_output(
@@ -40,7 +41,13 @@ class ConvertOptions:
             package=package or to_snake(stem or name or model_name) or "keras_scaffold",
             import_style=import_style,
             unsafe=unsafe,
+            assets_file=assets_file_name(output) if output is not None else "",
         )
+
+
+def assets_file_name(output: Path) -> str:
+    """``model.py`` keeps its large constants in ``model.assets.npz``."""
+    return f"{output.stem}.assets.npz"
 
 
 def model_to_ir(
@@ -63,7 +70,10 @@ def model_to_ir(
     return read_model(
         model,
         ReadOptions(
-            class_name=options.class_name, package=options.package, allow_code=options.unsafe
+            class_name=options.class_name,
+            package=options.package,
+            allow_code=options.unsafe,
+            assets_file=options.assets_file,
         ),
         header,
     )
@@ -77,6 +87,13 @@ class Conversion:
     @property
     def class_name(self) -> str:
         return self.module.main.class_name
+
+    @property
+    def assets(self) -> bytes | None:
+        """The ``.npz`` beside the module (None when the source holds every constant)."""
+        from generator.output.assets import assets_bytes
+
+        return assets_bytes(self.module)
 
 
 def convert(
@@ -102,7 +119,9 @@ def check_weights_path(path: Path) -> None:
         raise InvalidOutputError("weights files must end in .weights.h5 (Keras 3)", where=str(path))
 
 
-def export_weights(model: Any, source: str, class_name: str, path: Path) -> None:
+def export_weights(
+    model: Any, source: str, class_name: str, path: Path, module_file: Path | None = None
+) -> None:
     """Save ``model``'s weights to ``path`` in the layout of the generated class.
 
     The generated class is built and given the weights in order, so
@@ -121,7 +140,8 @@ def export_weights(model: Any, source: str, class_name: str, path: Path) -> None
             f"{unstorable[0]!r}; rename the layer",
             where=str(path),
         )
-    generated = getattr(import_source(source, "scaffold_weights_export"), class_name)()
+    module = import_source(source, "scaffold_weights_export", module_file)
+    generated = getattr(module, class_name)()
     generated.build(None)
     try:
         transfer_weights(model, generated)

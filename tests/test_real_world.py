@@ -3,6 +3,8 @@ converted, saved/loaded as a user would, and verified (max abs diff 0 unless sta
 
 from __future__ import annotations
 
+import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -71,13 +73,32 @@ def test_adapted_lookup_layers_carry_their_vocabulary(tmp_path: Path) -> None:
     assert "vocabulary=WORD_LOOKUP_VOCABULARY" in source  # 50 tokens: a module constant
 
 
-def test_adapted_tf_idf_is_refused_clearly(tmp_path: Path) -> None:
-    text = keras.Input((1,), dtype="string", name="text")
+def test_adapted_tf_idf_layers_carry_their_idf_weights(tmp_path: Path) -> None:
+    """TF-IDF text and categorical features: the idf weights live in the assets, too.
+    The verification batch holds tokens the layers never saw (their weight is derived)."""
+    text = keras.Input((), dtype="string", name="text")
     vectorize = layers.TextVectorization(output_mode="tf_idf", name="tfidf")
-    vectorize.adapt(np.array(["a b", "b c"]))
-    model = _round_trip(keras.Model(text, vectorize(text), name="tfidf_model"), tmp_path)
-    with pytest.raises(Exception, match="idf weights outside its config"):
-        convert_model(model, ConvertOptions(class_name="Tfidf", package="tfidf"))
+    vectorize.adapt(np.array(["a b a", "b c", "c d d d"]))
+    tags = layers.StringLookup(output_mode="tf_idf", name="tags")
+    tags.adapt(np.array([["x", "y", "x"], ["z", "x", "y"]]))
+    ids = layers.IntegerLookup(output_mode="tf_idf", num_oov_indices=2, name="ids")
+    ids.adapt(np.array([[1, 2, 1], [3, 1, 9]]))
+    tag_in = keras.Input((3,), dtype="string", name="tag")
+    id_in = keras.Input((3,), dtype="int64", name="id")
+    merged = layers.Concatenate(name="merged")([vectorize(text), tags(tag_in), ids(id_in)])
+    model = keras.Model({"text": text, "tag": tag_in, "id": id_in}, merged, name="tfidf")
+    source = _convert_and_verify(_round_trip(model, tmp_path), "Tfidf")
+    assert source.count("idf_weights=[") == 3
+
+    generated = {}
+    exec(compile(source, "<tfidf>", "exec"), generated)
+    rebuilt = generated["Tfidf"]()
+    batch = {
+        "text": np.array(["a zz b", "never seen"]),
+        "tag": np.array([["x", "q", "q"], ["z", "z", "y"]]),
+        "id": np.array([[1, 7, 7], [9, 3, 3]]),
+    }
+    np.testing.assert_array_equal(model(batch), rebuilt(batch))
 
 
 def test_a_lambda_holding_a_registered_function_converts_in_safe_mode(
@@ -184,3 +205,74 @@ def test_added_losses_are_compared(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     report = verify_source(model, dropped, "Ocr")
     assert "different numbers of losses" in report.divergence
     sys.modules.pop("endpoint_layers", None)
+
+
+def test_large_constants_and_vocabularies_go_beside_the_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past 1,024 values a constant or vocabulary goes into FILE.assets.npz, which the
+    module loads from beside itself: wherever it is imported from, verified, emitted
+    test included; stdout alone cannot hold it."""
+    words = keras.Input((2,), dtype="string", name="words")
+    image = keras.Input((32, 32, 3), name="image")
+    lookup = layers.StringLookup(name="big_lookup")
+    lookup.adapt(np.array([f"token{k}" for k in range(2_000)]))
+    offsets = np.linspace(-1.0, 1.0, 32 * 32 * 3, dtype="float32").reshape(32, 32, 3)
+    shifted = layers.Flatten(name="flat")(ops.add(image, offsets))
+    looked = ops.cast(lookup(words), "float32")
+    merged = layers.Concatenate(name="merged")([shifted, looked])
+    model = keras.Model({"words": words, "image": image}, layers.Dense(2, name="head")(merged))
+    path = tmp_path / "big.keras"
+    model.save(path)
+    out = tmp_path / "big_model.py"
+    test_file = tmp_path / "test_big_model.py"
+    monkeypatch.chdir(tmp_path)  # relative -o: the assets path must still resolve
+
+    result = CliRunner().invoke(
+        main, ["convert", "big.keras", "-o", "big_model.py", "--emit-test", test_file.name]
+    )
+    assert result.exit_code == 0, result.output
+    assets = tmp_path / "big_model.assets.npz"
+    assert (
+        f"Wrote {Path('big_model.assets.npz')}" in result.output and "EQUIVALENT" in result.output
+    )
+    source = out.read_text()
+    assert 'with np.load(Path(__file__).with_name("big_model.assets.npz")) as assets:' in source
+    assert 'BIG_LOOKUP_VOCABULARY = assets["BIG_LOOKUP_VOCABULARY"].tolist()' in source
+    constant = re.search(r'assets\["(ADD\w*_CONSTANT)"\], dtype="float32"', source)
+    assert constant is not None, source
+    assert len(source) < 10_000  # 5,072 values stayed out of the source
+    with np.load(assets) as stored:
+        assert sorted(stored.files) == sorted([constant[1], "BIG_LOOKUP_VOCABULARY"])
+        np.testing.assert_array_equal(stored[constant[1]], offsets)
+        assert stored["BIG_LOOKUP_VOCABULARY"].tolist() == lookup.get_vocabulary()[1:]
+
+    stored_bytes = assets.read_bytes()
+    again = CliRunner().invoke(main, ["convert", "big.keras", "-o", "big_model.py", "--check"])
+    assert again.exit_code == 0, again.output  # same bytes: deterministic
+    assets.write_bytes(assets.read_bytes() + b"stale")
+    stale = CliRunner().invoke(main, ["convert", "big.keras", "-o", "big_model.py", "--check"])
+    assert stale.exit_code == 1 and "big_model.assets.npz" in stale.output
+
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    forced = CliRunner().invoke(
+        main, ["convert", "../big.keras", "-o", "../big_model.py", "--force", "--no-verify"]
+    )
+    assert forced.exit_code == 0 and assets.read_bytes() == stored_bytes
+    verified = CliRunner().invoke(main, ["verify", str(path), str(out)])
+    assert verified.exit_code == 0, verified.output
+    emitted = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
+        cwd=moved,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert emitted.returncode == 0, emitted.stdout[-2000:]
+
+    refused = CliRunner().invoke(main, ["convert", str(path), "--no-verify"])
+    assert refused.exit_code == 2
+    assert "too large for source code" in refused.output and "-o FILE.py" in refused.output

@@ -8,7 +8,7 @@ TensorFlow, and two readers can never disagree about what a model is.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from generator.errors import ScaffoldError
 
@@ -275,6 +275,16 @@ class HelperClass:
 
 
 @dataclass(frozen=True)
+class Asset:
+    """A constant too large for source code, stored in the ``.npz`` file beside the module
+    under its own name and loaded when the module is imported."""
+
+    name: str
+    array: Any = field(compare=False, repr=False)  # a numpy array, as stored
+    dtype: str = ""  # a tensor of this dtype; "" for a Python list (a vocabulary)
+
+
+@dataclass(frozen=True)
 class Header:
     """What the generated file records about where it came from."""
 
@@ -296,6 +306,8 @@ class ModuleIR:
     helpers: tuple[HelperClass, ...] = ()
     compile_config: Value = None
     constants: tuple[tuple[str, Value], ...] = ()  # module-level ``NAME = value``
+    assets: tuple[Asset, ...] = ()
+    assets_file: str = ""  # the .npz beside the module that holds ``assets``
 
     @property
     def main(self) -> ModelIR:
@@ -317,6 +329,10 @@ class ModuleIR:
             "class name",
             "module",
         )
+        if self.assets and not self.assets_file:
+            raise ScaffoldError(
+                "constants stored beside the module need a file name", where="module"
+            )
         for model in self.models:
             model.validate()
 

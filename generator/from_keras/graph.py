@@ -55,6 +55,7 @@ class ReadOptions:
     package: str = "keras_scaffold"
     custom_objects: dict[str, Any] | None = None
     allow_code: bool = False  # recover Lambda source (--unsafe)
+    assets_file: str = ""  # where constants too large for source go, beside the module
 
 
 def read_model(
@@ -73,6 +74,8 @@ def read_model(
         helpers=tuple(reader.values.helpers.values()),
         compile_config=reader.values.compile_arguments(model),
         constants=tuple(reader.constants.definitions),
+        assets=tuple(reader.constants.assets),
+        assets_file=options.assets_file if reader.constants.assets else "",
     )
     module.validate()
     return module
@@ -93,7 +96,7 @@ class _ModuleReader:
             lambda wanted: self.classes.claim(wanted, style="pascal"), options.custom_objects
         )
         self.models: list[ModelIR] = []
-        self.constants = Constants({"tf", "keras"})
+        self.constants = Constants({"tf", "keras"}, options.assets_file)
         self._class_of: dict[int, str] = {}
 
     def read(self, model: Any, class_name: str | None = None) -> str:
@@ -149,12 +152,12 @@ class _ModelReaderBase:
                 kwargs.append(("trainable", False))
             return Call(Symbol("", class_name), (), tuple(kwargs))
         call = self.owner.values.layer_constructor(layer, where=where)
-        return self.long_literals_as_constants(call, layer.name)
+        return self.long_literals_as_constants(call, layer.name, where=where)
 
-    def long_literals_as_constants(self, call: Call, name: str) -> Call:
+    def long_literals_as_constants(self, call: Call, name: str, *, where: str) -> Call:
         """A vocabulary of hundreds of tokens reads better as a module-level constant."""
         kwargs = tuple(
-            (key, self.owner.constants.define(f"{name}_{key}", value))
+            (key, self.owner.constants.define(f"{name}_{key}", value, where=where))
             if isinstance(value, ListValue) and len(value.items) > LONG_LITERAL
             else (key, value)
             for key, value in call.kwargs

@@ -179,3 +179,11 @@ def seed_generators(layer: Any) -> list[Any]:
     Missing: no public list of a layer's random state.
     """
     return list(getattr(layer, "_seed_generators", []))
+
+
+def text_vectorization_lookup(layer: Any) -> Any:
+    """The ``StringLookup`` inside a ``TextVectorization`` (None for any other layer).
+
+    Missing: ``TextVectorization`` has no public accessor for its idf weights.
+    """
+    return getattr(layer, "_lookup_layer", None)

@@ -78,7 +78,7 @@ class ValueWriter:
     def layer_constructor(self, layer: Any, *, where: str) -> Call:
         """``Dense(64, activation="relu", name="fc1")`` for a layer instance."""
         config = layer.get_config()
-        config = {**config, **adapted_state(layer, config, where=where)}
+        config = {**config, **adapted_state(layer, config)}
         build_config = layer.get_build_config() if getattr(layer, "built", False) else None
         return self._object_call(
             type(layer), config, where=where, keep_name=True, build_config=build_config

@@ -78,6 +78,8 @@ def render_module(module: ModuleIR, options: RenderOptions = RenderOptions()) ->
         "models": [_model_context(m, module, writer) for m in module.models],
         "module_functions": _module_functions(module, writer),
         "constants": [f"{name} = {writer.write(value)}" for name, value in module.constants],
+        "assets_file": string_literal(module.assets_file),
+        "assets": _asset_lines(module, writer),
     }
     return env.get_template(MODULE_TEMPLATE).render(context)
 
@@ -145,7 +147,24 @@ def _header_lines(module: ModuleIR) -> list[str]:
 def _imports(module: ModuleIR, import_style: str) -> list[str]:
     base = "import tensorflow as tf" if import_style == "tf" else "import keras"
     extra = sorted(set(module.imports) - {base}, key=lambda line: (line.startswith("from "), line))
+    if module.assets:  # the standard library's group first, as isort orders it
+        return ["from pathlib import Path", "", "import numpy as np", base, *extra]
     return [base, *extra]
+
+
+def _asset_lines(module: ModuleIR, writer: SourceWriter) -> list[str]:
+    """``NAME = assets["NAME"]...``: each large constant, read back from the ``.npz``."""
+    lines = []
+    for asset in module.assets:
+        stored = f"assets[{string_literal(asset.name)}]"
+        if asset.dtype:
+            to_tensor = f"{writer.keras_prefix}.ops.convert_to_tensor"
+            lines.append(
+                f"{asset.name} = {to_tensor}({stored}, dtype={string_literal(asset.dtype)})"
+            )
+        else:
+            lines.append(f"{asset.name} = {stored}.tolist()")
+    return lines
 
 
 def _model_context(model: ModelIR, module: ModuleIR, writer: SourceWriter) -> dict[str, Any]:

@@ -265,9 +265,12 @@ def verify(
 def verify_source(
     original: Any, source: str, class_name: str | None = None, **options: Any
 ) -> Report:
-    """Import generated ``source`` in isolation and verify its model class."""
+    """Import generated ``source`` in isolation and verify its model class.
+
+    ``module_file``: where the module lives, if its constants are in a file beside it.
+    """
     where = options.pop("where", "generated module")
-    cls = load_generated_class(source, class_name, where)
+    cls = load_generated_class(source, class_name, where, options.pop("module_file", None))
     return verify(original, cls, where=where, **options)
 
 
@@ -285,4 +288,11 @@ def verify_files(
 
     loaded = load_model(str(model_path), safe_mode=safe_mode)
     source = Path(generated_path).read_text(encoding="utf-8")
-    return verify_source(loaded.model, source, class_name, where=str(generated_path), **options)
+    return verify_source(
+        loaded.model,
+        source,
+        class_name,
+        where=str(generated_path),
+        module_file=Path(generated_path).resolve(),
+        **options,
+    )
