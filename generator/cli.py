@@ -420,6 +420,26 @@ def verify(
     is_flag=True,
     help="Also build the model with TensorFlow and run a forward pass on dummy data.",
 )
+@click.option(
+    "--loop",
+    type=click.Choice(["fit", "train-step", "custom"]),
+    default="fit",
+    show_default=True,
+    help="How train.py trains: compile()/fit(), fit() with the model's own train_step(), "
+    "or an explicit compiled loop with checkpoints. train-step also works with -o.",
+)
+@click.option(
+    "--strategy",
+    type=click.Choice(["default", "mirrored", "multiworker"]),
+    default="default",
+    show_default=True,
+    help="train.py's default tf.distribute strategy (it can be changed when it runs).",
+)
+@click.option(
+    "--mixed-precision",
+    is_flag=True,
+    help="train.py computes in float16 by default (mixed_float16, with loss scaling).",
+)
 @click.option("--list-presets", is_flag=True, help="List the shipped presets and exit.")
 @_reports_errors
 def new(
@@ -439,6 +459,9 @@ def new(
     check: bool,
     show_diff: bool,
     smoke_test: bool,
+    loop: str,
+    strategy: str,
+    mixed_precision: bool,
     list_presets: bool,
 ) -> None:
     """Write a starter tf.keras.Model subclass (and a small project) from a spec.
@@ -456,6 +479,16 @@ def new(
         raise click.UsageError("give a NAME (or --list-presets)")
     if merge and output is not None:
         raise click.UsageError("--merge writes a project directory; it does not go with -o")
+    if output is not None and (loop == "custom" or strategy != "default" or mixed_precision):
+        raise click.UsageError(
+            "--loop custom, --strategy and --mixed-precision shape the project's train.py; "
+            "they do not go with -o (a module alone takes --loop train-step)"
+        )
+    if strategy == "multiworker" and loop != "custom":
+        raise click.UsageError(
+            "--strategy multiworker needs --loop custom: in Keras 3, fit() under "
+            "MultiWorkerMirroredStrategy fails on its first batch (docs/training.md)"
+        )
     from generator.output.project_write import stage_project
     from generator.output.writing import destination
 
@@ -468,7 +501,10 @@ def new(
     spec = pipeline.resolve_spec(
         pipeline.SpecSource(spec_path, preset, layers, input_shape, params, dtype, custom_objects)
     )
-    made = pipeline.generate(spec, name, output=output, class_name=class_name, style=import_style)
+    training = pipeline.TrainingOptions(loop, strategy, mixed_precision)
+    made = pipeline.generate(
+        spec, name, output=output, class_name=class_name, style=import_style, training=training
+    )
     if smoke_test:
         from generator.verify.smoke import smoke_test as run_smoke_test
 

@@ -21,10 +21,14 @@ from generator.from_spec.sources import (
     resolve_spec,
 )
 from generator.from_spec.spec import ModelSpec
+from generator.output.project import DEFAULT_TRAINING, LOOPS, STRATEGIES, TrainingOptions
 from generator.output.render import RenderOptions, render_formatted
 
 __all__ = [
+    "LOOPS",
+    "STRATEGIES",
     "NewModule",
+    "TrainingOptions",
     "SpecSource",
     "generate",
     "project_files",
@@ -54,6 +58,7 @@ class NewModule:
     source: str
     project_name: str  # NAME without its directories
     import_style: str
+    training: TrainingOptions = DEFAULT_TRAINING
 
 
 def generate(
@@ -63,6 +68,7 @@ def generate(
     output: Path | None = None,
     class_name: str | None = None,
     style: str = "tf",
+    training: TrainingOptions = DEFAULT_TRAINING,
 ) -> NewModule:
     """The model module for ``spec``; NAME may be a path to the project directory."""
     try:
@@ -77,19 +83,23 @@ def generate(
     cls = class_name or class_name_for(project_name)
     package = to_snake(output.stem if output is not None else project_name) or "model"
     module = build_module(spec, cls, package)
-    return NewModule(spec, module, module_source(module, style), project_name, style)
+    train_step = training.loop == "train-step"
+    source = module_source(module, style, train_step=train_step)
+    return NewModule(spec, module, source, project_name, style, training)
 
 
 def project_files(made: NewModule) -> dict[str, str]:
     """Relative path → content of the project directory around the model module."""
     from generator.output.project import render_project
 
-    return render_project(made.module, made.spec, made.source, made.project_name, made.import_style)
+    return render_project(
+        made.module, made.spec, made.source, made.project_name, made.import_style, made.training
+    )
 
 
 def build_module(spec: ModelSpec, class_name: str, package: str) -> ModuleIR:
     return spec_to_ir(spec, class_name, package)
 
 
-def module_source(module: ModuleIR, import_style: str = "tf") -> str:
-    return render_formatted(module, RenderOptions(import_style=import_style))
+def module_source(module: ModuleIR, import_style: str = "tf", *, train_step: bool = False) -> str:
+    return render_formatted(module, RenderOptions(import_style=import_style, train_step=train_step))

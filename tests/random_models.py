@@ -16,9 +16,14 @@ import numpy as np
 from hypothesis import strategies as st
 from keras import layers, ops
 
-# Tensor kinds and their fixed shapes (without batch).
-SHAPES = {"vec": (6,), "seq": (5, 4), "img": (8, 8, 3), "tok": (5,)}
+# Tensor kinds and their fixed shapes (without batch): "tok" are token ids, "cat" one
+# categorical id, "str" one categorical string (structured data: wide & deep).
+SHAPES = {"vec": (6,), "seq": (5, 4), "img": (8, 8, 3), "tok": (5,), "cat": (1,), "str": (1,)}
+DTYPES = {"tok": "int32", "cat": "int64", "str": "string"}
 VOCAB = 12
+# Every string lookup draws from these words, so one input can feed several: a lookup
+# without OOV indices (which refuses other words) gets them all.
+WORDS = ("red", "green", "blue", "cyan", "plum", "teal")
 
 UNARY = {
     "vec": [
@@ -78,6 +83,8 @@ UNARY = {
         "op_subtract_mean",
     ],
     "tok": ["embedding", "embedding_masked"],
+    "cat": ["integer_lookup", "integer_lookup_embed", "category_encoding", "hashing"],
+    "str": ["string_lookup", "string_lookup_embed", "hashing", "text_vectorization"],
 }
 BINARY = ["add", "multiply", "subtract", "concatenate", "op_concatenate", "average", "maximum"]
 
@@ -124,12 +131,15 @@ def _unary_kind(op: str, kind: str) -> str:
         return "seq"
     if op in ("lstm_last", "gap1d", "flatten", "slice_last", "op_mean", "gap2d"):
         return "vec"
+    if kind in ("cat", "str"):  # every lookup and encoding gives a float vector
+        return "vec"
     return kind
 
 
 def _binary_kind(kinds: list[str], a: int, b: int) -> str:
-    # A token input is embedded first (``_float``): the result is a float sequence.
-    return "seq" if kinds[a] == "tok" else kinds[a]
+    # Ids and strings are embedded first (``_float``): tokens give a float sequence,
+    # a categorical id or string a vector.
+    return {"tok": "seq", "cat": "vec", "str": "vec"}.get(kinds[a], kinds[a])
 
 
 class _Builder:
@@ -274,6 +284,44 @@ class _Builder:
             return layers.Embedding(VOCAB, 4, name=n("embed"))(x)
         if op == "embedding_masked":
             return layers.Embedding(VOCAB, 4, mask_zero=True, name=n("embed"))(x)
+        return self.categorical(op, x, variant)
+
+    def categorical(self, op: str, x: Any, variant: int) -> Any:
+        """Adapted lookups and encodings of one id or string per sample: the layers
+        whose state lives outside their config (vocabularies, idf weights)."""
+        n = self.name
+        strings = x.dtype == "string"
+        # No "one_hot" for lookups: on one id per sample Keras's symbolic shape keeps the
+        # 1 that the computed tensor drops, so the original model cannot run.
+        modes = ["multi_hot", "count", "tf_idf", "multi_hot"]
+        if op in ("integer_lookup", "string_lookup"):
+            lookup = layers.StringLookup if strings else layers.IntegerLookup
+            layer = lookup(
+                num_oov_indices=0 if variant == 0 else 1, output_mode=modes[variant], name=n(op)
+            )
+            layer.adapt(_adapt_data(strings, full=variant == 0))
+            # Eagerly a multi-hot or count lookup gives int64 (symbolically float32), and
+            # float layers refuse it: structured-data models cast, as here.
+            return ops.cast(layer(x), "float32")
+        if op in ("integer_lookup_embed", "string_lookup_embed"):
+            lookup = layers.StringLookup if strings else layers.IntegerLookup
+            layer = lookup(name=n(op))
+            layer.adapt(_adapt_data(strings, full=False))
+            embedded = layers.Embedding(layer.vocabulary_size(), 4, name=n("embed"))(layer(x))
+            return layers.Flatten(name=n("flatten"))(embedded)
+        if op == "category_encoding":
+            encoding = ["multi_hot", "one_hot", "count"][variant % 3]
+            return layers.CategoryEncoding(VOCAB, output_mode=encoding, name=n(op))(x)
+        if op == "hashing":
+            return layers.Hashing(
+                8, salt=[None, 7, 1234][variant % 3], output_mode="multi_hot", name=n(op)
+            )(x)
+        if op == "text_vectorization":
+            layer = layers.TextVectorization(output_mode=modes[variant], name=n(op))
+            layer.adapt(np.array([" ".join(WORDS[k : k + 3]) for k in range(len(WORDS))]))
+            # One sentence per sample, as text datasets give it: on (batch, 1) Keras's
+            # symbolic shape keeps a 1 that the computed tensor drops.
+            return ops.cast(layer(x[:, 0]), "float32")
         raise ValueError(op)
 
     def binary(self, op: str, a: Any, b: Any) -> Any:
@@ -321,7 +369,7 @@ def build_model(recipe: Recipe) -> Any:
     builder = _Builder()
     inputs = []
     for index, kind in enumerate(recipe.inputs):
-        dtype = "int32" if kind == "tok" else "float32"
+        dtype = DTYPES.get(kind, "float32")
         inputs.append(keras.Input(SHAPES[kind], dtype=dtype, name=f"in_{index}_{kind}"))
     tensors = list(inputs)
     for op, a, b, variant in recipe.steps:
@@ -348,9 +396,22 @@ def build_model(recipe: Recipe) -> Any:
 
 
 def _float(tensor: Any, builder: _Builder) -> Any:
+    if tensor.dtype == "string":
+        tensor = layers.Hashing(VOCAB, name=builder.name("hash_adapt"))(tensor)
     if "int" in str(tensor.dtype):
-        return layers.Embedding(VOCAB, 3, name=builder.name("embed_adapt"))(tensor)
+        embedded = layers.Embedding(VOCAB, 3, name=builder.name("embed_adapt"))(tensor)
+        if len(tensor.shape) == 2 and tensor.shape[1] == 1:  # one id: a vector
+            return layers.Flatten(name=builder.name("flatten_adapt"))(embedded)
+        return embedded
     return tensor
+
+
+def _adapt_data(strings: bool, *, full: bool) -> np.ndarray:
+    """What a lookup learns its vocabulary from: every word (or id), or most of them,
+    with repeats so the order (by frequency) and the idf weights mean something."""
+    tokens = list(WORDS) if strings else [1, 4, 7, 9, 10, 11]
+    chosen = tokens if full else tokens[:4]
+    return np.array([[t] for k, t in enumerate(chosen) for _ in range(k + 1)])
 
 
 def _reachable_inputs(outputs: list[Any]) -> set[int]:

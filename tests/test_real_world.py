@@ -276,3 +276,17 @@ def test_large_constants_and_vocabularies_go_beside_the_module(
     refused = CliRunner().invoke(main, ["convert", str(path), "--no-verify"])
     assert refused.exit_code == 2
     assert "too large for source code" in refused.output and "-o FILE.py" in refused.output
+
+
+def test_an_operator_on_a_tensor_whose_runtime_dtype_differs_stays_a_keras_op(
+    tmp_path: Path,
+) -> None:
+    """A multi-hot ``IntegerLookup`` is float32 symbolically but int64 when it runs:
+    Keras's multiply promotes it, Python's ``*`` on an int64 tensor and 2.0 fails (found
+    by the random models)."""
+    ids = keras.Input((1,), dtype="int64", name="ids")
+    lookup = layers.IntegerLookup(output_mode="multi_hot", num_oov_indices=0, name="lookup")
+    lookup.adapt(np.array([[1], [4], [7]]))
+    model = keras.Model(ids, ops.multiply(lookup(ids), 2.0) + 1.0, name="scaled")
+    source = _convert_and_verify(_round_trip(model, tmp_path), "Scaled")
+    assert "tf.keras.ops.multiply(lookup, 2.0)" in source

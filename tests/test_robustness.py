@@ -49,7 +49,29 @@ REGRESSIONS: list[Recipe] = [
         outputs=(7, 3),
         structure="list",
     ),
+    # One string input feeding a strict lookup (no OOV index: any other word fails), a
+    # TF-IDF lookup, a sentence vectorizer and an embedded lookup; one id input feeding
+    # a lookup and an encoding: sample inputs must come from the vocabularies, and the
+    # adapted state (vocabularies, idf weights) must reach the generated layers.
+    Recipe(
+        inputs=("str", "cat"),
+        steps=(
+            ("string_lookup", 0, 0, 0),
+            ("string_lookup", 0, 0, 2),
+            ("text_vectorization", 0, 0, 2),
+            ("string_lookup_embed", 0, 0, 0),
+            ("integer_lookup", 1, 1, 0),
+            ("category_encoding", 1, 1, 1),
+            ("concatenate", 2, 3, 0),
+            ("add", 8, 4, 0),
+            ("multiply", 6, 7, 0),
+        ),
+        outputs=(9, 10, 5),
+        structure="dict",
+    ),
 ]
+# (A lookup's int64 output times 2.0, found by the 500-example run, is a regression case
+# in tests/test_real_world.py: the recipes now cast lookups, as real models do.)
 
 
 def check_recipe(recipe: Recipe) -> None:

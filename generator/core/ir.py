@@ -285,6 +285,30 @@ class Asset:
 
 
 @dataclass(frozen=True)
+class OutputTraining:
+    """How one output trains: its loss and metrics, and what its synthetic targets are
+    (``labels``: class indices, ``onehot``: one-hot classes, ``binary``: 0/1,
+    ``values``: real numbers, ``input``: the model's input, reconstructed)."""
+
+    key: str | int | None  # dict key, list index, or None for the only output
+    task: str
+    target: str  # labels, onehot, binary, values, input
+    loss: Call
+    metrics: tuple[Call, ...] = ()
+    logits: bool = True  # the output is not squashed by softmax/sigmoid
+
+
+@dataclass(frozen=True)
+class Training:
+    """The outputs that train (an output without a loss is left out)."""
+
+    outputs: tuple[OutputTraining, ...]
+    structure: str  # single, list or dict: the model's outputs
+    task: str  # the whole model's task, or "mixed"
+    untrained: tuple[str, ...] = ()  # dict outputs without a loss
+
+
+@dataclass(frozen=True)
 class Header:
     """What the generated file records about where it came from."""
 
@@ -308,6 +332,7 @@ class ModuleIR:
     constants: tuple[tuple[str, Value], ...] = ()  # module-level ``NAME = value``
     assets: tuple[Asset, ...] = ()
     assets_file: str = ""  # the .npz beside the module that holds ``assets``
+    training: Training | None = None  # from a spec's task/loss/metrics (scaffold new)
 
     @property
     def main(self) -> ModelIR:

@@ -17,7 +17,12 @@ import numpy as np
 from generator.core.ir import BinOp, Call, EllipsisValue, SliceValue, Subscript, UnaryOp, Value
 from generator.errors import UnsupportedModelError
 from generator.from_keras.constants import is_constant
-from generator.from_keras.internals import exported_name, is_numpy_operation
+from generator.from_keras.internals import (
+    exported_name,
+    has_graph,
+    is_numpy_operation,
+    producer_node,
+)
 
 _BINARY_OPERATORS = {
     "Add": "+",
@@ -132,7 +137,7 @@ def _operator_safe(raw_args: tuple[Any, ...], out_dtype: str) -> bool:
         return False
     for index, arg in enumerate(raw_args):
         if isinstance(arg, KerasTensor):
-            if arg.dtype != out_dtype:
+            if arg.dtype != out_dtype or not _dtype_is_reliable(arg):
                 return False
         elif is_constant(arg):
             # ``x - CONSTANT``: the constant keeps its dtype; on the left, the tensor's
@@ -146,6 +151,23 @@ def _operator_safe(raw_args: tuple[Any, ...], out_dtype: str) -> bool:
         elif isinstance(arg, int) and out_dtype not in _FLOAT_DTYPES | _INT_DTYPES:
             return False
     return True
+
+
+def _dtype_is_reliable(tensor: Any) -> bool:
+    """Whether a tensor has its symbolic dtype when it runs.
+
+    Not so for some preprocessing layers: ``IntegerLookup(output_mode="multi_hot")`` is
+    float32 symbolically but int64 eagerly. Keras's own op promotes the int64 tensor;
+    Python's ``*`` on it would fail. Their compute dtype gives them away.
+    """
+    node = producer_node(tensor)
+    operation = getattr(node, "operation", None)
+    compute_dtype = getattr(operation, "compute_dtype", None)
+    if operation is None or compute_dtype is None or getattr(node, "is_input", False):
+        return True
+    if has_graph(operation):
+        return True  # a nested model's outputs: checked inside it
+    return str(compute_dtype) == str(tensor.dtype)
 
 
 def _subscript_key(key: Any) -> Value | None:

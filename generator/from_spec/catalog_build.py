@@ -75,7 +75,37 @@ def build_catalog() -> dict[str, Any]:
                 "training": "training" in call,
                 "merge": is_merge_layer_class(cls),
             }
-    return {"keras_version": keras.__version__, "names": known_names(), "layers": layers}
+    return {
+        "keras_version": keras.__version__,
+        "names": known_names(),
+        "layers": layers,
+        "losses": _training_objects(keras.losses, keras.losses.Loss),
+        "metrics": _training_objects(keras.metrics, keras.metrics.Metric),
+    }
+
+
+def _training_objects(module: Any, base_class: type) -> dict[str, Any]:
+    """The public loss (or metric) classes a spec's ``loss:`` / ``metrics:`` may name,
+    described like layers so the same checks apply."""
+    base = _signature_params(base_class.__init__)  # type: ignore[misc]
+    found: dict[str, Any] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in sorted(dir(module)):
+            cls = getattr(module, name)
+            if not (inspect.isclass(cls) and issubclass(cls, base_class)) or cls is base_class:
+                continue
+            if name in ("LossFunctionWrapper", "MeanMetricWrapper", "Reduce"):
+                continue  # wrap a function object: nothing a spec can write
+            params = _signature_params(cls.__init__)  # type: ignore[misc]
+            if any(
+                p.kind is p.VAR_KEYWORD
+                for p in inspect.signature(cls.__init__).parameters.values()  # type: ignore[misc]
+            ):
+                params += [p for p in base if p["name"] not in {q["name"] for q in params}]
+            _describe_params(cls, params)
+            found[name] = {"path": f"{module.__name__.rsplit('.', 1)[-1]}.{name}", "params": params}
+    return found
 
 
 def known_names() -> dict[str, list[str]]:

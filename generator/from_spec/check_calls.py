@@ -26,9 +26,15 @@ class CallChecker:
     """Layer and block calls against the catalog, the blocks and the parameters in scope."""
 
     def __init__(
-        self, catalog: dict[str, Any], blocks: dict[str, BlockDecl], params: tuple[ParamDecl, ...]
+        self,
+        catalog: dict[str, Any],
+        blocks: dict[str, BlockDecl],
+        params: tuple[ParamDecl, ...],
+        *,
+        noun: str = "layer",
     ) -> None:
         self.catalog = catalog["layers"]
+        self.noun = noun  # what the catalog section holds: layer, loss, metric
         self.names: dict[str, list[str]] = catalog.get("names", {})
         self.blocks = blocks
         self.param_names = {p.name for p in params}
@@ -77,7 +83,7 @@ class CallChecker:
             if "." in call.name and not hint:
                 module = call.name.rsplit(".", 1)[0]
                 hint = f"; list its module under imports: [{module}] (or --custom-objects)"
-            raise SpecError(f"unknown layer {call.name!r}{hint}", where=str(call.loc))
+            raise SpecError(f"unknown {self.noun} {call.name!r}{hint}", where=str(call.loc))
         return entry
 
     def layer_call(self, call: LayerCall) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from generator.from_spec.spec import (
     NodeSpec,
     ParamRef,
 )
+from generator.from_spec.training import lower_training
 from generator.from_spec.validate import check_spec
 
 
@@ -82,6 +83,7 @@ def lower(checked: CheckedSpec, class_name: str, package: str) -> ModuleIR:
         package=package,
         header=Header(source_name=checked.spec.source, tool_version=__version__),
         imports=tuple(f"import {name}" for name in sorted(modules)),
+        training=lower_training(checked.training, model.outputs, checked.catalog),
     )
     module.validate()
     return module

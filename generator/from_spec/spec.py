@@ -101,6 +101,17 @@ class BlockDecl:
 
 
 @dataclass(frozen=True)
+class TrainingDecl:
+    """``task:``, ``loss:`` and ``metrics:`` as written: for the whole model, or per
+    output (a mapping by output key, a list in output order). docs/spec.md."""
+
+    task: Any = None  # str | {key: str} | [str]
+    loss: Any = None  # LayerCall | {key: LayerCall} | [LayerCall]
+    metrics: Any = None  # [LayerCall] | {key: [LayerCall]} | [[LayerCall]]
+    locs: dict[str, Loc] = field(default_factory=dict)  # "task" / "loss" / "metrics"
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     source: str
     inputs: tuple[InputDecl, ...]
@@ -115,6 +126,7 @@ class ModelSpec:
     named_inputs: bool = False  # ``inputs:`` names them: the model takes a dict, even of one
     imports: tuple[str, ...] = ()  # modules with the user's own layers (``imports:``)
     imports_loc: Loc | None = None
+    training: TrainingDecl = field(default_factory=TrainingDecl)
 
 
 Outputs = str | list[str] | dict[str, str]
@@ -148,11 +160,24 @@ class CheckedGraph:
 
 
 @dataclass(frozen=True)
+class CheckedOutput:
+    """One output that trains, as the spec says."""
+
+    key: str | int | None
+    task: str  # "" when only ``loss:`` is given
+    loss: LayerCall | None  # None: the task's
+    metrics: tuple[LayerCall, ...] | None  # None: the task's
+    logits: bool
+
+
+@dataclass(frozen=True)
 class CheckedSpec:
     spec: ModelSpec
     blocks: tuple[CheckedGraph, ...]  # in declaration order; each may use earlier ones
     model: CheckedGraph
     layers: dict[str, Any] = field(default_factory=dict)  # the catalog, custom layers added
+    training: tuple[CheckedOutput, ...] = ()
+    catalog: dict[str, Any] = field(default_factory=dict)  # losses and metrics too
 
 
 DTYPES = {

@@ -31,6 +31,7 @@ from generator.from_spec.spec import (
     ParamDecl,
     suggest,
 )
+from generator.from_spec.training import check_training
 
 _LAYER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -54,7 +55,8 @@ def check_spec(spec: ModelSpec) -> CheckedSpec:
         checked_blocks.append(_GraphCheck(block).run(CallChecker(catalog, blocks, block.params)))
         blocks[block.name] = block
     model = _GraphCheck(spec).run(CallChecker(catalog, blocks, spec.params))
-    return CheckedSpec(spec, tuple(checked_blocks), model, catalog["layers"])
+    training = check_training(spec, model, catalog)
+    return CheckedSpec(spec, tuple(checked_blocks), model, catalog["layers"], training, catalog)
 
 
 def check_params(decls: tuple[ParamDecl, ...], kind: str) -> None:

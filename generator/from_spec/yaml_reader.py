@@ -17,10 +17,12 @@ from generator.from_spec.spec import (
     DTYPES,
     BlockDecl,
     InputDecl,
+    LayerCall,
     Loc,
     ModelSpec,
     NodeSpec,
     ParamDecl,
+    TrainingDecl,
     suggest,
 )
 
@@ -207,6 +209,9 @@ class _Reader(_Nodes):
             "layers",
             "outputs",
             "imports",
+            "task",
+            "loss",
+            "metrics",
         }
         for key, (key_node, _) in top.items():
             if key not in known:
@@ -237,7 +242,46 @@ class _Reader(_Nodes):
             imports=self.imports(top["imports"][1]) if "imports" in top else (),
             imports_loc=self.loc(top["imports"][1]) if "imports" in top else None,
             doc=str(self.value(top["doc"][1])) if "doc" in top else "",
+            training=self.training(top),
         )
+
+    def training(self, top: dict[str, tuple[yaml.Node, yaml.Node]]) -> TrainingDecl:
+        """``task:``, ``loss:``, ``metrics:``: a value for the whole model, a mapping by
+        output key or a list in output order; losses and metrics are Keras class calls."""
+        locs: dict[str, Loc] = {
+            key: self.loc(top[key][1]) for key in ("task", "loss", "metrics") if key in top
+        }
+        task = self.value(top["task"][1]) if "task" in top else None
+        loss = self.per_output(top["loss"][1], self.call) if "loss" in top else None
+        metrics = None
+        if "metrics" in top:
+            metrics = self.per_output(top["metrics"][1], self.calls, whole=self.calls)
+        return TrainingDecl(task, loss, metrics, locs)
+
+    def per_output(self, node: yaml.Node, read: Any, whole: Any = None) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            return {key: read(value) for key, (_, value) in self.mapping(node, "it").items()}
+        if whole is not None:  # metrics: a list is the whole model's list ...
+            items = node.value if isinstance(node, yaml.SequenceNode) else ()
+            if items and all(isinstance(item, yaml.SequenceNode) for item in items):
+                return [read(item) for item in items]  # ... unless it is a list of lists
+            return whole(node)
+        if isinstance(node, yaml.SequenceNode):
+            return [read(item) for item in node.value]
+        return read(node)
+
+    def call(self, node: yaml.Node) -> LayerCall | None:
+        if isinstance(node, yaml.ScalarNode) and self.value(node) is None:
+            return None  # this output has no loss
+        if not isinstance(node, yaml.ScalarNode):
+            raise SpecError(
+                "expected a Keras class call such as MeanSquaredError()", where=str(self.loc(node))
+            )
+        return parse_call(str(self.value(node)), self.scalar_loc(node))
+
+    def calls(self, node: yaml.Node) -> list[LayerCall]:
+        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        return [call for call in map(self.call, items) if call is not None]
 
     def imports(self, node: yaml.Node) -> tuple[str, ...]:
         """``imports: [mypkg.layers]``: modules that define the user's own layers."""

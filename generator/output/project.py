@@ -7,10 +7,23 @@ README with a Mermaid diagram of the architecture. ``project_write`` writes it.
 
 from __future__ import annotations
 
+import textwrap
+from dataclasses import dataclass, replace
 from typing import Any
 
 from generator import __version__
-from generator.core.ir import Assign, Call, ModelIR, ModuleIR, Name, SelfAttr, iter_values
+from generator.core.ir import (
+    Assign,
+    Call,
+    ModelIR,
+    ModuleIR,
+    Name,
+    OutputTraining,
+    SelfAttr,
+    Symbol,
+    Training,
+    iter_values,
+)
 from generator.core.naming import to_snake
 from generator.from_spec.spec import ModelSpec
 from generator.output.diagram import mermaid_diagram
@@ -31,12 +44,46 @@ _TRAINING_DEPENDENT = {
 }
 
 
+LOOPS = ("fit", "train-step", "custom")
+STRATEGIES = ("default", "mirrored", "multiworker")
+_LOOP_SUMMARIES = {
+    "fit": "compile() and fit().",
+    "train-step": "fit(), with the model's own train_step() and test_step().",
+    "custom": "an explicit, compiled training loop with checkpoints.",
+}
+_TARGETS = {
+    "labels": "class indices",
+    "onehot": "one-hot classes",
+    "binary": "0 or 1",
+    "values": "real values",
+    "input": "the input itself",
+}
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    """How the project's train.py trains (``scaffold new --loop/--strategy``)."""
+
+    loop: str = "fit"
+    strategy: str = "default"
+    mixed_precision: bool = False
+
+
+DEFAULT_TRAINING = TrainingOptions()
+
+
 def render_project(
-    module: ModuleIR, spec: ModelSpec, model_source: str, name: str, import_style: str
+    module: ModuleIR,
+    spec: ModelSpec,
+    model_source: str,
+    name: str,
+    import_style: str,
+    options: TrainingOptions = DEFAULT_TRAINING,
 ) -> dict[str, str]:
     """Relative path → file content for the whole project."""
     package = to_snake(name) or "model"
     main = module.main
+    single_input = main.input_structure == "single"
     context: dict[str, Any] = {
         "project": name,
         "package": package,
@@ -46,12 +93,25 @@ def render_project(
         "keras_series": _keras_series(),
         "import_style": import_style,
         "inputs": [_input_context(spec, main, i) for i in main.inputs],
-        "single_input": main.input_structure == "single",
+        "single_input": single_input,
         "training_dependent": _training_dependent(module),
         "mermaid": mermaid_diagram(module),
         "params": [(p.name, repr(_plain(p.default))) for p in main.params],
+        "loop": options.loop,
+        "loop_summary": _LOOP_SUMMARIES[options.loop],
+        "strategy": options.strategy,
+        "strategy_choices": repr(
+            list(STRATEGIES) if options.loop == "custom" else ["default", "mirrored"]
+        ),
+        "mixed_precision": repr(options.mixed_precision),
+        **_training_context(module.training or _REGRESSION, options.loop, main, single_input),
     }
     env = environment((builtin_templates_dir(),))
+    train_template = (
+        "project/train_custom.py.jinja"
+        if options.loop == "custom"
+        else ("project/train_fit.py.jinja")
+    )
     files = {
         "pyproject.toml": env.get_template("project/pyproject.toml.jinja").render(context),
         "README.md": env.get_template("project/README.md.jinja").render(context),
@@ -59,15 +119,134 @@ def render_project(
             env.get_template("project/package_init.py.jinja").render(context), black_style=True
         ),
         f"src/{package}/model.py": model_source,
-        "train.py": format_source(
-            env.get_template("project/train.py.jinja").render(context), black_style=True
-        ),
+        "train.py": format_source(env.get_template(train_template).render(context)),
         "tests/test_model.py": format_source(
             env.get_template("project/test_model.py.jinja").render(context), black_style=True
         ),
         ".gitignore": "__pycache__/\n.pytest_cache/\n*.keras\n*.weights.h5\n.venv/\n",
     }
     return files
+
+
+_REGRESSION = Training(
+    (
+        OutputTraining(
+            None, "regression", "values", Call(Symbol("keras", "losses.MeanSquaredError"))
+        ),
+    ),
+    "single",
+    "regression",
+)
+
+
+def _training_context(
+    training: Training, loop: str, main: ModelIR, single_input: bool
+) -> dict[str, Any]:
+    """train.py's losses, metrics and synthetic targets as Python expressions."""
+    writer = SourceWriter("tf")
+    outputs = training.outputs
+    custom = loop == "custom"
+    names = [_output_name(out.key) for out in outputs]
+
+    def loss(out: OutputTraining) -> str:
+        call = out.loss
+        if custom:  # one value per example: the loop averages over the global batch
+            call = replace(call, kwargs=(*call.kwargs, ("reduction", Name("reduction"))))
+        return writer.write(call)
+
+    def metrics(out: OutputTraining) -> str:
+        return "[" + ", ".join(writer.write(m) for m in out.metrics) + "]"
+
+    keys = [string_literal(n) for n in names]
+    loss_values, metric_values = [loss(o) for o in outputs], [metrics(o) for o in outputs]
+    if custom:
+        losses, metric_lists = _mapping(keys, loss_values), _mapping(keys, metric_values)
+    else:
+        losses = _structure(training, keys, loss_values)
+        metric_lists = _structure(training, keys, metric_values)
+    targets = [_target(out, training.structure, single_input, main) for out in outputs]
+    # fit() wants a target for every output, even one without a loss (never used).
+    untrained = [string_literal(key) for key in training.untrained]
+    target_keys = [*keys, *untrained]
+    targets += [f"np.zeros_like(outputs[{key}])" for key in untrained]
+    described = [_TARGETS[out.target] for out in outputs]
+    summary = (
+        described[0]
+        if training.structure == "single"
+        else "; ".join(f"{n}: {d}" for n, d in zip(names, described, strict=True))
+    )
+    summary += "".join(f"; {key}: unused, it has no loss" for key in training.untrained)
+    teacher = any(out.target != "input" for out in outputs)
+    targets_doc = f"Stand-in targets ({summary})" + (
+        f", from what a second, randomly initialized {main.class_name} predicts: targets "
+        "this architecture can learn. "
+        if teacher
+        else ". "
+    )
+    targets_doc = "\n    ".join(textwrap.wrap(targets_doc + "Replace them with your labels.", 84))
+    by_output = {
+        "single": '{"output": values}',
+        "dict": "dict(values)",
+        "list": '{f"output_{index}": value for index, value in enumerate(values)}',
+    }[training.structure]
+    return {
+        "task": training.task,
+        "targets_doc": targets_doc,
+        "needs_teacher": bool(untrained) or any(out.target != "input" for out in outputs),
+        "targets_expr": _structure(training, target_keys, targets),
+        "losses_signature": 'reduction="sum_over_batch_size"' if custom else "",
+        "losses_expr": losses,
+        "losses_doc": (
+            "One loss per output, by name; reduction=None gives one value per example."
+            if custom
+            else "One loss per output, in the model's output structure, for compile()."
+        ),
+        "metrics_expr": metric_lists,
+        "metrics_doc": "The metrics of each output"
+        + (", by name." if custom else ", for compile()."),
+        "by_output_expr": by_output,
+    }
+
+
+def _output_name(key: str | int | None) -> str:
+    if key is None:
+        return "output"
+    return key if isinstance(key, str) else f"output_{key}"
+
+
+def _mapping(keys: list[str], values: list[str]) -> str:
+    return "{" + ", ".join(f"{k}: {v}" for k, v in zip(keys, values, strict=True)) + "}"
+
+
+def _structure(training: Training, keys: list[str], values: list[str]) -> str:
+    """Values in the model's output structure (only the outputs that train)."""
+    if training.structure == "single":
+        return values[0]
+    if training.structure == "list":
+        return "[" + ", ".join(values) + "]"
+    return "{" + ", ".join(f"{k}: {v}" for k, v in zip(keys, values, strict=True)) + "}"
+
+
+def _target(out: OutputTraining, structure: str, single_input: bool, main: ModelIR) -> str:
+    """A synthetic target: from the teacher model's ``outputs``, or the input itself."""
+    if out.target == "input":
+        if single_input:
+            return "inputs"
+        return f"inputs[{string_literal(main.inputs[0].key)}]"
+    if structure == "single":
+        predicted = "outputs"
+    elif structure == "list":
+        predicted = f"outputs[{out.key}]"
+    else:
+        predicted = f"outputs[{string_literal(str(out.key))}]"
+    if out.target == "labels":
+        return f"np.argmax({predicted}, axis=-1)"
+    if out.target == "onehot":
+        return f'np.eye({predicted}.shape[-1], dtype="float32")[np.argmax({predicted}, axis=-1)]'
+    if out.target == "binary":
+        threshold = "0.0" if out.logits else "0.5"
+        return f'(np.asarray({predicted}) > {threshold}).astype("float32")'
+    return f"np.asarray({predicted})"
 
 
 def _training_dependent(module: ModuleIR) -> bool:
@@ -95,6 +274,7 @@ def _input_context(spec: ModelSpec, main: ModelIR, input_spec: Any) -> dict[str,
     return {
         "key": string_literal(input_spec.key),
         "shape": SourceWriter().write(tuple(7 if d is None else d for d in input_spec.shape)),
+        "dims": "".join(f", {7 if d is None else d}" for d in input_spec.shape),
         "dtype": string_literal(input_spec.dtype),
         "is_int": "int" in input_spec.dtype,
         "int_high": _index_bound(main, input_spec.var),
