@@ -390,6 +390,81 @@ def plot(points: list[tuple[str, int, float]]) -> None:
     figure.savefig(PLOT, metadata={"Date": None})
 
 
+# -- 7. training steps --------------------------------------------------------------------------
+
+
+def training_speed(rows: list[str]) -> None:
+    """One optimizer step of the generated train_step override and of the custom loop's
+    compiled step against Keras's own fit() step, same model (resnet preset) and batch."""
+    import importlib.util
+
+    import keras
+    import numpy as np
+    import tensorflow as tf
+    from click.testing import CliRunner
+
+    from generator.cli import main as scaffold
+
+    work = Path(tempfile.mkdtemp(prefix="bench-training-"))
+    trains = {}
+    for loop in ("fit", "train-step", "custom"):
+        name = f"bench_{loop.replace('-', '_')}"
+        result = CliRunner().invoke(
+            scaffold, ["new", str(work / name), "--preset", "resnet", "--loop", loop]
+        )
+        assert result.exit_code == 0, result.output
+        spec = importlib.util.spec_from_file_location(name, work / name / "train.py")
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        trains[loop] = module
+    inputs = trains["fit"].load_data(32)
+    targets = np.random.default_rng(1).integers(0, 10, size=32)
+
+    def model_of(loop: str) -> Any:
+        cls = next(
+            value
+            for value in vars(trains[loop]).values()
+            if isinstance(value, type) and issubclass(value, keras.Model)
+        )
+        model = cls()
+        model.build(None)
+        return model
+
+    for jit in (False, True):
+        keras.utils.set_random_seed(0)
+        steps = {}
+        for loop in ("fit", "train-step"):
+            model = model_of(loop)
+            model.compile(
+                optimizer=keras.optimizers.Adam(1e-3),
+                loss=trains[loop].make_losses(),
+                jit_compile=jit,
+            )
+            steps[loop] = lambda model=model: model.train_on_batch(inputs, targets)
+        model = model_of("custom")
+        optimizer = keras.optimizers.Adam(1e-3)
+        optimizer.build(model.trainable_variables)
+        step = trains["custom"].make_train_step(
+            tf.distribute.get_strategy(),
+            model,
+            optimizer,
+            trains["custom"].make_losses(reduction=None),
+            {"output": []},
+            keras.metrics.Mean(),
+        )
+        if jit:
+            step = tf.function(step.python_function, jit_compile=True)
+        batch = (tf.constant(inputs), tf.constant(targets))
+        steps["custom"] = lambda step=step: float(step(batch))
+        label = "XLA (jit_compile=True)" if jit else "graph (tf.function)"
+        for loop in ("train-step", "custom"):
+            a, b = alternate(steps[loop], steps["fit"], runs=30, warmup=3)
+            rows.append(
+                f"| {loop} vs fit(), {label} | {summary(a)} | {summary(b)} | "
+                f"{ratio(a, b):.3f} | <= 1.05 |"
+            )
+
+
 def rerun_section(number: str, fill: Callable[[list[str]], None]) -> None:
     """Measure one section again and replace its rows in the existing results.md."""
     rows: list[str] = []
@@ -413,6 +488,7 @@ def main() -> None:
             "4": model_speed,
             "5": verification,
             "6": memory,
+            "7": training_speed,
         }
         for number in sys.argv[1:]:
             if number not in fills:
@@ -462,6 +538,11 @@ def main() -> None:
         "6. Peak memory",
         "| measurement | A | B | A/B | goal |\n| --- | --- | --- | --- | --- |",
         memory,
+    )
+    section(
+        "7. Training step: generated train_step and custom loop against fit() (resnet preset, batch 32)",
+        "| pair (A vs B) | A median | B median | A/B | goal |\n| --- | --- | --- | --- | --- |",
+        training_speed,
     )
     plot(points)
     lines = [
