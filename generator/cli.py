@@ -205,6 +205,49 @@ _verification_options = _options(
 )
 
 
+def _training_options(default_loop: str | None) -> Callable[[Any], Any]:
+    """--loop, --strategy and --mixed-precision: how a project's train.py trains."""
+    project = "the project's" if default_loop else "a project's (with -o DIR)"
+    options = [
+        click.option(
+            "--loop",
+            type=click.Choice(["fit", "train-step", "custom"]),
+            default=default_loop,
+            show_default=default_loop is not None,
+            help=f"How {project} train.py trains: compile()/fit(), fit() with the class's "
+            "own train_step(), or an explicit compiled loop with checkpoints "
+            "(docs/training.md).",
+        ),
+        click.option(
+            "--strategy",
+            type=click.Choice(["default", "mirrored", "multiworker"]),
+            default="default",
+            show_default=True,
+            help="train.py's default tf.distribute strategy (multiworker: --loop custom).",
+        ),
+        click.option(
+            "--mixed-precision",
+            is_flag=True,
+            help="train.py computes in float16 by default (mixed_float16, loss scaling).",
+        ),
+    ]
+
+    def apply(function: Any) -> Any:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return apply
+
+
+def _check_training_options(loop: str | None, strategy: str) -> None:
+    if strategy == "multiworker" and loop != "custom":
+        raise click.UsageError(
+            "--strategy multiworker needs --loop custom: in Keras 3, fit() under "
+            "MultiWorkerMirroredStrategy fails on its first batch (docs/training.md)"
+        )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="keras-scaffold")
 def main() -> None:
@@ -253,6 +296,7 @@ def main() -> None:
     type=_OUTPUT_PATH,
     help="Also write a pytest file that keeps checking equivalence after you edit the class.",
 )
+@_training_options(None)
 @_verification_options
 @_reports_errors
 def convert(
@@ -275,12 +319,23 @@ def convert(
     seed: int,
     given_inputs: str | None,
     report_json: Path | None,
+    loop: str | None,
+    strategy: str,
+    mixed_precision: bool,
 ) -> None:
     """Convert a Sequential or Functional MODEL into an equivalent subclass.
 
     MODEL is a .keras file, a legacy .h5 file, or package.module:attr naming a model or a
-    zero-argument function that returns one.
+    zero-argument function that returns one. With --loop, -o names a project directory:
+    the module, a train.py with the original compile() arguments, tests and a README.
     """
+    _check_training_options(loop, strategy)
+    if loop is None and (strategy != "default" or mixed_precision):
+        raise click.UsageError("--strategy and --mixed-precision shape train.py: give --loop")
+    if loop is not None and (output is None or output.suffix == ".py"):
+        raise click.UsageError("--loop writes a project: give -o DIR (a directory, not FILE.py)")
+    if loop is not None and emit_test is not None:
+        raise click.UsageError("--emit-test is for a module alone: the project has its tests")
     if (check or show_diff) and output is None:
         raise click.UsageError("--check and --diff compare against a file: give -o FILE")
     if emit_test is not None and output is None:
@@ -288,6 +343,7 @@ def convert(
     if report_json is not None and not run_verification:
         raise click.UsageError("--report-json reports the verification: drop --no-verify")
     from generator.commands import ConvertJob, Verification, conversion_files, convert_to_files
+    from generator.output.project import TrainingOptions
 
     verification = Verification(atol, rtol, batches, seed, report_json, given_inputs)
     job = ConvertJob(
@@ -302,6 +358,7 @@ def convert(
         unsafe=unsafe,
         custom_objects=custom_objects,
         verification=verification if run_verification else None,
+        project=TrainingOptions(loop, strategy, mixed_precision) if loop else None,
     )
     if check or show_diff:
         assert output is not None
@@ -319,6 +376,8 @@ def convert(
         "--report-json": "(verification report)",
         "assets": "(constants too large for source; keep it beside the module)",
     }
+    if done.project is not None:
+        _note(done.project.describe())
     for option, dest in done.written.items():
         _note(f"Wrote {dest.path} {notes[option]}")
     if done.report is None:
@@ -420,26 +479,7 @@ def verify(
     is_flag=True,
     help="Also build the model with TensorFlow and run a forward pass on dummy data.",
 )
-@click.option(
-    "--loop",
-    type=click.Choice(["fit", "train-step", "custom"]),
-    default="fit",
-    show_default=True,
-    help="How train.py trains: compile()/fit(), fit() with the model's own train_step(), "
-    "or an explicit compiled loop with checkpoints. train-step also works with -o.",
-)
-@click.option(
-    "--strategy",
-    type=click.Choice(["default", "mirrored", "multiworker"]),
-    default="default",
-    show_default=True,
-    help="train.py's default tf.distribute strategy (it can be changed when it runs).",
-)
-@click.option(
-    "--mixed-precision",
-    is_flag=True,
-    help="train.py computes in float16 by default (mixed_float16, with loss scaling).",
-)
+@_training_options("fit")
 @click.option("--list-presets", is_flag=True, help="List the shipped presets and exit.")
 @_reports_errors
 def new(
@@ -484,11 +524,7 @@ def new(
             "--loop custom, --strategy and --mixed-precision shape the project's train.py; "
             "they do not go with -o (a module alone takes --loop train-step)"
         )
-    if strategy == "multiworker" and loop != "custom":
-        raise click.UsageError(
-            "--strategy multiworker needs --loop custom: in Keras 3, fit() under "
-            "MultiWorkerMirroredStrategy fails on its first batch (docs/training.md)"
-        )
+    _check_training_options(loop, strategy)
     from generator.output.project_write import stage_project
     from generator.output.writing import destination
 

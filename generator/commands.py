@@ -45,6 +45,7 @@ class ConvertJob:
     unsafe: bool = False
     custom_objects: str | None = None
     verification: Verification | None = field(default_factory=Verification)  # None: skip
+    project: Any = None  # TrainingOptions: write a project into the -o directory (--loop)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Converted:
     class_name: str
     written: dict[str, Destination]  # option → where it goes, once committed
     report: Any = None  # verify.report.Report, or None when not verified
+    project: Any = None  # output.project_write.ProjectWrite, for a project (--loop)
 
 
 def convert_to_files(job: ConvertJob, files: FileSet, progress: Progress = None) -> Converted:
@@ -64,6 +66,8 @@ def convert_to_files(job: ConvertJob, files: FileSet, progress: Progress = None)
     from generator.convert import check_weights_path, export_weights
 
     outputs = {"-o": job.output, "--emit-test": job.emit_test, "--weights": job.weights}
+    if job.project is not None:
+        outputs["-o"] = None  # a directory: the project's files are checked when staged
     if job.verification is not None:
         outputs["--report-json"] = job.verification.report_json
     inputs = input_files(job.model, job.custom_objects)
@@ -79,7 +83,14 @@ def convert_to_files(job: ConvertJob, files: FileSet, progress: Progress = None)
         check_weights_path(job.weights)
     loaded, conversion = _convert(job)
     source, cls, assets = conversion.source, conversion.class_name, conversion.assets
-    if assets is not None and job.output is not None:
+    home, written = job.output, None
+    if job.project is not None and job.output is not None:
+        from generator.output.project_write import stage_project
+
+        home = Path("model.py")  # the module's name inside the project
+        project = _project_files(job, conversion)
+        written = stage_project(job.output, project, files, force=job.force, merge=False)
+    elif assets is not None and job.output is not None:
         assets_path = job.output.with_name(conversion.module.assets_file)
         dests["assets"] = destination(assets_path, force=job.force, inputs=inputs, option="-o")
         require_distinct(dests.values())
@@ -91,7 +102,7 @@ def convert_to_files(job: ConvertJob, files: FileSet, progress: Progress = None)
 
         test = equivalence_test_source(job.emit_test, job.model, job.output, cls)
         files.write_text(dests["--emit-test"], test)
-    with _module_home(job.output, conversion.module.assets_file, assets) as module_file:
+    with _module_home(home, conversion.module.assets_file, assets) as module_file:
         if "--weights" in dests:
             model = loaded.model
             files.write_with(
@@ -108,13 +119,16 @@ def convert_to_files(job: ConvertJob, files: FileSet, progress: Progress = None)
                 from generator.verify.report import report_json
 
                 files.write_text(dests["--report-json"], report_json(report))
-    return Converted(source, cls, dests, report)
+    return Converted(source, cls, dests, report, written)
 
 
 def conversion_files(job: ConvertJob) -> dict[Path, str | bytes]:
     """Only what ``-o`` would write (``--check`` and ``--diff``): nothing is written."""
     assert job.output is not None
     conversion = _convert(job)[1]
+    if job.project is not None:
+        project = _project_files(job, conversion)
+        return {job.output / relative: content for relative, content in project.items()}
     expected: dict[Path, str | bytes] = {job.output: conversion.source}
     if conversion.assets is not None:
         expected[job.output.with_name(conversion.module.assets_file)] = conversion.assets
@@ -137,13 +151,42 @@ def _module_home(
 
 def _convert(job: ConvertJob) -> tuple[Any, Any]:
     """Load ``job.model`` and convert it: (the loaded model, the ``Conversion``)."""
+    from dataclasses import replace
+
     from generator.convert import ConvertOptions, convert
 
     loaded = _load(job.model, job.unsafe, job.custom_objects)
+    output = job.output
+    if job.project is not None and output is not None:  # named after the directory
+        output = output.resolve().with_suffix(".py")
     options = ConvertOptions.for_output(
-        job.output, loaded.model.name, job.class_name, job.package, job.import_style, job.unsafe
+        output, loaded.model.name, job.class_name, job.package, job.import_style, job.unsafe
     )
+    if job.project is not None:
+        options = replace(
+            options, assets_file="model.assets.npz", train_step=job.project.loop == "train-step"
+        )
     return loaded, convert(loaded.model, options, loaded.source_name, loaded.sha256)
+
+
+def _project_files(job: ConvertJob, conversion: Any) -> dict[str, str | bytes]:
+    """The project around a converted module: train.py trains with the original
+    ``compile()`` arguments (docs/training.md)."""
+    from dataclasses import replace
+
+    from generator.from_keras.training import compiled_training
+    from generator.output.project import render_project
+
+    assert job.output is not None
+    module = replace(conversion.module, training=compiled_training(conversion.module))
+    name = job.output.resolve().name
+    files: dict[str, str | bytes] = dict(
+        render_project(module, conversion.source, name, job.import_style, job.project)
+    )
+    if conversion.assets is not None:  # beside src/<package>/model.py
+        model_path = next(path for path in files if path.endswith("/model.py"))
+        files[model_path.replace("/model.py", "/model.assets.npz")] = conversion.assets
+    return files
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ class ConvertOptions:
     import_style: str = "tf"
     unsafe: bool = False  # recover Lambda source from the user's files
     assets_file: str = ""  # file name beside the module for constants too large for source
+    train_step: bool = False  # the class overrides train_step/test_step (--loop train-step)
 
     @classmethod
     def for_output(
@@ -101,9 +102,8 @@ def convert(
 ) -> Conversion:
     """Read ``model`` into the IR, render it and format it."""
     module = model_to_ir(model, options, source_name, sha256)
-    return Conversion(
-        module, render_formatted(module, RenderOptions(import_style=options.import_style))
-    )
+    render = RenderOptions(import_style=options.import_style, train_step=options.train_step)
+    return Conversion(module, render_formatted(module, render))
 
 
 def convert_model(

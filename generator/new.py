@@ -93,7 +93,7 @@ def project_files(made: NewModule) -> dict[str, str]:
     from generator.output.project import render_project
 
     return render_project(
-        made.module, made.spec, made.source, made.project_name, made.import_style, made.training
+        made.module, made.source, made.project_name, made.import_style, made.training
     )
 
 

@@ -466,3 +466,89 @@ def test_train_script_golden(loop: str, tmp_path: Path) -> None:
     _golden(f"train_{loop.replace('-', '_')}", (project / "train.py").read_text())
     if loop == "train-step":
         _golden("preset_mlp_train_step", (project / "src" / "golden" / "model.py").read_text())
+
+
+def _compiled_two_heads(path: Path, compiled: bool = True) -> None:
+    features = keras.Input((12,), name="features")
+    trunk = keras.layers.Dense(16, activation="relu", name="trunk")(features)
+    trunk = keras.layers.Dropout(0.2, name="drop")(trunk)
+    outputs = {
+        "kind": keras.layers.Dense(4, name="kind")(trunk),
+        "score": keras.layers.Dense(1, name="score")(trunk),
+    }
+    model = keras.Model(features, outputs, name="heads")
+    if compiled:
+        model.compile(
+            optimizer=keras.optimizers.Adam(3e-3),
+            loss={
+                "kind": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                "score": "mse",
+            },
+            metrics={"kind": ["accuracy"], "score": ["mae"]},
+        )
+    model.save(path)
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_converted_model_trains_with_its_compile_arguments(loop: str, tmp_path: Path) -> None:
+    """convert --loop writes a project around the verified module; train.py uses the
+    original optimizer, losses and metrics (strings resolved for the custom loop)."""
+    model_path = tmp_path / "heads.keras"
+    _compiled_two_heads(model_path)
+    project = tmp_path / f"heads_{loop.replace('-', '_')}"
+    result = CliRunner().invoke(
+        main, ["convert", str(model_path), "-o", str(project), "--loop", loop]
+    )
+    assert result.exit_code == 0, result.output
+    assert "EQUIVALENT" in result.output and f"Wrote {project}/" in result.output
+    text = (project / "train.py").read_text()
+    assert "compile_config  # noqa: E402" in text or ", compile_config" in text
+    assert 'compile_config().get("optimizer"' in text
+    if loop == "custom":
+        assert '"score": tf.keras.losses.get("mse")' in text
+        assert 'SparseCategoricalAccuracy(name="accuracy")' in text
+    else:
+        assert '"score": "mse"' in text and '"kind": ["accuracy"]' in text
+    model_text = (project / "src" / project.name / "model.py").read_text()
+    assert ("def train_step(self, data):" in model_text) == (loop == "train-step")
+    output = _run_train(project, "--epochs", "3", "--examples", "96", "--batch-size", "16")
+    assert "final loss" in output
+    losses = _losses(project)
+    assert losses[-1] < losses[0], losses
+    again = CliRunner().invoke(
+        main, ["convert", str(model_path), "-o", str(project), "--loop", loop, "--check"]
+    )
+    assert again.exit_code == 0, again.output
+
+
+def test_an_uncompiled_converted_model_trains_as_regression(tmp_path: Path) -> None:
+    model_path = tmp_path / "plain.keras"
+    _compiled_two_heads(model_path, compiled=False)
+    project = tmp_path / "plain"
+    result = CliRunner().invoke(
+        main, ["convert", str(model_path), "-o", str(project), "--loop", "custom", "--no-verify"]
+    )
+    assert result.exit_code == 0, result.output
+    text = (project / "train.py").read_text()
+    assert "MeanSquaredError(reduction=reduction)" in text and "compile_config" not in text
+    assert "final loss" in _run_train(project, "--epochs", "1", "--examples", "24")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--loop", "fit"], "--loop writes a project: give -o DIR"),
+        (["--loop", "fit", "-o", "m.py"], "--loop writes a project: give -o DIR"),
+        (["--loop", "fit", "-o", "proj", "--emit-test", "t.py"], "the project has its tests"),
+        (["-o", "m.py", "--strategy", "mirrored"], "give --loop"),
+        (["-o", "proj", "--loop", "fit", "--strategy", "multiworker"], "needs --loop custom"),
+    ],
+)
+def test_convert_loop_options_that_do_not_fit_are_usage_errors(
+    arguments: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _compiled_two_heads(tmp_path / "heads.keras")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["convert", "heads.keras", *arguments])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["heads.keras"]

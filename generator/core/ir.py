@@ -225,6 +225,14 @@ class ModelIR:
     summary: str = ""
     kind: Literal["model", "block"] = "model"  # block: a keras.layers.Layer subclass
 
+    def output_keys(self) -> tuple[str, list[str | int | None]]:
+        """The output structure (single, list or dict) and each output's key."""
+        if isinstance(self.outputs, DictValue):
+            return "dict", [key for key, _ in self.outputs.items if isinstance(key, str)]
+        if isinstance(self.outputs, ListValue):
+            return "list", list(range(len(self.outputs.items)))
+        return "single", [None]
+
     def validate(self) -> None:
         """Check names are unique and every reference points backwards.
 
@@ -293,8 +301,8 @@ class OutputTraining:
     key: str | int | None  # dict key, list index, or None for the only output
     task: str
     target: str  # labels, onehot, binary, values, input
-    loss: Call
-    metrics: tuple[Call, ...] = ()
+    loss: Value  # a constructor call, or a Keras name ("mse") from a compiled model
+    metrics: tuple[Value, ...] = ()
     logits: bool = True  # the output is not squashed by softmax/sigmoid
 
 

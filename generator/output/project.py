@@ -25,7 +25,6 @@ from generator.core.ir import (
     iter_values,
 )
 from generator.core.naming import to_snake
-from generator.from_spec.spec import ModelSpec
 from generator.output.diagram import mermaid_diagram
 from generator.output.formatting import format_source
 from generator.output.render import builtin_templates_dir, environment
@@ -74,7 +73,6 @@ DEFAULT_TRAINING = TrainingOptions()
 
 def render_project(
     module: ModuleIR,
-    spec: ModelSpec,
     model_source: str,
     name: str,
     import_style: str,
@@ -92,7 +90,7 @@ def render_project(
         "tool_version": __version__,
         "keras_series": _keras_series(),
         "import_style": import_style,
-        "inputs": [_input_context(spec, main, i) for i in main.inputs],
+        "inputs": [_input_context(main, i) for i in main.inputs],
         "single_input": single_input,
         "training_dependent": _training_dependent(module),
         "mermaid": mermaid_diagram(module),
@@ -104,7 +102,8 @@ def render_project(
             list(STRATEGIES) if options.loop == "custom" else ["default", "mirrored"]
         ),
         "mixed_precision": repr(options.mixed_precision),
-        **_training_context(module.training or _REGRESSION, options.loop, main, single_input),
+        "compiled": module.training is not None and module.training.task == "compiled",
+        **_training_context(module.training or _regression(main), options.loop, main, single_input),
     }
     env = environment((builtin_templates_dir(),))
     train_template = (
@@ -128,15 +127,14 @@ def render_project(
     return files
 
 
-_REGRESSION = Training(
-    (
-        OutputTraining(
-            None, "regression", "values", Call(Symbol("keras", "losses.MeanSquaredError"))
-        ),
-    ),
-    "single",
-    "regression",
-)
+def _regression(main: ModelIR) -> Training:
+    """What a model without a task or compile() arguments trains with: mean squared
+    error on every output."""
+    structure, keys = main.output_keys()
+    mse = Call(Symbol("keras", "losses.MeanSquaredError"))
+    mae = Call(Symbol("keras", "metrics.MeanAbsoluteError"), (), (("name", "mae"),))
+    outputs = tuple(OutputTraining(key, "regression", "values", mse, (mae,)) for key in keys)
+    return Training(outputs, structure, "regression")
 
 
 def _training_context(
@@ -149,13 +147,17 @@ def _training_context(
     names = [_output_name(out.key) for out in outputs]
 
     def loss(out: OutputTraining) -> str:
-        call = out.loss
-        if custom:  # one value per example: the loop averages over the global batch
-            call = replace(call, kwargs=(*call.kwargs, ("reduction", Name("reduction"))))
-        return writer.write(call)
+        value = out.loss
+        if custom and isinstance(value, Call):  # one value per example: the loop averages
+            kwargs = tuple(item for item in value.kwargs if item[0] != "reduction")
+            value = replace(value, kwargs=(*kwargs, ("reduction", Name("reduction"))))
+        elif custom and isinstance(value, str):  # Keras's function: already per example
+            value = Call(Symbol("keras", "losses.get"), (value,))
+        return writer.write(value)
 
     def metrics(out: OutputTraining) -> str:
-        return "[" + ", ".join(writer.write(m) for m in out.metrics) + "]"
+        found = [_metric_object(m, out.target) if custom else m for m in out.metrics]
+        return "[" + ", ".join(writer.write(m) for m in found) + "]"
 
     keys = [string_literal(n) for n in names]
     loss_values, metric_values = [loss(o) for o in outputs], [metrics(o) for o in outputs]
@@ -206,6 +208,20 @@ def _training_context(
         + (", by name." if custom else ", for compile()."),
         "by_output_expr": by_output,
     }
+
+
+def _metric_object(metric: Any, target: str) -> Any:
+    """A compiled model's metric name as the metric object the custom loop updates
+    (``compile()`` resolves ``"accuracy"`` from the loss; so does this)."""
+    if not isinstance(metric, str):
+        return metric
+    if metric in ("accuracy", "acc"):
+        cls = {"labels": "SparseCategoricalAccuracy", "binary": "BinaryAccuracy"}.get(
+            target, "CategoricalAccuracy"
+        )
+        return Call(Symbol("keras", f"metrics.{cls}"), (), (("name", "accuracy"),))
+    function = Call(Symbol("keras", "metrics.get"), (metric,))
+    return Call(Symbol("keras", "metrics.MeanMetricWrapper"), (function,), (("name", metric),))
 
 
 def _output_name(key: str | int | None) -> str:
@@ -270,7 +286,7 @@ def _training_dependent(module: ModuleIR) -> bool:
     return False
 
 
-def _input_context(spec: ModelSpec, main: ModelIR, input_spec: Any) -> dict[str, Any]:
+def _input_context(main: ModelIR, input_spec: Any) -> dict[str, Any]:
     return {
         "key": string_literal(input_spec.key),
         "shape": SourceWriter().write(tuple(7 if d is None else d for d in input_spec.shape)),

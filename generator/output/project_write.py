@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from generator.output.writing import FileSet, destination, read_existing
 RECORD_NAME = ".scaffold.json"
 
 
-def project_record(files: dict[str, str]) -> str:
+def project_record(files: Mapping[str, str | bytes]) -> str:
     """The record of the files scaffold writes, by content hash (deterministic)."""
     data = {
         "generator": "keras-scaffold",
@@ -85,7 +86,7 @@ class ProjectWrite:
 
 def stage_project(
     target: Path,
-    files: dict[str, str],
+    files: Mapping[str, str | bytes],
     staged: FileSet,
     *,
     force: bool,
@@ -97,7 +98,7 @@ def stage_project(
     Raises:
         OutputError: the rules of the module docstring forbid it (nothing is written).
     """
-    everything = {**files, RECORD_NAME: project_record(files)}
+    everything: dict[str, str | bytes] = {**files, RECORD_NAME: project_record(files)}
     where = str(target)
     try:
         exists, is_dir = os.path.lexists(target), target.is_dir()
@@ -147,7 +148,7 @@ def stage_project(
         _require_directories(target, path.parent)
         staged.make_directories(path.parent)
         dest = destination(path, force=True, inputs=inputs, option="NAME", within=root)
-        staged.write_text(dest, content)
+        staged.write(dest, content)
     edited = tuple(
         rel for rel in present if rel != RECORD_NAME and ours.get(rel) != _file_sha256(target / rel)
     )
@@ -164,8 +165,9 @@ def _require_directories(root: Path, directory: Path) -> None:
             raise OutputError("exists and is not a directory", where=str(current))
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _sha256(content: str | bytes) -> str:
+    data = content if isinstance(content, bytes) else content.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
 
 
 def _file_sha256(path: Path) -> str:

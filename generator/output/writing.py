@@ -25,7 +25,7 @@ import re
 import secrets
 import shutil
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,6 +175,12 @@ class FileSet:
     def write_text(self, dest: Destination, text: str) -> None:
         self.write_with(dest, lambda temp: _write_text(temp, text))
 
+    def write(self, dest: Destination, content: str | bytes) -> None:
+        if isinstance(content, bytes):
+            self.write_bytes(dest, content)
+        else:
+            self.write_text(dest, content)
+
     def write_bytes(self, dest: Destination, data: bytes) -> None:
         self.write_with(dest, lambda temp: _write_bytes(temp, data))
 
@@ -206,8 +212,9 @@ class FileSet:
             with _reported(parent, "cannot create it"):
                 parent.mkdir()
 
-    def stage_directory(self, dest: Destination, files: dict[str, str]) -> None:
-        """Stage a whole new directory of text files, moved into place by one rename."""
+    def stage_directory(self, dest: Destination, files: Mapping[str, str | bytes]) -> None:
+        """Stage a whole new directory of files (text, or bytes such as an assets file),
+        moved into place by one rename."""
         temp = self._temp_beside(dest.real)
         with _reported(dest.path, "cannot write here"):
             temp.mkdir()  # mode 0777 minus the umask, like any new directory
@@ -216,7 +223,10 @@ class FileSet:
             for relative, content in sorted(files.items()):
                 path = temp / relative
                 path.parent.mkdir(parents=True, exist_ok=True)
-                _write_text(path, content, create=True)
+                if isinstance(content, bytes):
+                    path.write_bytes(content)
+                else:
+                    _write_text(path, content, create=True)
 
     def commit(self) -> list[Path]:
         """Move every staged file into place, all or none; signals wait until it is done.

@@ -57,6 +57,10 @@ def examples(inputs, targets, start, stop):
     )
 
 
+def make_optimizer(learning_rate):
+    return tf.keras.optimizers.Adam(learning_rate)
+
+
 def make_losses(reduction="sum_over_batch_size"):
     """One loss per output, by name; reduction=None gives one value per example."""
     return {
@@ -220,7 +224,7 @@ def train(strategy, inputs, targets, args):
     with strategy.scope():  # variables are created where the strategy keeps them
         model = Golden()
         model.build(None)  # creates the weights now: the class knows its input shapes
-        optimizer = tf.keras.optimizers.Adam(args.learning_rate)
+        optimizer = make_optimizer(args.learning_rate)
         if (
             args.mixed_precision
         ):  # scales the loss up so float16 gradients do not vanish

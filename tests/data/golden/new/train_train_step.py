@@ -51,6 +51,10 @@ def examples(inputs, targets, start, stop):
     )
 
 
+def make_optimizer(learning_rate):
+    return tf.keras.optimizers.Adam(learning_rate)
+
+
 def make_losses():
     """One loss per output, in the model's output structure, for compile()."""
     return tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -83,7 +87,7 @@ def train(strategy, inputs, targets, args):
         model = Golden()
         model.build(None)  # creates the weights now: the class knows its input shapes
         model.compile(
-            optimizer=tf.keras.optimizers.Adam(args.learning_rate),
+            optimizer=make_optimizer(args.learning_rate),
             loss=make_losses(),
             metrics=make_metrics(),
         )
