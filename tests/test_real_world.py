@@ -47,8 +47,11 @@ def test_ellipsis_and_constants_keep_dtype_and_shape(tmp_path: Path) -> None:
     source = _convert_and_verify(model, "Preprocessed")
     assert "inputs[..., ::-1]" in source
     assert '[103.939, 116.779, 123.68], dtype="float32"' in source
-    assert source.count("ADD_CONSTANT = tf.keras.ops.convert_to_tensor(") == 1
-    assert "add = conv + ADD_CONSTANT" in source and "add + ADD_CONSTANT" in source
+    # Keras numbers op names per session ("add", "add_3"): match whatever it chose.
+    defined = re.findall(r"^(ADD\w*_CONSTANT) = tf\.keras\.ops\.convert_to_tensor\(", source, re.M)
+    assert len(defined) == 1, source
+    assert re.search(rf"= conv \+ {defined[0]}\b", source)
+    assert re.search(rf"= add\w* \+ {defined[0]}\b", source)
 
 
 def test_adapted_lookup_layers_carry_their_vocabulary(tmp_path: Path) -> None:

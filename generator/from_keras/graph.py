@@ -39,11 +39,13 @@ from generator.from_keras.execution_order import execution_order, unpack_singlet
 from generator.from_keras.function_source import recover_lambda
 from generator.from_keras.internals import (
     call_takes_training,
+    has_graph,
     inputs_struct,
     is_functional,
     outputs_struct,
 )
 from generator.from_keras.ops import op_expression
+from generator.from_keras.training_use import reads_training
 from generator.from_keras.values import ValueWriter
 
 LONG_LITERAL = 32  # list items written in place; longer lists become module constants
@@ -195,7 +197,7 @@ class _ModelReaderBase:
         if kwargs.get("mask", 0) is None:
             del kwargs["mask"]  # Layer.__call__ records mask=None on every node
         recorded = kwargs.pop("training", None)
-        if call_takes_training(layer):
+        if call_takes_training(layer) and (has_graph(layer) or reads_training(type(layer))):
             default = _training_default(layer)
             if isinstance(recorded, bool) and recorded != default:
                 kwargs["training"] = TrainingFlag(recorded)

@@ -57,6 +57,7 @@ def build_catalog() -> dict[str, Any]:
     from keras.layers import Layer
 
     from generator.from_keras.internals import is_merge_layer_class
+    from generator.from_keras.training_use import reads_training
 
     base = _signature_params(Layer.__init__)
     layers: dict[str, Any] = {}
@@ -72,7 +73,8 @@ def build_catalog() -> dict[str, Any]:
             layers[name] = {
                 "path": f"layers.{name}",
                 "params": params,
-                "training": "training" in call,
+                # Only where call reads it: Dense accepts training and ignores it.
+                "training": "training" in call and reads_training(cls),
                 "merge": is_merge_layer_class(cls),
             }
     return {

@@ -38,12 +38,12 @@ class AttentionBlock(tf.keras.Model):
         mha = self.mha(inputs, inputs, training=training)
         add1 = self.add1([inputs, mha])
         ln1 = self.ln1(add1)
-        ff1 = self.ff1(ln1, training=training)
-        ff2 = self.ff2(ff1, training=training)
+        ff1 = self.ff1(ln1)
+        ff2 = self.ff2(ff1)
         add2 = self.add2([ln1, ff2])
         ln2 = self.ln2(add2)
         pool = self.pool(ln2)
-        logits = self.logits(pool, training=training)
+        logits = self.logits(pool)
         return logits
 
     def get_config(self):

@@ -47,7 +47,7 @@ class Cnn(tf.keras.Model):
         pool2 = self.pool2(relu2)
         gap = self.gap(pool2)
         dropout = self.dropout(gap, training=training)
-        logits = self.logits(dropout, training=training)
+        logits = self.logits(dropout)
         return logits
 
     def get_config(self):

@@ -49,11 +49,11 @@ class DictIo(tf.keras.Model):
         history = inputs["history"]
         user_embedding = self.user_embedding(user_id)
         flatten = self.flatten(user_embedding)
-        history_dense = self.history_dense(history, training=training)
+        history_dense = self.history_dense(history)
         merge = self.merge([flatten, class_, history_dense])
-        hidden = self.hidden(merge, training=training)
-        score = self.score(hidden, training=training)
-        klass = self.klass(hidden, training=training)
+        hidden = self.hidden(merge)
+        score = self.score(hidden)
+        klass = self.klass(hidden)
         return {"score": score, "class": klass}
 
     def get_config(self):

@@ -43,12 +43,12 @@ class HostileNames(tf.keras.Model):
     def call(self, inputs, training=None):
         x_n_open_pwned_w = inputs["x\\n'); open('PWNED', 'w'); ('"]
         class_ = inputs["class"]
-        x_1st_layer = self.layer_1st_layer(x_n_open_pwned_w, training=training)
-        layers = self.layers_(class_, training=training)
-        weights = self.weights_(class_, training=training)
-        init = self.init(class_, training=training)
+        x_1st_layer = self.layer_1st_layer(x_n_open_pwned_w)
+        layers = self.layers_(class_)
+        weights = self.weights_(class_)
+        init = self.init(class_)
         input_ = self.input_([x_1st_layer, layers, weights, init])
-        input__1 = self.input__1(input_, training=training)
+        input__1 = self.input__1(input_)
         return {"def": input_, "a-b.c": input__1}
 
     def get_config(self):

@@ -46,7 +46,7 @@ class MaskedBilstm(tf.keras.Model):
         not_equal = tf.keras.ops.not_equal(inputs, 0)
         bilstm = self.bilstm(embed, mask=not_equal, training=training)
         gru = self.gru(bilstm, mask=not_equal, training=training)
-        out = self.out(gru, training=training)
+        out = self.out(gru)
         return out
 
     def get_config(self):

@@ -29,11 +29,11 @@ class McDropout(tf.keras.Model):
         self.call(tf.keras.Input(shape=(5,), dtype="float32"))
 
     def call(self, inputs, training=None):
-        dense = self.dense(inputs, training=training)
+        dense = self.dense(inputs)
         always_on = self.always_on(
             dense, training=True if training is None else training
         )
-        out = self.out(always_on, training=training)
+        out = self.out(always_on)
         return out
 
     def get_config(self):

@@ -31,9 +31,9 @@ class Tower(tf.keras.Model):
         self.call(tf.keras.Input(shape=(10,), dtype="float32"))
 
     def call(self, inputs, training=None):
-        tower_dense = self.tower_dense(inputs, training=training)
+        tower_dense = self.tower_dense(inputs)
         tower_dropout = self.tower_dropout(tower_dense, training=training)
-        tower_out = self.tower_out(tower_dropout, training=training)
+        tower_out = self.tower_out(tower_dropout)
         return tower_out
 
     def get_config(self):

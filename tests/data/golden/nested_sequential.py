@@ -30,7 +30,7 @@ class Block(tf.keras.Model):
         self.call(tf.keras.Input(shape=(16,), dtype="float32"))
 
     def call(self, inputs, training=None):
-        x = self.inner_dense(inputs, training=training)
+        x = self.inner_dense(inputs)
         x = self.inner_norm(x)
         return x
 
@@ -66,7 +66,7 @@ class NestedSequential(tf.keras.Model):
     def call(self, inputs, training=None):
         block = self.block(inputs, training=training)
         residual = self.residual([block, inputs])
-        head = self.head(residual, training=training)
+        head = self.head(residual)
         return head
 
     def get_config(self):

@@ -28,7 +28,7 @@ class OpsGraph(tf.keras.Model):
         self.call(tf.keras.Input(shape=(6, 8), dtype="float32"))
 
     def call(self, inputs, training=None):
-        proj = self.proj(inputs, training=training)
+        proj = self.proj(inputs)
         get_item = proj[:, -1]
         multiply = get_item * 2.0
         subtract = multiply - 1.0

@@ -38,8 +38,8 @@ class Regularized(tf.keras.Model):
         self.call(tf.keras.Input(shape=(8,), dtype="float32"))
 
     def call(self, inputs, training=None):
-        dense_reg = self.dense_reg(inputs, training=training)
-        dense_plain = self.dense_plain(dense_reg, training=training)
+        dense_reg = self.dense_reg(inputs)
+        dense_plain = self.dense_plain(dense_reg)
         return dense_plain
 
     def get_config(self):

@@ -32,12 +32,12 @@ class SequentialMlp(tf.keras.Model):
         self.call(tf.keras.Input(shape=(20,), dtype="float32"))
 
     def call(self, inputs, training=None):
-        x = self.fc1(inputs, training=training)
+        x = self.fc1(inputs)
         x = self.bn1(x, training=training)
         x = self.drop1(x, training=training)
-        x = self.fc2(x, training=training)
+        x = self.fc2(x)
         x = self.drop2(x, training=training)
-        x = self.logits(x, training=training)
+        x = self.logits(x)
         return x
 
     def get_config(self):

@@ -41,11 +41,11 @@ class SharedLayer(tf.keras.Model):
 
     def call(self, inputs, training=None):
         left, right = inputs
-        shared_encoder = self.shared_encoder(left, training=training)
-        shared_encoder_1 = self.shared_encoder(right, training=training)
+        shared_encoder = self.shared_encoder(left)
+        shared_encoder_1 = self.shared_encoder(right)
         difference = self.difference([shared_encoder, shared_encoder_1])
         product = self.product([difference, difference])
-        similarity = self.similarity(product, training=training)
+        similarity = self.similarity(product)
         return similarity
 
     def get_config(self):

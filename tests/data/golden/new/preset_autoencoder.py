@@ -37,10 +37,10 @@ class MyModel(tf.keras.Model):
         self.call(tf.keras.Input(shape=(784,), dtype="float32"))
 
     def call(self, inputs, training=None):
-        encoder_hidden = self.encoder_hidden(inputs, training=training)
-        code = self.code(encoder_hidden, training=training)
-        decoder_hidden = self.decoder_hidden(code, training=training)
-        reconstruction = self.reconstruction(decoder_hidden, training=training)
+        encoder_hidden = self.encoder_hidden(inputs)
+        code = self.code(encoder_hidden)
+        decoder_hidden = self.decoder_hidden(code)
+        reconstruction = self.reconstruction(decoder_hidden)
         return {"reconstruction": reconstruction, "code": code}
 
     def get_config(self):

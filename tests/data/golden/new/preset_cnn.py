@@ -46,7 +46,7 @@ class MyModel(tf.keras.Model):
         x = self.max_pooling2d_1(x)
         x = self.flatten(x)
         x = self.dropout(x, training=training)
-        x = self.dense(x, training=training)
+        x = self.dense(x)
         return x
 
     def get_config(self):

@@ -30,9 +30,9 @@ class Golden(tf.keras.Model):
         self.call(tf.keras.Input(shape=(784,), dtype="float32"))
 
     def call(self, inputs, training=None):
-        x = self.dense(inputs, training=training)
+        x = self.dense(inputs)
         x = self.dropout(x, training=training)
-        x = self.dense_1(x, training=training)
+        x = self.dense_1(x)
         return x
 
     def get_config(self):

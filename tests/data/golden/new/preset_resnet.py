@@ -92,7 +92,7 @@ class MyModel(tf.keras.Model):
         for layer in self.residual_blocks:
             x = layer(x, training=training)
         x = self.pool(x)
-        x = self.logits(x, training=training)
+        x = self.logits(x)
         return x
 
     def get_config(self):

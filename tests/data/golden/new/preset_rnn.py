@@ -43,7 +43,7 @@ class MyModel(tf.keras.Model):
         x = self.bidirectional(x, training=training)
         x = self.lstm(x, training=training)
         x = self.dropout(x, training=training)
-        x = self.dense(x, training=training)
+        x = self.dense(x)
         return x
 
     def get_config(self):

@@ -59,13 +59,13 @@ class MyModel(tf.keras.Model):
         attention_dropout = self.attention_dropout(attention, training=training)
         residual1 = self.residual1([embedding, attention_dropout])
         norm1 = self.norm1(residual1)
-        ffn_hidden = self.ffn_hidden(norm1, training=training)
-        ffn_out = self.ffn_out(ffn_hidden, training=training)
+        ffn_hidden = self.ffn_hidden(norm1)
+        ffn_out = self.ffn_out(ffn_hidden)
         residual2 = self.residual2([norm1, ffn_out])
         norm2 = self.norm2(residual2)
         pool = self.pool(norm2)
         dropout = self.dropout(pool, training=training)
-        logits = self.logits(dropout, training=training)
+        logits = self.logits(dropout)
         return logits
 
     def get_config(self):
