@@ -293,3 +293,33 @@ def test_an_operator_on_a_tensor_whose_runtime_dtype_differs_stays_a_keras_op(
     model = keras.Model(ids, ops.multiply(lookup(ids), 2.0) + 1.0, name="scaled")
     source = _convert_and_verify(_round_trip(model, tmp_path), "Scaled")
     assert "tf.keras.ops.multiply(lookup, 2.0)" in source
+
+
+def test_a_recorded_training_flag_stays_on_a_layer_that_passes_it_on_unnamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MC dropout through a custom block whose call never names ``training``: Keras hands
+    the recorded ``training=True`` to the Dropout inside through its call context, so the
+    generated call must keep it (found in review)."""
+    (tmp_path / "mc_blocks.py").write_text(
+        "import keras\n\n"
+        "@keras.saving.register_keras_serializable(package='mc_blocks')\n"
+        "class Block(keras.layers.Layer):\n"
+        "    def __init__(self, **kwargs):\n"
+        "        super().__init__(**kwargs)\n"
+        "        self.drop = keras.layers.Dropout(0.5)\n\n"
+        "    def call(self, x):\n"
+        "        return self.drop(x)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import mc_blocks
+
+    x = keras.Input((8,), name="x")
+    y = layers.Dense(2, name="head")(mc_blocks.Block(name="block")(x, training=True))
+    model = keras.Model(x, y, name="mc")
+    source = convert_model(model, ConvertOptions(class_name="Mc", package="mc"))
+    assert "self.block(inputs, training=True if training is None else training)" in source
+    assert "self.head(block)" in source  # Dense ignores training: not passed
+    report = verify_source(model, source, "Mc")
+    assert report.ok, report.verdict()
+    sys.modules.pop("mc_blocks", None)

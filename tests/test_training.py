@@ -485,6 +485,7 @@ def _compiled_two_heads(path: Path, compiled: bool = True) -> None:
                 "score": "mse",
             },
             metrics={"kind": ["accuracy"], "score": ["mae"]},
+            loss_weights={"kind": 1.0, "score": 10.0},
         )
     model.save(path)
 
@@ -552,3 +553,17 @@ def test_convert_loop_options_that_do_not_fit_are_usage_errors(
     result = CliRunner().invoke(main, ["convert", "heads.keras", *arguments])
     assert result.exit_code == 2 and message in result.output, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["heads.keras"]
+
+
+def test_whole_model_metrics_go_to_the_outputs_that_train(tmp_path: Path) -> None:
+    spec = tmp_path / "ae.yaml"
+    preset = (
+        Path(__file__).parent.parent / "generator/from_spec/presets/autoencoder.yaml"
+    ).read_text()
+    spec.write_text(
+        preset.replace("params:", "metrics: [MeanSquaredError(name='mse')]\nparams:", 1)
+    )
+    project = _project(tmp_path, "ae_metrics", spec.read_text(), "custom")
+    text = (project / "train.py").read_text()
+    assert '"reconstruction": [tf.keras.metrics.MeanSquaredError(name="mse")]' in text
+    assert '"code": [' not in text

@@ -304,6 +304,7 @@ class OutputTraining:
     loss: Value  # a constructor call, or a Keras name ("mse") from a compiled model
     metrics: tuple[Value, ...] = ()
     logits: bool = True  # the output is not squashed by softmax/sigmoid
+    weight: float = 1.0  # compile()'s loss_weights
 
 
 @dataclass(frozen=True)

@@ -197,12 +197,14 @@ class _ModelReaderBase:
         if kwargs.get("mask", 0) is None:
             del kwargs["mask"]  # Layer.__call__ records mask=None on every node
         recorded = kwargs.pop("training", None)
-        if call_takes_training(layer) and (has_graph(layer) or reads_training(type(layer))):
-            default = _training_default(layer)
-            if isinstance(recorded, bool) and recorded != default:
-                kwargs["training"] = TrainingFlag(recorded)
-            else:
-                kwargs["training"] = TrainingFlag(None)
+        takes_training = call_takes_training(layer)
+        default = _training_default(layer) if takes_training else None
+        if isinstance(recorded, bool) and recorded != default:
+            # MC dropout: kept even where call does not name it, for Keras hands it on to
+            # the layers inside through its call context.
+            kwargs["training"] = TrainingFlag(recorded)
+        elif takes_training and (has_graph(layer) or reads_training(type(layer))):
+            kwargs["training"] = TrainingFlag(None)
         return Call(SelfAttr(self.attr_of[id(layer)]), args, tuple(kwargs.items()))
 
     def input_specs(self, struct: Any) -> tuple[tuple[InputSpec, ...], Structure]:

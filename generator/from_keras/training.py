@@ -62,6 +62,7 @@ def compiled_training(module: ModuleIR) -> Training | None:
     structure, keys = module.main.output_keys()
     losses = _per_output(loss, structure, keys, "loss")
     metrics = _per_output(arguments.get("metrics"), structure, keys, "metrics", metrics=True)
+    weights = _per_output(arguments.get("loss_weights"), structure, keys, "loss_weights")
     outputs = []
     for key in keys:
         output_loss = losses.get(key)
@@ -71,9 +72,17 @@ def compiled_training(module: ModuleIR) -> Training | None:
         logits = isinstance(output_loss, Call) and ("from_logits", True) in output_loss.kwargs
         found = metrics.get(key)
         metric_values = found.items if isinstance(found, ListValue) else (found,) if found else ()
+        weight = weights.get(key, 1.0)
+        target = _TARGETS.get(name, "values")
         outputs.append(
             OutputTraining(
-                key, "compiled", _TARGETS.get(name, "values"), output_loss, metric_values, logits
+                key,
+                "compiled",
+                target,
+                output_loss,
+                metric_values,
+                logits,
+                float(weight) if isinstance(weight, int | float) else 1.0,
             )
         )
     if not outputs:

@@ -5,8 +5,10 @@ Keras passes ``training`` to every layer whose ``call`` accepts it, but most ign
 mattered. It is written where a layer's ``call`` reads it (Dropout, BatchNormalization,
 recurrent layers, MultiHeadAttention, wrappers that pass it on), where ``call`` takes
 ``**kwargs`` it might pass on, for nested models, and wherever the source cannot be
-read. Keras 3 hands ``training`` down from the outer call in any case, so this changes
-how the code reads, not what it computes; verification checks both modes.
+read. A node Keras recorded with an explicit ``training=True`` (MC dropout) keeps it
+whatever the layer's source says: such a layer may hand it on to the layers inside it
+through Keras's call context without naming it. Otherwise Keras 3 hands ``training``
+down from the outer call, and verification checks both modes.
 """
 
 from __future__ import annotations

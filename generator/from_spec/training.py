@@ -64,6 +64,9 @@ def check_training(
     tasks = _per_output(decl.task, keys, "task", decl.locs.get("task"))
     losses = _per_output(decl.loss, keys, "loss", decl.locs.get("loss"))
     metrics = _per_output(decl.metrics, keys, "metrics", decl.locs.get("metrics"), listed=True)
+    by_output = isinstance(decl.metrics, dict) or (
+        isinstance(decl.metrics, list) and any(isinstance(m, list) for m in decl.metrics)
+    )
     if decl.task is None and decl.loss is None:
         tasks = {key: "regression" for key in keys}  # what a spec without a task trains
     loss_check = CallChecker(_section(catalog, "losses"), {}, (), noun="loss")
@@ -80,7 +83,7 @@ def check_training(
                 where=where,
             )
         if task == NO_TASK or (task is None and loss is None):
-            if metrics.get(key):
+            if metrics.get(key) and by_output:  # whole-model metrics go to trained outputs
                 raise SpecError(f"output {key!r} has metrics but no task or loss", where=where)
             continue
         for call in (loss, *(metrics.get(key) or ())):

@@ -160,6 +160,7 @@ def _training_context(
         return "[" + ", ".join(writer.write(m) for m in found) + "]"
 
     keys = [string_literal(n) for n in names]
+    weights = [repr(out.weight) for out in outputs]
     loss_values, metric_values = [loss(o) for o in outputs], [metrics(o) for o in outputs]
     if custom:
         losses, metric_lists = _mapping(keys, loss_values), _mapping(keys, metric_values)
@@ -207,6 +208,12 @@ def _training_context(
         "metrics_doc": "The metrics of each output"
         + (", by name." if custom else ", for compile()."),
         "by_output_expr": by_output,
+        "metric_from_name": custom and "metric_from_name(" in metric_lists,
+        "loss_weights_expr": (
+            (_mapping(keys, weights) if custom else _structure(training, keys, weights))
+            if any(out.weight != 1.0 for out in outputs)
+            else ""
+        ),
     }
 
 
@@ -220,8 +227,7 @@ def _metric_object(metric: Any, target: str) -> Any:
             target, "CategoricalAccuracy"
         )
         return Call(Symbol("keras", f"metrics.{cls}"), (), (("name", "accuracy"),))
-    function = Call(Symbol("keras", "metrics.get"), (metric,))
-    return Call(Symbol("keras", "metrics.MeanMetricWrapper"), (function,), (("name", metric),))
+    return Call(Symbol("", "metric_from_name"), (metric,))
 
 
 def _output_name(key: str | int | None) -> str:
@@ -293,6 +299,7 @@ def _input_context(main: ModelIR, input_spec: Any) -> dict[str, Any]:
         "dims": "".join(f", {7 if d is None else d}" for d in input_spec.shape),
         "dtype": string_literal(input_spec.dtype),
         "is_int": "int" in input_spec.dtype,
+        "is_string": input_spec.dtype == "string",
         "int_high": _index_bound(main, input_spec.var),
     }
 

@@ -87,10 +87,10 @@ class MyModel(tf.keras.Model):
             body = layer(body, training=training)
         residual = self.residual([body, stem])
         pooled = self.pooled(residual)
-        meta_dense = self.meta_dense(meta, training=training)
+        meta_dense = self.meta_dense(meta)
         joined = self.joined([pooled, meta_dense])
-        score = self.score(joined, training=training)
-        label = self.label(joined, training=training)
+        score = self.score(joined)
+        label = self.label(joined)
         return {"score": score, "label": label}
 
     def get_config(self):

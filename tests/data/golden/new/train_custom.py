@@ -145,13 +145,14 @@ def compute_loss(model, losses, targets, predictions):
     targets, predictions = by_output(targets), by_output(predictions)
     total = 0.0
     for name, loss_fn in losses.items():
-        values = loss_fn(targets[name], predictions[name])  # reduction=None
+        values = loss_fn(targets[name], predictions[name])
         per_example = tf.reduce_mean(
             tf.reshape(values, [tf.shape(values)[0], -1]), axis=1
         )
         # Divided by the global batch size (this replica's batch times the replicas).
         total += tf.nn.compute_average_loss(per_example)
-    if model.losses:  # regularizers and add_loss()
+    if model.losses:
+        # Regularizers and add_loss(), divided by the number of replicas.
         total += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
     return total
 
@@ -163,11 +164,11 @@ def make_train_step(strategy, model, optimizer, losses, metrics, mean_loss):
         with tf.GradientTape() as tape:
             predictions = model(inputs, training=True)
             loss = compute_loss(model, losses, targets, predictions)
-            scaled_loss = optimizer.scale_loss(
-                loss
-            )  # unchanged without mixed precision
+            # Scaled for mixed precision (else unchanged); apply() unscales the gradients
+            # and sums them over the replicas.
+            scaled_loss = optimizer.scale_loss(loss)
         gradients = tape.gradient(scaled_loss, model.trainable_variables)
-        optimizer.apply(gradients, model.trainable_variables)  # summed over replicas
+        optimizer.apply(gradients, model.trainable_variables)
         return loss, predictions
 
     @tf.function
@@ -209,9 +210,10 @@ def train(strategy, inputs, targets, args):
 
     Each step runs as one compiled graph on every replica of the strategy;
     ``training=True`` reaches Dropout and BatchNormalization, validation uses
-    ``training=False``. A checkpoint (weights, optimizer state and its step counter) is
+    ``training=False``. A checkpoint (weights, optimizer state, the step counter) is
     saved every epoch, every ``--checkpoint-every`` steps and when ``--max-steps`` stops
-    the run; running again resumes from the latest one, on the same batches.
+    the run; running again resumes from the latest one, on the same batches. With
+    several workers, ``--checkpoint-dir`` must be storage that every worker reads.
     """
     count = len(tf.nest.flatten(inputs)[0])
     held_out = max(1, count // 5)  # the last fifth of the examples validates
@@ -221,16 +223,18 @@ def train(strategy, inputs, targets, args):
     )
     steps_per_epoch = math.ceil((count - held_out) / args.batch_size)
 
-    with strategy.scope():  # variables are created where the strategy keeps them
+    # Variables are created where the strategy keeps them.
+    with strategy.scope():
         model = Golden()
-        model.build(None)  # creates the weights now: the class knows its input shapes
+        # Creates the weights now: the class knows its input shapes.
+        model.build(None)
         optimizer = make_optimizer(args.learning_rate)
-        if (
-            args.mixed_precision
-        ):  # scales the loss up so float16 gradients do not vanish
+        if args.mixed_precision:
+            # Scales the loss up so that float16 gradients do not vanish.
             optimizer = tf.keras.optimizers.LossScaleOptimizer(optimizer)
         optimizer.build(model.trainable_variables)
-        losses = make_losses(reduction=None)  # one value per example: averaged below
+        # One loss value per example: compute_loss averages them over the global batch.
+        losses = make_losses(reduction=None)
         train_metrics, validation_metrics = make_metrics(), make_metrics()
         train_loss, validation_loss = tf.keras.metrics.Mean(), tf.keras.metrics.Mean()
     train_step = make_train_step(
@@ -240,20 +244,24 @@ def train(strategy, inputs, targets, args):
         strategy, model, losses, validation_metrics, validation_loss
     )
 
-    # model.variables adds the random state of Dropout and noise layers, which the model
-    # does not track itself: a resumed run then draws the same masks.
+    # Batches trained so far (optimizer.iterations does not count a step that mixed
+    # precision skips). model.variables adds the random state of Dropout and the noise
+    # layers, which the model does not track itself: a resumed run draws the same masks.
+    step = tf.Variable(0, dtype="int64", trainable=False, name="step")
     checkpoint = tf.train.Checkpoint(
-        model=model, optimizer=optimizer, variables=model.variables
+        step=step, model=model, optimizer=optimizer, variables=model.variables
     )
     chief = is_chief(strategy)
-    directory = args.checkpoint_dir if chief else tempfile.mkdtemp()  # one writer
+    # Every worker restores; only the chief writes where the others read.
+    latest = tf.train.latest_checkpoint(args.checkpoint_dir)
+    if latest:
+        checkpoint.restore(latest).assert_existing_objects_matched()
+        print(f"resumed from {latest}")
+    directory = args.checkpoint_dir if chief else tempfile.mkdtemp()
     manager = tf.train.CheckpointManager(checkpoint, directory, max_to_keep=3)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        print(f"resumed from {manager.latest_checkpoint}")
 
     def steps_done():
-        return int(optimizer.iterations.numpy())
+        return int(step.numpy())
 
     history = History(args.log_dir, args.tensorboard, write=chief)
     every_metric = [train_loss, validation_loss]
@@ -265,39 +273,43 @@ def train(strategy, inputs, targets, args):
     for epoch in range(steps_done() // steps_per_epoch, args.epochs):
         for metric in every_metric:
             metric.reset_state()
-        # Each epoch shuffles with its own seed, so a resumed run sees the same batches.
+        # Each epoch shuffles with its own seed, so a resumed run sees the same batches
+        # (and skips those it trained already).
         batches = train_examples.shuffle(count, seed=args.seed + epoch).batch(
             args.batch_size
         )
-        batches = batches.skip(
-            steps_done() - epoch * steps_per_epoch
-        )  # already trained
+        batches = batches.skip(steps_done() - epoch * steps_per_epoch)
         progress = tf.keras.utils.Progbar(steps_per_epoch, verbose=1 if chief else 0)
         print(f"epoch {epoch + 1}/{args.epochs}")
+        stopping = False
         for batch in strategy.experimental_distribute_dataset(batches):
             loss = train_step(batch)
+            step.assign_add(1)
             progress.update(
                 steps_done() - epoch * steps_per_epoch, [("loss", float(loss))]
             )
             stopping = bool(args.max_steps) and steps_done() >= args.max_steps
-            if stopping or (
-                args.checkpoint_every and steps_done() % args.checkpoint_every == 0
-            ):
-                manager.save(checkpoint_number=steps_done())
             if stopping:
-                print(
-                    f"stopped at step {steps_done()} (--max-steps); run again to resume"
-                )
-                return model, {"loss": [float(train_loss.result())]}
+                break
+            if args.checkpoint_every and steps_done() % args.checkpoint_every == 0:
+                manager.save(checkpoint_number=steps_done())
+        if stopping and steps_done() % steps_per_epoch:  # mid-epoch: no validation yet
+            manager.save(checkpoint_number=steps_done())
+            print(f"stopped at step {steps_done()} (--max-steps); run again to resume")
+            return model, {"loss": [float(train_loss.result())]}
         for batch in strategy.experimental_distribute_dataset(validation):
             validation_step(batch)
         results = {
             **metric_results("", train_loss, train_metrics),
             **metric_results("val_", validation_loss, validation_metrics),
         }
-        history.add(epoch, results)  # counted from 0, as Keras's CSVLogger does
+        # Epochs are counted from 0, as Keras's CSVLogger does.
+        history.add(epoch, results)
         manager.save(checkpoint_number=steps_done())
         print(" - ".join(f"{key}: {value:.4f}" for key, value in results.items()))
+        if stopping:
+            print(f"stopped at step {steps_done()} (--max-steps); run again to resume")
+            break
         if results["val_loss"] < best_loss:
             best_loss, best_weights, waited = (
                 results["val_loss"],
@@ -310,9 +322,11 @@ def train(strategy, inputs, targets, args):
                 print(f"early stop: no better validation loss for {waited} epochs")
                 model.set_weights(best_weights)
                 break
-    return model, {
-        "loss": [row["loss"] for row in history.rows] or [float(train_loss.result())]
-    }
+    if not history.rows:
+        raise SystemExit(
+            f"nothing to train: all {args.epochs} epochs are done (see {latest})"
+        )
+    return model, {"loss": [row["loss"] for row in history.rows]}
 
 
 def parse_arguments(argv=None):

@@ -83,9 +83,11 @@ def train(strategy, inputs, targets, args):
     per-replica batch at once); the loop of ``scaffold new --loop custom`` runs there.
     """
     train_data, validation_data = datasets(inputs, targets, args.batch_size, args.seed)
-    with strategy.scope():  # variables are created where the strategy keeps them
+    # Variables are created where the strategy keeps them.
+    with strategy.scope():
         model = Golden()
-        model.build(None)  # creates the weights now: the class knows its input shapes
+        # Creates the weights now: the class knows its input shapes.
+        model.build(None)
         model.compile(
             optimizer=make_optimizer(args.learning_rate),
             loss=make_losses(),
