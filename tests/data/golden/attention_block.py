@@ -46,13 +46,6 @@ class AttentionBlock(tf.keras.Model):
         logits = self.logits(pool)
         return logits
 
-    def get_config(self):
-        return super().get_config()
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
     @classmethod
     def from_weights(cls, path, **kwargs):
         """Create and build the model, then load weights saved for this class

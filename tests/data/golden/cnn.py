@@ -50,13 +50,6 @@ class Cnn(tf.keras.Model):
         logits = self.logits(dropout)
         return logits
 
-    def get_config(self):
-        return super().get_config()
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
     @classmethod
     def from_weights(cls, path, **kwargs):
         """Create and build the model, then load weights saved for this class

@@ -56,13 +56,6 @@ class DictIo(tf.keras.Model):
         klass = self.klass(hidden)
         return {"score": score, "class": klass}
 
-    def get_config(self):
-        return super().get_config()
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
     @classmethod
     def from_weights(cls, path, **kwargs):
         """Create and build the model, then load weights saved for this class

@@ -51,13 +51,6 @@ class HostileNames(tf.keras.Model):
         input__1 = self.input__1(input_)
         return {"def": input_, "a-b.c": input__1}
 
-    def get_config(self):
-        return super().get_config()
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
     @classmethod
     def from_weights(cls, path, **kwargs):
         """Create and build the model, then load weights saved for this class

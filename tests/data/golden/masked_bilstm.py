@@ -49,13 +49,6 @@ class MaskedBilstm(tf.keras.Model):
         out = self.out(gru)
         return out
 
-    def get_config(self):
-        return super().get_config()
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
     @classmethod
     def from_weights(cls, path, **kwargs):
         """Create and build the model, then load weights saved for this class

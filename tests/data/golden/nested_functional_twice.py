@@ -36,13 +36,6 @@ class Tower(tf.keras.Model):
         tower_out = self.tower_out(tower_dropout)
         return tower_out
 
-    def get_config(self):
-        return super().get_config()
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
 
 @tf.keras.utils.register_keras_serializable(package="nested_functional_twice")
 class NestedFunctionalTwice(tf.keras.Model):
@@ -76,13 +69,6 @@ class NestedFunctionalTwice(tf.keras.Model):
         tower_1 = self.tower(doc, training=training)
         cosine = self.cosine([tower, tower_1])
         return cosine
-
-    def get_config(self):
-        return super().get_config()
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     @classmethod
     def from_weights(cls, path, **kwargs):

@@ -34,13 +34,6 @@ class Block(tf.keras.Model):
         x = self.inner_norm(x)
         return x
 
-    def get_config(self):
-        return super().get_config()
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
 
 @tf.keras.utils.register_keras_serializable(package="nested_sequential")
 class NestedSequential(tf.keras.Model):
@@ -68,13 +61,6 @@ class NestedSequential(tf.keras.Model):
         residual = self.residual([block, inputs])
         head = self.head(residual)
         return head
-
-    def get_config(self):
-        return super().get_config()
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     @classmethod
     def from_weights(cls, path, **kwargs):

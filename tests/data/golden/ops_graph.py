@@ -44,13 +44,6 @@ class OpsGraph(tf.keras.Model):
         power = reshape**2
         return [multiply_1, power]
 
-    def get_config(self):
-        return super().get_config()
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
     @classmethod
     def from_weights(cls, path, **kwargs):
         """Create and build the model, then load weights saved for this class

@@ -42,13 +42,6 @@ class Regularized(tf.keras.Model):
         dense_plain = self.dense_plain(dense_reg)
         return dense_plain
 
-    def get_config(self):
-        return super().get_config()
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
     @classmethod
     def from_weights(cls, path, **kwargs):
         """Create and build the model, then load weights saved for this class

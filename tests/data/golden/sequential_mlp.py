@@ -40,13 +40,6 @@ class SequentialMlp(tf.keras.Model):
         x = self.logits(x)
         return x
 
-    def get_config(self):
-        return super().get_config()
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
     @classmethod
     def from_weights(cls, path, **kwargs):
         """Create and build the model, then load weights saved for this class

@@ -48,13 +48,6 @@ class SharedLayer(tf.keras.Model):
         similarity = self.similarity(product)
         return similarity
 
-    def get_config(self):
-        return super().get_config()
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
     @classmethod
     def from_weights(cls, path, **kwargs):
         """Create and build the model, then load weights saved for this class

@@ -36,10 +36,6 @@ class ConvBn(tf.keras.layers.Layer):
             "filters": self.filters,
         }
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
 
 @tf.keras.utils.register_keras_serializable(package="my_model")
 class MyModel(tf.keras.Model):
@@ -99,10 +95,6 @@ class MyModel(tf.keras.Model):
             "width": self.width,
             "repeats": self.repeats,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     @classmethod
     def from_weights(cls, path, **kwargs):

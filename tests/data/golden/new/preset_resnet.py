@@ -46,10 +46,6 @@ class ResidualBlock(tf.keras.layers.Layer):
             "filters": self.filters,
         }
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
 
 @tf.keras.utils.register_keras_serializable(package="my_model")
 class MyModel(tf.keras.Model):
@@ -102,10 +98,6 @@ class MyModel(tf.keras.Model):
             "width": self.width,
             "depth": self.depth,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     @classmethod
     def from_weights(cls, path, **kwargs):

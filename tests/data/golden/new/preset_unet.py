@@ -77,10 +77,6 @@ class MyModel(tf.keras.Model):
         }
 
     @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    @classmethod
     def from_weights(cls, path, **kwargs):
         """Create and build the model, then load weights saved for this class
         (by ``save_weights`` or ``scaffold convert --weights``)."""
