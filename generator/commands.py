@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +65,9 @@ def convert_to_files(job: ConvertJob, files: FileSet, progress: Progress = None)
     """
     from generator.convert import check_weights_path, export_weights
 
-    outputs = {"-o": job.output, "--emit-test": job.emit_test, "--weights": job.weights}
-    if job.project is not None:
-        outputs["-o"] = None  # a directory: the project's files are checked when staged
+    # A project's directory is checked file by file when the project is staged.
+    module_output = job.output if job.project is None else None
+    outputs = {"-o": module_output, "--emit-test": job.emit_test, "--weights": job.weights}
     if job.verification is not None:
         outputs["--report-json"] = job.verification.report_json
     inputs = input_files(job.model, job.custom_objects)
@@ -151,8 +151,6 @@ def _module_home(
 
 def _convert(job: ConvertJob) -> tuple[Any, Any]:
     """Load ``job.model`` and convert it: (the loaded model, the ``Conversion``)."""
-    from dataclasses import replace
-
     from generator.convert import ConvertOptions, convert
 
     loaded = _load(job.model, job.unsafe, job.custom_objects)
@@ -172,8 +170,6 @@ def _convert(job: ConvertJob) -> tuple[Any, Any]:
 def _project_files(job: ConvertJob, conversion: Any) -> dict[str, str | bytes]:
     """The project around a converted module: train.py trains with the original
     ``compile()`` arguments (docs/training.md)."""
-    from dataclasses import replace
-
     from generator.from_keras.training import compiled_training
     from generator.output.project import render_project
 

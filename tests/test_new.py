@@ -133,6 +133,11 @@ def test_new_does_not_import_tensorflow(tmp_path: Path) -> None:
         f"    main(['new', 'MyModel', '--preset', 'resnet', '-o', {str(tmp_path / 'r.py')!r}])\n"
         "except SystemExit as exc:\n"
         "    assert not exc.code, exc.code\n"
+        "try:\n"  # a whole project with the custom loop and a distribution strategy, too
+        f"    main(['new', {str(tmp_path / 'proj')!r}, '--preset', 'autoencoder',\n"
+        "          '--loop', 'custom', '--strategy', 'multiworker', '--mixed-precision'])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))\n"
         "print(heavy)\n"
     )
@@ -141,7 +146,7 @@ def test_new_does_not_import_tensorflow(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
-    assert (tmp_path / "r.py").exists()
+    assert (tmp_path / "r.py").exists() and (tmp_path / "proj" / "train.py").exists()
 
 
 def test_new_skips_black_when_no_line_is_too_long(tmp_path: Path) -> None:

@@ -567,3 +567,29 @@ def test_whole_model_metrics_go_to_the_outputs_that_train(tmp_path: Path) -> Non
     text = (project / "train.py").read_text()
     assert '"reconstruction": [tf.keras.metrics.MeanSquaredError(name="mse")]' in text
     assert '"code": [' not in text
+
+
+def test_a_converted_project_keeps_its_large_constants_beside_the_module(tmp_path: Path) -> None:
+    """The assets file goes to src/<package>/model.assets.npz, is listed in the project's
+    record (so --force replaces it like any file scaffold wrote), ships in the wheel's
+    package data, and train.py runs with it."""
+    features = keras.Input((32, 40), name="features")
+    shifted = keras.ops.add(features, np.linspace(-1, 1, 32 * 40, dtype="float32").reshape(32, 40))
+    head = keras.layers.Dense(2, name="head")(keras.layers.Flatten(name="flat")(shifted))
+    model_path = tmp_path / "shifted.keras"
+    keras.Model(features, head, name="shifted").save(model_path)
+    project = tmp_path / "shifted"
+    command = ["convert", str(model_path), "-o", str(project), "--loop", "fit"]
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 0, result.output
+    assets = project / "src" / "shifted" / "model.assets.npz"
+    assert assets.is_file()
+    record = json.loads((project / ".scaffold.json").read_text())
+    assert "src/shifted/model.assets.npz" in record["files"]
+    assert '"*" = ["*.assets.npz"]' in (project / "pyproject.toml").read_text()
+    before = assets.read_bytes()
+    assets.write_bytes(b"stale")
+    again = CliRunner().invoke(main, [*command, "--force"])
+    assert again.exit_code == 0, again.output
+    assert assets.read_bytes() == before
+    assert "final loss" in _run_train(project, "--epochs", "1", "--examples", "24")

@@ -19,6 +19,7 @@ from generator.core.ir import (
     Value,
 )
 from generator.core.naming import to_pascal
+from generator.core.targets import targets_for_loss
 from generator.errors import UnsupportedModelError
 
 # Keras's short loss names, as their classes.
@@ -31,18 +32,6 @@ _ALIASES = {
     "kl_divergence": "KLDivergence",
     "logcosh": "LogCosh",
     "log_cosh": "LogCosh",
-}
-# Targets a loss needs (anything else: real values).
-_TARGETS = {
-    "SparseCategoricalCrossentropy": "labels",
-    "CategoricalCrossentropy": "onehot",
-    "CategoricalFocalCrossentropy": "onehot",
-    "CategoricalHinge": "onehot",
-    "KLDivergence": "onehot",
-    "BinaryCrossentropy": "binary",
-    "BinaryFocalCrossentropy": "binary",
-    "Hinge": "binary",
-    "SquaredHinge": "binary",
 }
 
 
@@ -73,7 +62,7 @@ def compiled_training(module: ModuleIR) -> Training | None:
         found = metrics.get(key)
         metric_values = found.items if isinstance(found, ListValue) else (found,) if found else ()
         weight = weights.get(key, 1.0)
-        target = _TARGETS.get(name, "values")
+        target = targets_for_loss(name)
         outputs.append(
             OutputTraining(
                 key,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator.core.ir import Call, OutputTraining, Symbol, Training
+from generator.core.targets import targets_for_loss
 from generator.errors import SpecError
 from generator.from_spec.check_calls import CallChecker
 from generator.from_spec.spec import (
@@ -34,18 +35,6 @@ TASKS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 NO_TASK = "none"  # this output does not train
 _METRIC_NAMES = {"SparseCategoricalAccuracy": "accuracy", "BinaryAccuracy": "accuracy"}
 _METRIC_NAMES["MeanAbsoluteError"] = "mae"
-# Targets a loss class needs when no task says (anything else: real values).
-_LOSS_TARGETS = {
-    "SparseCategoricalCrossentropy": "labels",
-    "CategoricalCrossentropy": "onehot",
-    "CategoricalFocalCrossentropy": "onehot",
-    "CategoricalHinge": "onehot",
-    "KLDivergence": "onehot",
-    "BinaryCrossentropy": "binary",
-    "BinaryFocalCrossentropy": "binary",
-    "Hinge": "binary",
-    "SquaredHinge": "binary",
-}
 _SQUASHING = {"softmax", "sigmoid", "log_softmax"}
 
 
@@ -121,7 +110,7 @@ def lower_training(
         targets, loss_class, metric_classes = TASKS.get(out.task, ("", "", ()))
         if out.loss is not None:
             loss = _explicit(out.loss, losses)
-            targets = targets or _LOSS_TARGETS.get(out.loss.name, "values")
+            targets = targets or targets_for_loss(out.loss.name)
         else:
             loss = _call("losses", loss_class, _loss_kwargs(loss_class, out.logits))
         if out.metrics is not None:

@@ -50,7 +50,7 @@ _LOOP_SUMMARIES = {
     "train-step": "fit(), with the model's own train_step() and test_step().",
     "custom": "an explicit, compiled training loop with checkpoints.",
 }
-_TARGETS = {
+_TARGET_WORDS = {
     "labels": "class indices",
     "onehot": "one-hot classes",
     "binary": "0 or 1",
@@ -172,7 +172,7 @@ def _training_context(
     untrained = [string_literal(key) for key in training.untrained]
     target_keys = [*keys, *untrained]
     targets += [f"np.zeros_like(outputs[{key}])" for key in untrained]
-    described = [_TARGETS[out.target] for out in outputs]
+    described = [_TARGET_WORDS[out.target] for out in outputs]
     summary = (
         described[0]
         if training.structure == "single"
@@ -295,7 +295,6 @@ def _training_dependent(module: ModuleIR) -> bool:
 def _input_context(main: ModelIR, input_spec: Any) -> dict[str, Any]:
     return {
         "key": string_literal(input_spec.key),
-        "shape": SourceWriter().write(tuple(7 if d is None else d for d in input_spec.shape)),
         "dims": "".join(f", {7 if d is None else d}" for d in input_spec.shape),
         "dtype": string_literal(input_spec.dtype),
         "is_int": "int" in input_spec.dtype,
