@@ -296,6 +296,11 @@ def main() -> None:
     type=_OUTPUT_PATH,
     help="Also write a pytest file that keeps checking equivalence after you edit the class.",
 )
+@click.option(
+    "--flat",
+    is_flag=True,
+    help="One statement per graph node: no block classes, loops or renamed variables.",
+)
 @_training_options(None)
 @_verification_options
 @_reports_errors
@@ -313,6 +318,7 @@ def convert(
     weights_path: Path | None,
     run_verification: bool,
     emit_test: Path | None,
+    flat: bool,
     atol: float | None,
     rtol: float | None,
     batches: int,
@@ -359,6 +365,7 @@ def convert(
         custom_objects=custom_objects,
         verification=verification if run_verification else None,
         project=TrainingOptions(loop, strategy, mixed_precision) if loop else None,
+        flat=flat,
     )
     if check or show_diff:
         assert output is not None

@@ -46,6 +46,7 @@ class ConvertJob:
     custom_objects: str | None = None
     verification: Verification | None = field(default_factory=Verification)  # None: skip
     project: Any = None  # TrainingOptions: write a project into the -o directory (--loop)
+    flat: bool = False  # no structure recovery (--flat)
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,7 @@ def _convert(job: ConvertJob) -> tuple[Any, Any]:
     options = ConvertOptions.for_output(
         output, loaded.model.name, job.class_name, job.package, job.import_style, job.unsafe
     )
+    options = replace(options, flat=job.flat)
     if job.project is not None:
         options = replace(
             options, assets_file="model.assets.npz", train_step=job.project.loop == "train-step"

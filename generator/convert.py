@@ -9,6 +9,7 @@ from typing import Any
 from generator import __version__
 from generator.core.ir import Header, ModuleIR
 from generator.core.naming import to_pascal, to_snake
+from generator.core.structure.recover import recover_structure
 from generator.errors import InvalidOutputError, OutputError, UnsupportedModelError, one_line
 from generator.from_keras.graph import ReadOptions, is_graph_model, read_model
 from generator.output.render import RenderOptions, render_formatted
@@ -22,6 +23,7 @@ class ConvertOptions:
     unsafe: bool = False  # recover Lambda source from the user's files
     assets_file: str = ""  # file name beside the module for constants too large for source
     train_step: bool = False  # the class overrides train_step/test_step (--loop train-step)
+    flat: bool = False  # one statement per node, no blocks (--flat)
 
     @classmethod
     def for_output(
@@ -68,7 +70,7 @@ def model_to_ir(
         keras_version=keras.__version__,
         tool_version=__version__,
     )
-    return read_model(
+    module = read_model(
         model,
         ReadOptions(
             class_name=options.class_name,
@@ -78,6 +80,11 @@ def model_to_ir(
         ),
         header,
     )
+    if options.flat:
+        return module
+    factored = recover_structure(module)
+    factored.validate()
+    return factored
 
 
 @dataclass(frozen=True)

@@ -193,3 +193,30 @@ def mc_dropout():
     x = layers.Dense(8, name="dense")(inputs)
     x = layers.Dropout(0.5, name="always_on")(x, training=True)
     return keras.Model(inputs, layers.Dense(1, name="out")(x), name="mc_dropout")
+
+
+@case
+def repeated_blocks():
+    """A residual block written out six times in two stages, every layer named by Keras
+    itself: structure recovery must find the block, its widths and strides, and the
+    stage's shortcut convolution, without names to help."""
+    inputs = keras.Input((12, 12, 3), name="image")
+    x = layers.Conv2D(8, 3, padding="same")(inputs)
+    for stage, (filters, depth) in enumerate([(8, 3), (16, 3)]):
+        for index in range(depth):
+            strides = 2 if stage > 0 and index == 0 else 1
+            shortcut = x
+            if index == 0 and stage > 0:
+                shortcut = layers.Conv2D(filters, 1, strides=strides)(x)
+                shortcut = layers.BatchNormalization()(shortcut)
+            y = layers.Conv2D(filters, 3, strides=strides, padding="same")(x)
+            y = layers.BatchNormalization()(y)
+            y = layers.ReLU()(y)
+            y = layers.Conv2D(filters, 3, padding="same")(y)
+            y = layers.BatchNormalization()(y)
+            y = layers.Dropout(0.1)(y)
+            x = layers.Add()([shortcut, y])
+            x = layers.ReLU()(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    outputs = layers.Dense(5)(x)
+    return keras.Model(inputs, outputs, name="repeated_blocks")

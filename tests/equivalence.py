@@ -19,12 +19,13 @@ def generated_class(source: str, class_name: str, module_name: str = "generated_
 
 
 def assert_equivalent(original: Any, cls: type, tmp_path: Path, *, batches: int = 2) -> Any:
-    """Build ``cls``, copy weights in order, compare outputs, then save/load and compare."""
+    """Build ``cls``, copy weights by name, compare outputs, then save/load and compare."""
     generated = cls()
     generated.build(None)
-    assert len(generated.weights) == len(original.weights)
-    for ours, theirs in zip(generated.weights, original.weights, strict=True):
-        assert tuple(ours.shape) == tuple(theirs.shape), (ours.path, theirs.path)
+    # The same weights, though a factored class creates them in its own order: they
+    # transfer by layer name (README, "Weights").
+    shapes = sorted(tuple(w.shape) for w in generated.weights)
+    assert shapes == sorted(tuple(w.shape) for w in original.weights)
     transfer_weights(original, generated)
     for seed in range(batches):
         inputs = sample_inputs(original, batch=3, seed=seed)

@@ -27,6 +27,7 @@ WORDS = ("red", "green", "blue", "cyan", "plum", "teal")
 
 UNARY = {
     "vec": [
+        "repeated_block",
         "dense",
         "dense_relu",
         "batchnorm",
@@ -50,6 +51,7 @@ UNARY = {
         "softmax",
     ],
     "seq": [
+        "repeated_block",
         "conv1d",
         "lstm_seq",
         "lstm_last",
@@ -69,6 +71,7 @@ UNARY = {
         "spatial_dropout1d",
     ],
     "img": [
+        "repeated_block",
         "conv2d",
         "conv2d_strided",
         "maxpool2d",
@@ -151,11 +154,35 @@ class _Builder:
 
     def name(self, base: str) -> str:
         self.count += 1
-        return f"{base}_{self.count}"
+        return f"{base}{self.count}"  # never one of Keras's own names (``dense_1``)
+
+    def repeated_block(self, x: Any, variant: int) -> Any:
+        """The same small block ``2 + variant % 3`` times, its layers named by Keras
+        itself (``dense_3``, ``layer_normalization_1``): structure recovery must find it
+        without names to help. Odd variants widen the block each time, so every instance
+        projects its shortcut and the widths become a parameter."""
+        conv = len(x.shape) == 4
+        for index in range(2 + variant % 3):
+            width = x.shape[-1] + index if variant % 2 else x.shape[-1]
+            if conv:
+                y = layers.Conv2D(width, 3, padding="same")(x)
+                y = layers.BatchNormalization()(y)
+            else:
+                y = layers.Dense(width)(x)
+                y = layers.LayerNormalization()(y)
+            y = layers.Dropout(0.1)(y)
+            shortcut = x
+            if width != x.shape[-1]:
+                shortcut = layers.Conv2D(width, 1)(x) if conv else layers.Dense(width)(x)
+            x = layers.Add()([shortcut, y])
+            x = layers.Activation("relu")(x)
+        return x
 
     def unary(self, op: str, x: Any, variant: int) -> Any:
         n = self.name
         last = x.shape[-1]
+        if op == "repeated_block":
+            return self.repeated_block(x, variant)
         if op == "dense":
             return layers.Dense(4 + variant, name=n("dense"))(x)
         if op == "dense_relu":

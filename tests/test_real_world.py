@@ -50,8 +50,8 @@ def test_ellipsis_and_constants_keep_dtype_and_shape(tmp_path: Path) -> None:
     # Keras numbers op names per session ("add", "add_3"): match whatever it chose.
     defined = re.findall(r"^(ADD\w*_CONSTANT) = tf\.keras\.ops\.convert_to_tensor\(", source, re.M)
     assert len(defined) == 1, source
-    assert re.search(rf"= conv \+ {defined[0]}\b", source)
-    assert re.search(rf"= add\w* \+ {defined[0]}\b", source)
+    # One constant, read twice: by the sum after the convolution and after the add.
+    assert len(re.findall(rf"= \w+ \+ {defined[0]}\b", source)) == 2
 
 
 def test_adapted_lookup_layers_carry_their_vocabulary(tmp_path: Path) -> None:
@@ -292,7 +292,7 @@ def test_an_operator_on_a_tensor_whose_runtime_dtype_differs_stays_a_keras_op(
     lookup.adapt(np.array([[1], [4], [7]]))
     model = keras.Model(ids, ops.multiply(lookup(ids), 2.0) + 1.0, name="scaled")
     source = _convert_and_verify(_round_trip(model, tmp_path), "Scaled")
-    assert "tf.keras.ops.multiply(lookup, 2.0)" in source
+    assert re.search(r"tf\.keras\.ops\.multiply\(\w+, 2\.0\)", source)
 
 
 def test_a_recorded_training_flag_stays_on_a_layer_that_passes_it_on_unnamed(
@@ -319,7 +319,7 @@ def test_a_recorded_training_flag_stays_on_a_layer_that_passes_it_on_unnamed(
     model = keras.Model(x, y, name="mc")
     source = convert_model(model, ConvertOptions(class_name="Mc", package="mc"))
     assert "self.block(inputs, training=True if training is None else training)" in source
-    assert "self.head(block)" in source  # Dense ignores training: not passed
+    assert re.search(r"self\.head\(\w+\)", source)  # Dense ignores training: not passed
     report = verify_source(model, source, "Mc")
     assert report.ok, report.verdict()
     sys.modules.pop("mc_blocks", None)

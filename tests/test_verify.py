@@ -54,19 +54,19 @@ MUTANTS = {
         "conv",
     ),
     "forced training=False on BatchNormalization": (
-        "self.bn(conv, training=training)",
-        "self.bn(conv, training=False)",
+        "self.bn(x, training=training)",
+        "self.bn(x, training=False)",
         "bn",
     ),
     "wrong stride": ("strides=2", "strides=1", "conv"),
     "swapped Concatenate inputs": (
-        "self.merge([second, extra])",
-        "self.merge([extra, second])",
+        "self.merge([x, extra])",
+        "self.merge([extra, x])",
         "merge",
     ),
     "missing layer call": (
-        "second = self.second(first)",
-        "second = first",
+        "x = self.second(x)",
+        "x = x",
         "second",
     ),
     "changed BatchNormalization epsilon": (
@@ -259,9 +259,9 @@ def test_generated_module_is_imported_in_isolation() -> None:
 def test_a_mutant_that_only_changes_gradients_is_caught(base) -> None:
     """Outputs stay identical when a gradient is stopped; only the gradient check sees it."""
     model, source = base
-    before = "second = self.second(first)"
+    before = "x = self.second(x)"
     assert before in source
-    mutated = source.replace(before, "second = self.second(tf.keras.ops.stop_gradient(first))")
+    mutated = source.replace(before, "x = self.second(tf.keras.ops.stop_gradient(x))")
     report = verify_source(model, mutated, "Mutant")
     assert not report.ok
     failing = {c.kind for c in report.checks if c.status == "mismatch"}

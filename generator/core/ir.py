@@ -113,6 +113,46 @@ class TrainingFlag:
 
 
 @dataclass(frozen=True)
+class OwnName:
+    """A block's inner layer name derived from the block's own: ``self.name + "_1_conv"``
+    (as keras.applications derives ``name + "_1_conv"``), so weights pair by name."""
+
+    suffix: str
+
+
+@dataclass(frozen=True)
+class Compare:
+    left: Value
+    op: str  # "==", "!="
+    right: Value
+
+
+@dataclass(frozen=True)
+class IfExp:
+    """``body if test else orelse``."""
+
+    test: Value
+    body: Value
+    orelse: Value
+
+
+@dataclass(frozen=True)
+class FormattedName:
+    """An f-string: literal text (from a model file, escaped when written) and values."""
+
+    parts: tuple[Value, ...]  # str parts are literal text; others are expressions
+
+
+@dataclass(frozen=True)
+class Comprehension:
+    """``[element for t1 in it1 for t2 in it2]``; a target is a ``Name`` or a tuple of
+    targets (``s, (filters, depth)``)."""
+
+    element: Value
+    clauses: tuple[tuple[Value, Value], ...]
+
+
+@dataclass(frozen=True)
 class DictValue:
     """A dict literal; kept as ordered pairs so the IR stays hashable and ordered."""
 
@@ -145,6 +185,11 @@ Value = (
     | TrainingFlag
     | DictValue
     | ListValue
+    | OwnName
+    | Compare
+    | IfExp
+    | FormattedName
+    | Comprehension
 )
 
 # ---------------------------------------------------------------------------------------
@@ -178,14 +223,20 @@ class Param:
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """A layer created in ``__init__`` as ``self.<attr> = <constructor>``."""
+    """A layer created in ``__init__`` as ``self.<attr> = <constructor>``.
+
+    ``constructor`` is a call, or a ``Comprehension`` of calls for a list of blocks.
+    """
 
     attr: str
     name: str
-    constructor: Call
+    constructor: Value
     class_label: str  # human-readable class name for docs and diagrams
     repeat: Value = 0  # a count (or a parameter): a list of layers built in a loop
     origin: str = ""  # where it was declared ("model.yaml:5:5"), for messages
+    arg_names: tuple[str, ...] = ()  # the parameters the positional arguments fill
+    defaults: tuple[tuple[str, Value], ...] = ()  # literal defaults of unwritten parameters
+    when: str = ""  # a block parameter: the layer exists only when it is true
 
 
 @dataclass(frozen=True)
@@ -206,7 +257,17 @@ class ForEach:
     body: tuple[Assign, ...]
 
 
-Step = Assign | ForEach
+@dataclass(frozen=True)
+class When:
+    """``if self.<flag>: <body> else: <orelse>``: a block's optional part (a shortcut
+    convolution present in some instances, absent in others)."""
+
+    flag: str
+    body: tuple[Assign, ...]
+    orelse: tuple[Assign, ...] = ()
+
+
+Step = Assign | ForEach | When
 
 
 @dataclass(frozen=True)
@@ -259,13 +320,28 @@ class ModelIR:
                     loop_scope.update(inner.targets)
                     scope.update(inner.targets)
                 continue
+            if isinstance(step, When):
+                if step.flag not in scope - {"training"}:
+                    raise ScaffoldError(f"flag {step.flag!r} is not a parameter", where=where)
+                branch_targets: set[str] = set()
+                for branch in (step.body, step.orelse):
+                    branch_scope = set(scope)
+                    for inner in branch:
+                        _check_refs(inner.value, branch_scope, known_attrs, where)
+                        branch_scope.update(inner.targets)
+                    branch_targets |= branch_scope - scope
+                scope.update(branch_targets)
+                continue
             _check_refs(step.value, scope, known_attrs, where)
             for target in step.targets:
                 scope.add(target)
         _check_refs(self.outputs, scope, known_attrs, where)
+        params = {p.name for p in self.params}
         for layer in self.layers:
-            _check_refs(layer.constructor, {p.name for p in self.params}, set(), where)
-            _check_refs(layer.repeat, {p.name for p in self.params}, set(), where)
+            _check_refs(
+                layer.constructor, params | comprehension_targets(layer.constructor), set(), where
+            )
+            _check_refs(layer.repeat, params, set(), where)
 
 
 @dataclass(frozen=True)
@@ -392,6 +468,16 @@ def _check_refs(value: Value, scope: set[str], attrs: set[str], where: str) -> N
             raise ScaffoldError(f"layer self.{child.attr} is never created", where=where)
 
 
+def comprehension_targets(value: Value) -> set[str]:
+    """The loop variables a comprehension binds (in scope in its element)."""
+    names: set[str] = set()
+    for child in iter_values(value):
+        if isinstance(child, Comprehension):
+            for target, _ in child.clauses:
+                names.update(n.id for n in iter_values(target) if isinstance(n, Name))
+    return names
+
+
 def iter_values(value: Value):
     """Yield ``value`` and every value nested inside it, depth first."""
     stack = [value]
@@ -417,3 +503,13 @@ def iter_values(value: Value):
             stack.extend((item.value, item.key))
         elif isinstance(item, SliceValue):
             stack.extend((item.start, item.stop, item.step))
+        elif isinstance(item, Compare):
+            stack.extend((item.left, item.right))
+        elif isinstance(item, IfExp):
+            stack.extend((item.test, item.body, item.orelse))
+        elif isinstance(item, FormattedName):
+            stack.extend(part for part in item.parts if not isinstance(part, str))
+        elif isinstance(item, Comprehension):
+            stack.append(item.element)
+            for target, iterable in item.clauses:
+                stack.extend((target, iterable))

@@ -34,6 +34,7 @@ from generator.core.ir import (
 )
 from generator.core.naming import attribute_registry, class_registry, local_registry
 from generator.errors import UnsupportedModelError
+from generator.from_keras.arguments import init_parameters
 from generator.from_keras.constants import Constants, is_constant
 from generator.from_keras.execution_order import execution_order, unpack_singleton
 from generator.from_keras.function_source import recover_lambda
@@ -139,8 +140,17 @@ class _ModelReaderBase:
                 continue
             attr = self.attrs.claim(layer.name)
             self.attr_of[id(layer)] = attr
+            constructor = self.constructor(layer)
+            arg_names, defaults = _signature_facts(type(layer), constructor)
             self.layers.append(
-                LayerSpec(attr, layer.name, self.constructor(layer), type(layer).__name__)
+                LayerSpec(
+                    attr,
+                    layer.name,
+                    constructor,
+                    type(layer).__name__,
+                    arg_names=arg_names,
+                    defaults=defaults,
+                )
             )
 
     def constructor(self, layer: Any) -> Call:
@@ -401,6 +411,36 @@ def _returns_structure(op: Any) -> bool:
 
     struct = unpack_singleton(outputs_struct(op))
     return struct is not None and not isinstance(struct, KerasTensor)
+
+
+def _signature_facts(
+    cls: type, constructor: Call
+) -> tuple[tuple[str, ...], tuple[tuple[str, Value], ...]]:
+    """The parameters the positional arguments fill, and the literal defaults of those not
+    written: what structure recovery needs to compare two instances of one layer class."""
+    params = list(init_parameters(cls).values())
+    arg_names = tuple(p.name for p in params[: len(constructor.args)])
+    written = set(arg_names) | {key for key, _ in constructor.kwargs}
+    defaults = tuple(
+        (p.name, _literal_default(p.default))
+        for p in params
+        if p.name not in written
+        and p.default is not inspect.Parameter.empty
+        and _literal_default(p.default) is not _NOT_LITERAL
+    )
+    return arg_names, defaults
+
+
+_NOT_LITERAL = object()
+
+
+def _literal_default(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, tuple):
+        items = tuple(_literal_default(v) for v in value)
+        return _NOT_LITERAL if any(i is _NOT_LITERAL for i in items) else items
+    return _NOT_LITERAL
 
 
 def _training_default(layer: Any) -> Any:

@@ -173,6 +173,14 @@ def flatten_layers(model: Any, *, include_self: bool) -> Iterator[Any]:
     yield from model._flatten_layers(include_self=include_self, recursive=True)
 
 
+def direct_sublayers(layer: Any) -> list[Any]:
+    """The layers a layer holds as attributes (a generated block's inner layers).
+
+    Missing: only ``keras.Model`` lists its children publicly (``layers``).
+    """
+    return list(layer._flatten_layers(include_self=False, recursive=False))
+
+
 def seed_generators(layer: Any) -> list[Any]:
     """The ``SeedGenerator``s a layer owns (Dropout, GaussianNoise, ...).
 

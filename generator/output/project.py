@@ -276,13 +276,6 @@ def _training_dependent(module: ModuleIR) -> bool:
         for layer in model.layers:
             if layer.class_label in _TRAINING_DEPENDENT:
                 return True
-            for key, value in layer.constructor.kwargs:
-                if (
-                    key in ("dropout", "recurrent_dropout")
-                    and isinstance(value, (int, float))
-                    and value > 0
-                ):
-                    return True
             for value in iter_values(layer.constructor):
                 if isinstance(value, Call) and any(
                     k in ("dropout", "recurrent_dropout") and isinstance(v, (int, float)) and v > 0
@@ -315,8 +308,11 @@ def _index_bound(main: ModelIR, var: str) -> int:
         if not isinstance(call.func, SelfAttr) or Name(var) not in call.args:
             continue
         layer = attrs[call.func.attr]
-        if layer.class_label in ("Embedding", "CategoryEncoding") and layer.constructor.args:
-            first = layer.constructor.args[0]
+        constructor = layer.constructor
+        if not isinstance(constructor, Call):
+            continue
+        if layer.class_label in ("Embedding", "CategoryEncoding") and constructor.args:
+            first = constructor.args[0]
             value = params.get(first.id) if isinstance(first, Name) else first
             if isinstance(value, int):
                 bounds.append(value)

@@ -27,7 +27,9 @@ from generator.core.ir import (
     ModelIR,
     ModuleIR,
     Param,
+    Step,
     Value,
+    When,
 )
 from generator.core.naming import to_snake
 from generator.output.formatting import black_format, format_source
@@ -191,7 +193,7 @@ def _model_context(
             for p in sorted(model.params, key=lambda p: not p.required)
         ],
         "param_assigns": [f"self.{p.name} = {p.name}" for p in model.params],
-        "layer_lines": [_layer_line(layer, writer) for layer in model.layers],
+        "layer_lines": _layer_lines(model.layers, writer),
         "symbolic_inputs": writer.write(_symbolic_inputs(model)) if model.kind == "model" else "",
         "call_lines": _input_lines(model)
         + [line for step in model.steps for line in _step_lines(step, writer)],
@@ -277,6 +279,18 @@ def _input_lines(model: ModelIR) -> list[str]:
     return [f"{', '.join(spec.var for spec in model.inputs)} = inputs"]
 
 
+def _layer_lines(layers: tuple[LayerSpec, ...], writer: SourceWriter) -> list[str]:
+    """One line per layer; a block's optional layers under ``if <flag>:``."""
+    lines: list[str] = []
+    flag = ""
+    for layer in layers:
+        if layer.when != flag and layer.when:
+            lines.append(f"if {layer.when}:")
+        flag = layer.when
+        lines.append(("    " if flag else "") + _layer_line(layer, writer))
+    return lines
+
+
 def _layer_line(layer: LayerSpec, writer: SourceWriter) -> str:
     constructor = writer.write(layer.constructor)
     if layer.repeat:
@@ -285,10 +299,17 @@ def _layer_line(layer: LayerSpec, writer: SourceWriter) -> str:
     return f"self.{layer.attr} = {constructor}"
 
 
-def _step_lines(step: Assign | ForEach, writer: SourceWriter) -> list[str]:
+def _step_lines(step: Step, writer: SourceWriter) -> list[str]:
     if isinstance(step, ForEach):
         body = [f"    {_assign_line(inner, writer)}" for inner in step.body]
         return [f"for {step.var} in self.{step.attr}:", *body]
+    if isinstance(step, When):
+        lines = [f"if self.{step.flag}:"]
+        lines += [f"    {_assign_line(inner, writer)}" for inner in step.body]
+        if step.orelse:
+            lines.append("else:")
+            lines += [f"    {_assign_line(inner, writer)}" for inner in step.orelse]
+        return lines
     return [_assign_line(step, writer)]
 
 

@@ -17,11 +17,16 @@ from generator.core.ir import (
     BinOp,
     Call,
     Code,
+    Compare,
+    Comprehension,
     DictValue,
     EllipsisValue,
+    FormattedName,
+    IfExp,
     IndexedName,
     ListValue,
     Name,
+    OwnName,
     SelfAttr,
     SliceValue,
     Subscript,
@@ -37,6 +42,8 @@ IMPORT_STYLES = ("tf", "keras")
 _PRECEDENCE = {"+": 11, "-": 11, "*": 12, "/": 12, "//": 12, "%": 12, "@": 12, "**": 14}
 _ATOM = 20
 _UNARY = 13
+_COMPARE = 7
+_CONDITIONAL = 1
 
 
 @dataclass(frozen=True)
@@ -118,11 +125,53 @@ class SourceWriter:
             if value.base.isidentifier():
                 return f'f"{value.base}_{{i}}"', _ATOM
             return f'{string_literal(value.base)} + f"_{{i}}"', _PRECEDENCE["+"]
+        if isinstance(value, OwnName):
+            if not value.suffix:
+                return "self.name", _ATOM
+            return f"self.name + {string_literal(value.suffix)}", _PRECEDENCE["+"]
+        if isinstance(value, Compare):
+            left = self._operand(value.left, _COMPARE + 1)
+            right = self._operand(value.right, _COMPARE + 1)
+            return f"{left} {value.op} {right}", _COMPARE
+        if isinstance(value, IfExp):
+            body = self._operand(value.body, _CONDITIONAL + 1)
+            test = self._operand(value.test, _CONDITIONAL + 1)
+            orelse = self._operand(value.orelse, _CONDITIONAL)
+            return f"{body} if {test} else {orelse}", _CONDITIONAL
+        if isinstance(value, FormattedName):
+            return self._f_string(value), _ATOM
+        if isinstance(value, Comprehension):
+            clauses = " ".join(
+                f"for {self._target(target, top=True)} in "
+                f"{self._operand(iterable, _CONDITIONAL + 1)}"
+                for target, iterable in value.clauses
+            )
+            return f"[{self._operand(value.element, _CONDITIONAL)} {clauses}]", _ATOM
         if isinstance(value, TrainingFlag):
             if value.recorded is None:
                 return "training", _ATOM
             return f"{value.recorded!r} if training is None else training", 0
         raise TypeError(f"cannot write {type(value).__name__} as source: {value!r}")
+
+    def _f_string(self, value: FormattedName) -> str:
+        """Literal parts are escaped as in any string (then braces doubled); expressions
+        are our own names and arithmetic, never text from a model file."""
+        text = ""
+        for part in value.parts:
+            if isinstance(part, str):
+                literal = string_literal(part)
+                if literal[0] != '"':  # keep one quote style for the whole f-string
+                    literal = '"' + literal[1:-1].replace("\\'", "'").replace('"', '\\"') + '"'
+                text += literal[1:-1].replace("{", "{{").replace("}", "}}")
+            else:
+                text += "{" + self.write(part) + "}"
+        return f'f"{text}"'
+
+    def _target(self, target: Value, top: bool = False) -> str:
+        if isinstance(target, tuple):
+            inner = ", ".join(self._target(t) for t in target)
+            return inner if top else f"({inner})"
+        return self.write(target)
 
     def _operand(self, value: Value, minimum: int) -> str:
         text, prec = self._write(value)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from generator.from_keras.internals import direct_sublayers
 from generator.verify.report import Check
 
 
@@ -34,9 +35,30 @@ def _named_children(model: Any) -> list[Any]:
     return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
 
 
+def is_block(layer: Any, root: Any) -> bool:
+    """A layer class generated beside ``root`` that holds layers: a block from structure
+    recovery, whose inner layers keep the names they had in the original's flat graph."""
+    return (
+        not _is_container(layer)
+        and type(layer).__module__ == type(root).__module__
+        and bool(direct_sublayers(layer))
+    )
+
+
+def _leaf_children(model: Any, root: Any) -> list[Any]:
+    """Children, with blocks replaced by what they hold (recursively)."""
+    found = []
+    for layer in _named_children(model) if _is_container(model) else direct_sublayers(model):
+        if is_block(layer, root):
+            found.extend(_leaf_children(layer, root))
+        else:
+            found.append(layer)
+    return found
+
+
 def pair_layers(original: Any, generated: Any, prefix: str = "") -> LayerPairs:
     pairs = LayerPairs()
-    ours = {layer.name: layer for layer in _named_children(generated)}
+    ours = {layer.name: layer for layer in _leaf_children(generated, generated)}
     seen: set[str] = set()
     for layer in _named_children(original):
         path = f"{prefix}{layer.name}"
@@ -113,13 +135,18 @@ def transfer_weights(original: Any, generated: Any) -> None:
         raise ValueError(f"{problems[0].label}: {problems[0].note}")
 
 
-def all_layers(model: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Every layer with its name path, nested models' layers included."""
-    for layer in getattr(model, "layers", []):
+def all_layers(model: Any, prefix: str = "", root: Any = None) -> Iterator[tuple[str, Any]]:
+    """Every layer with its name path, nested models' layers included; a block's inner
+    layers take the path they had in the flat original (the block's own is its name)."""
+    root = model if root is None else root
+    children = getattr(model, "layers", None) if _is_container(model) else direct_sublayers(model)
+    for layer in children or []:
         path = f"{prefix}{layer.name}"
         yield path, layer
         if _is_container(layer):
             yield from all_layers(layer, f"{path}/")
+        elif is_block(layer, root):
+            yield from all_layers(layer, prefix, root)
 
 
 def unstorable_names(model: Any) -> list[str]:

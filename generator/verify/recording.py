@@ -119,13 +119,15 @@ def _is_tensor(value: Any) -> bool:
     )
 
 
-def seed_states(model: Any) -> list[Any]:
-    """The state variables of every seed generator in ``model``, in a stable order."""
-    return [
-        generator.state
-        for layer in flatten_layers(model, include_self=True)
-        for generator in seed_generators(layer)
+def seed_states(model: Any, leaves: list[Any]) -> list[Any]:
+    """The state variables of every seed generator in ``model``: the model's own, then
+    each paired leaf layer's (``leaves`` in pairing order, so both models list them alike
+    however their classes nest)."""
+    owners = [
+        model,
+        *(inner for leaf in leaves for inner in flatten_layers(leaf, include_self=True)),
     ]
+    return [generator.state for layer in owners for generator in seed_generators(layer)]
 
 
 def restore(variables: list[Any], values: list[Any]) -> None:

@@ -93,11 +93,11 @@ class _Verifier:
                 found = self.compare.gradients(labels, expected.gradients, actual.gradients)
                 self.gradient_divergence = self.gradient_divergence or found
 
-    def training(self, inputs: Any) -> None:
+    def training(self, inputs: Any, pairs: LayerPairs) -> None:
         """Training mode, where both models can draw the same randomness."""
         self.progress("training mode")
-        original_seeds = seed_states(self.original)
-        generated_seeds = seed_states(self.generated)
+        original_seeds = seed_states(self.original, [p[1] for p in pairs.leaves])
+        generated_seeds = seed_states(self.generated, [p[2] for p in pairs.leaves])
         if len(original_seeds) != len(generated_seeds):
             self._skip_training("the models hold different numbers of random seed generators")
             return
@@ -238,7 +238,7 @@ def verify(
     else:
         try:
             verifier.inference(samples, pairs)  # gradients too, from the first batch
-            verifier.training(samples[0])
+            verifier.training(samples[0], pairs)
             verifier.divergence = verifier.divergence or verifier.gradient_divergence
             verifier.serialization(samples[0])
         except VerificationError as exc:

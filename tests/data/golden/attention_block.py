@@ -11,6 +11,9 @@ import tensorflow as tf
 class AttentionBlock(tf.keras.Model):
     """Subclass of the Functional model 'transformer_block'.
 
+    Args:
+        num_classes: units of the output layer 'logits'; default 3.
+
     Input shape:
         'tokens': (batch, 10, 16), float32
 
@@ -18,8 +21,9 @@ class AttentionBlock(tf.keras.Model):
         output: (batch, 3)
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, num_classes=3, **kwargs):
         super().__init__(**kwargs)
+        self.num_classes = num_classes
         self.mha = tf.keras.layers.MultiHeadAttention(2, 8, dropout=0.1, name="mha")
         self.add1 = tf.keras.layers.Add(name="add1")
         self.ln1 = tf.keras.layers.LayerNormalization(epsilon=1e-06, name="ln1")
@@ -28,23 +32,29 @@ class AttentionBlock(tf.keras.Model):
         self.add2 = tf.keras.layers.Add(name="add2")
         self.ln2 = tf.keras.layers.LayerNormalization(epsilon=1e-06, name="ln2")
         self.pool = tf.keras.layers.GlobalAveragePooling1D(name="pool")
-        self.logits = tf.keras.layers.Dense(3, name="logits")
+        self.logits = tf.keras.layers.Dense(num_classes, name="logits")
 
     def build(self, input_shape=None):
         """Create every weight by tracing ``call`` once on symbolic inputs."""
         self.call(tf.keras.Input(shape=(10, 16), dtype="float32"))
 
     def call(self, inputs, training=None):
-        mha = self.mha(inputs, inputs, training=training)
-        add1 = self.add1([inputs, mha])
-        ln1 = self.ln1(add1)
-        ff1 = self.ff1(ln1)
-        ff2 = self.ff2(ff1)
-        add2 = self.add2([ln1, ff2])
-        ln2 = self.ln2(add2)
-        pool = self.pool(ln2)
-        logits = self.logits(pool)
-        return logits
+        x = self.mha(inputs, inputs, training=training)
+        x = self.add1([inputs, x])
+        ln1 = self.ln1(x)
+        x = self.ff1(ln1)
+        x = self.ff2(x)
+        x = self.add2([ln1, x])
+        x = self.ln2(x)
+        x = self.pool(x)
+        x = self.logits(x)
+        return x
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+        }
 
     @classmethod
     def from_weights(cls, path, **kwargs):

@@ -11,6 +11,9 @@ import tensorflow as tf
 class Cnn(tf.keras.Model):
     """Subclass of the Functional model 'cnn'.
 
+    Args:
+        num_classes: units of the output layer 'logits'; default 10.
+
     Input shape:
         'image': (batch, 28, 28, 1), float32
 
@@ -18,8 +21,9 @@ class Cnn(tf.keras.Model):
         output: (batch, 10)
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, num_classes=10, **kwargs):
         super().__init__(**kwargs)
+        self.num_classes = num_classes
         self.conv1 = tf.keras.layers.Conv2D(
             8, 3, padding="same", activation="relu", name="conv1"
         )
@@ -32,23 +36,29 @@ class Cnn(tf.keras.Model):
         self.pool2 = tf.keras.layers.MaxPooling2D(name="pool2")
         self.gap = tf.keras.layers.GlobalAveragePooling2D(name="gap")
         self.dropout = tf.keras.layers.Dropout(0.5, name="dropout")
-        self.logits = tf.keras.layers.Dense(10, name="logits")
+        self.logits = tf.keras.layers.Dense(num_classes, name="logits")
 
     def build(self, input_shape=None):
         """Create every weight by tracing ``call`` once on symbolic inputs."""
         self.call(tf.keras.Input(shape=(28, 28, 1), dtype="float32"))
 
     def call(self, inputs, training=None):
-        conv1 = self.conv1(inputs)
-        pool1 = self.pool1(conv1)
-        conv2 = self.conv2(pool1)
-        bn2 = self.bn2(conv2, training=training)
-        relu2 = self.relu2(bn2)
-        pool2 = self.pool2(relu2)
-        gap = self.gap(pool2)
-        dropout = self.dropout(gap, training=training)
-        logits = self.logits(dropout)
-        return logits
+        x = self.conv1(inputs)
+        x = self.pool1(x)
+        x = self.conv2(x)
+        x = self.bn2(x, training=training)
+        x = self.relu2(x)
+        x = self.pool2(x)
+        x = self.gap(x)
+        x = self.dropout(x, training=training)
+        x = self.logits(x)
+        return x
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+        }
 
     @classmethod
     def from_weights(cls, path, **kwargs):

@@ -11,6 +11,10 @@ import tensorflow as tf
 class DictIo(tf.keras.Model):
     """Subclass of the Functional model 'recommender'.
 
+    Args:
+        score_units: units of the output layer 'score'; default 1.
+        class_units: units of the output layer 'klass'; default 3.
+
     Input shape:
         'user-id': (batch, 1), int32
         'class': (batch, 4), float32
@@ -21,8 +25,10 @@ class DictIo(tf.keras.Model):
         'score': (batch, 1)
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, score_units=1, class_units=3, **kwargs):
         super().__init__(**kwargs)
+        self.score_units = score_units
+        self.class_units = class_units
         self.user_embedding = tf.keras.layers.Embedding(50, 8, name="user_embedding")
         self.flatten = tf.keras.layers.Flatten(name="flatten")
         self.history_dense = tf.keras.layers.Dense(
@@ -30,8 +36,8 @@ class DictIo(tf.keras.Model):
         )
         self.merge = tf.keras.layers.Concatenate(name="merge")
         self.hidden = tf.keras.layers.Dense(16, activation="relu", name="hidden")
-        self.klass = tf.keras.layers.Dense(3, name="klass")
-        self.score = tf.keras.layers.Dense(1, name="score")
+        self.klass = tf.keras.layers.Dense(class_units, name="klass")
+        self.score = tf.keras.layers.Dense(score_units, name="score")
 
     def build(self, input_shape=None):
         """Create every weight by tracing ``call`` once on symbolic inputs."""
@@ -47,14 +53,21 @@ class DictIo(tf.keras.Model):
         user_id = inputs["user-id"]
         class_ = inputs["class"]
         history = inputs["history"]
-        user_embedding = self.user_embedding(user_id)
-        flatten = self.flatten(user_embedding)
-        history_dense = self.history_dense(history)
-        merge = self.merge([flatten, class_, history_dense])
-        hidden = self.hidden(merge)
-        score = self.score(hidden)
-        klass = self.klass(hidden)
+        x = self.user_embedding(user_id)
+        flatten = self.flatten(x)
+        x = self.history_dense(history)
+        x = self.merge([flatten, class_, x])
+        x = self.hidden(x)
+        score = self.score(x)
+        klass = self.klass(x)
         return {"score": score, "class": klass}
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "score_units": self.score_units,
+            "class_units": self.class_units,
+        }
 
     @classmethod
     def from_weights(cls, path, **kwargs):

@@ -11,6 +11,9 @@ import tensorflow as tf
 class HostileNames(tf.keras.Model):
     """Subclass of the Functional model 'self'.
 
+    Args:
+        a_b_c_units: units of the output layer 'Input'; default 2.
+
     Input shape:
         \"x\\\\n'); open('PWNED', 'w'); ('\": (batch, 3), float32
         'class': (batch, 3), float32
@@ -20,14 +23,15 @@ class HostileNames(tf.keras.Model):
         'def': (batch, 4)
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, a_b_c_units=2, **kwargs):
         super().__init__(**kwargs)
+        self.a_b_c_units = a_b_c_units
         self.layer_1st_layer = tf.keras.layers.Dense(4, name="1st-layer")
         self.layers_ = tf.keras.layers.Dense(4, name="layers")
         self.weights_ = tf.keras.layers.Dense(4, name="weights")
         self.init = tf.keras.layers.Dense(4, name="__init__")
         self.input_ = tf.keras.layers.Add(name="input")
-        self.input__1 = tf.keras.layers.Dense(2, name="Input")
+        self.input__1 = tf.keras.layers.Dense(a_b_c_units, name="Input")
 
     def build(self, input_shape=None):
         """Create every weight by tracing ``call`` once on symbolic inputs."""
@@ -46,10 +50,16 @@ class HostileNames(tf.keras.Model):
         x_1st_layer = self.layer_1st_layer(x_n_open_pwned_w)
         layers = self.layers_(class_)
         weights = self.weights_(class_)
-        init = self.init(class_)
-        input_ = self.input_([x_1st_layer, layers, weights, init])
+        x = self.init(class_)
+        input_ = self.input_([x_1st_layer, layers, weights, x])
         input__1 = self.input__1(input_)
         return {"def": input_, "a-b.c": input__1}
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "a_b_c_units": self.a_b_c_units,
+        }
 
     @classmethod
     def from_weights(cls, path, **kwargs):

@@ -11,6 +11,9 @@ import tensorflow as tf
 class MaskedBilstm(tf.keras.Model):
     """Subclass of the Functional model 'tagger'.
 
+    Args:
+        num_classes: units of the output layer 'out'; default 2.
+
     Input shape:
         'tokens': (batch, 12), int32
 
@@ -18,8 +21,9 @@ class MaskedBilstm(tf.keras.Model):
         output: (batch, 2)
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, num_classes=2, **kwargs):
         super().__init__(**kwargs)
+        self.num_classes = num_classes
         self.embed = tf.keras.layers.Embedding(30, 8, mask_zero=True, name="embed")
         self.bilstm = tf.keras.layers.Bidirectional(
             tf.keras.layers.LSTM(
@@ -35,7 +39,7 @@ class MaskedBilstm(tf.keras.Model):
             name="bilstm",
         )
         self.gru = tf.keras.layers.GRU(5, name="gru")
-        self.out = tf.keras.layers.Dense(2, name="out")
+        self.out = tf.keras.layers.Dense(num_classes, name="out")
 
     def build(self, input_shape=None):
         """Create every weight by tracing ``call`` once on symbolic inputs."""
@@ -43,11 +47,17 @@ class MaskedBilstm(tf.keras.Model):
 
     def call(self, inputs, training=None):
         embed = self.embed(inputs)
-        not_equal = tf.keras.ops.not_equal(inputs, 0)
-        bilstm = self.bilstm(embed, mask=not_equal, training=training)
-        gru = self.gru(bilstm, mask=not_equal, training=training)
-        out = self.out(gru)
-        return out
+        x = tf.keras.ops.not_equal(inputs, 0)
+        x_1 = self.bilstm(embed, mask=x, training=training)
+        x = self.gru(x_1, mask=x, training=training)
+        x = self.out(x)
+        return x
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+        }
 
     @classmethod
     def from_weights(cls, path, **kwargs):

@@ -11,6 +11,9 @@ import tensorflow as tf
 class McDropout(tf.keras.Model):
     """Subclass of the Functional model 'mc_dropout'.
 
+    Args:
+        num_outputs: units of the output layer 'out'; default 1.
+
     Input shape:
         'x': (batch, 5), float32
 
@@ -18,23 +21,28 @@ class McDropout(tf.keras.Model):
         output: (batch, 1)
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, num_outputs=1, **kwargs):
         super().__init__(**kwargs)
+        self.num_outputs = num_outputs
         self.dense = tf.keras.layers.Dense(8, name="dense")
         self.always_on = tf.keras.layers.Dropout(0.5, name="always_on")
-        self.out = tf.keras.layers.Dense(1, name="out")
+        self.out = tf.keras.layers.Dense(num_outputs, name="out")
 
     def build(self, input_shape=None):
         """Create every weight by tracing ``call`` once on symbolic inputs."""
         self.call(tf.keras.Input(shape=(5,), dtype="float32"))
 
     def call(self, inputs, training=None):
-        dense = self.dense(inputs)
-        always_on = self.always_on(
-            dense, training=True if training is None else training
-        )
-        out = self.out(always_on)
-        return out
+        x = self.dense(inputs)
+        x = self.always_on(x, training=True if training is None else training)
+        x = self.out(x)
+        return x
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_outputs": self.num_outputs,
+        }
 
     @classmethod
     def from_weights(cls, path, **kwargs):

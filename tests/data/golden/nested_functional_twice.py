@@ -31,10 +31,10 @@ class Tower(tf.keras.Model):
         self.call(tf.keras.Input(shape=(10,), dtype="float32"))
 
     def call(self, inputs, training=None):
-        tower_dense = self.tower_dense(inputs)
-        tower_dropout = self.tower_dropout(tower_dense, training=training)
-        tower_out = self.tower_out(tower_dropout)
-        return tower_out
+        x = self.tower_dense(inputs)
+        x = self.tower_dropout(x, training=training)
+        x = self.tower_out(x)
+        return x
 
 
 @tf.keras.utils.register_keras_serializable(package="nested_functional_twice")
@@ -66,9 +66,9 @@ class NestedFunctionalTwice(tf.keras.Model):
     def call(self, inputs, training=None):
         query, doc = inputs
         tower = self.tower(query, training=training)
-        tower_1 = self.tower(doc, training=training)
-        cosine = self.cosine([tower, tower_1])
-        return cosine
+        x = self.tower(doc, training=training)
+        x = self.cosine([tower, x])
+        return x
 
     @classmethod
     def from_weights(cls, path, **kwargs):

@@ -39,6 +39,9 @@ class Block(tf.keras.Model):
 class NestedSequential(tf.keras.Model):
     """Subclass of the Functional model 'with_block'.
 
+    Args:
+        num_classes: units of the output layer 'head'; default 4.
+
     Input shape:
         'x': (batch, 16), float32
 
@@ -46,21 +49,28 @@ class NestedSequential(tf.keras.Model):
         output: (batch, 4)
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, num_classes=4, **kwargs):
         super().__init__(**kwargs)
+        self.num_classes = num_classes
         self.block = Block(name="block")
         self.residual = tf.keras.layers.Add(name="residual")
-        self.head = tf.keras.layers.Dense(4, name="head")
+        self.head = tf.keras.layers.Dense(num_classes, name="head")
 
     def build(self, input_shape=None):
         """Create every weight by tracing ``call`` once on symbolic inputs."""
         self.call(tf.keras.Input(shape=(16,), dtype="float32"))
 
     def call(self, inputs, training=None):
-        block = self.block(inputs, training=training)
-        residual = self.residual([block, inputs])
-        head = self.head(residual)
-        return head
+        x = self.block(inputs, training=training)
+        x = self.residual([x, inputs])
+        x = self.head(x)
+        return x
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+        }
 
     @classmethod
     def from_weights(cls, path, **kwargs):

@@ -29,19 +29,19 @@ class OpsGraph(tf.keras.Model):
 
     def call(self, inputs, training=None):
         proj = self.proj(inputs)
-        get_item = proj[:, -1]
-        multiply = get_item * 2.0
-        subtract = multiply - 1.0
-        true_divide = subtract / 3.0
-        mean = tf.keras.ops.mean(proj, axis=1)
-        concatenate = tf.keras.ops.concatenate([true_divide, mean], axis=-1)
-        sigmoid = tf.keras.ops.sigmoid(concatenate)
-        negative = -concatenate
-        multiply_1 = sigmoid * negative
-        get_item_1 = proj[:, 0, :4]
-        expand_dims = tf.keras.ops.expand_dims(get_item_1, axis=1)
-        reshape = tf.keras.ops.reshape(expand_dims, newshape=(-1, 4))
-        power = reshape**2
+        x = proj[:, -1]
+        x = x * 2.0
+        x = x - 1.0
+        true_divide = x / 3.0
+        x = tf.keras.ops.mean(proj, axis=1)
+        x = tf.keras.ops.concatenate([true_divide, x], axis=-1)
+        sigmoid = tf.keras.ops.sigmoid(x)
+        x = -x
+        multiply_1 = sigmoid * x
+        x = proj[:, 0, :4]
+        x = tf.keras.ops.expand_dims(x, axis=1)
+        x = tf.keras.ops.reshape(x, newshape=(-1, 4))
+        power = x**2
         return [multiply_1, power]
 
     @classmethod

@@ -11,6 +11,9 @@ import tensorflow as tf
 class Regularized(tf.keras.Model):
     """Subclass of the Functional model 'regularized'.
 
+    Args:
+        num_classes: units of the output layer 'dense_plain'; default 4.
+
     Input shape:
         'x': (batch, 8), float32
 
@@ -18,8 +21,9 @@ class Regularized(tf.keras.Model):
         output: (batch, 4)
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, num_classes=4, **kwargs):
         super().__init__(**kwargs)
+        self.num_classes = num_classes
         self.dense_reg = tf.keras.layers.Dense(
             16,
             kernel_initializer=tf.keras.initializers.HeNormal(seed=7),
@@ -30,7 +34,10 @@ class Regularized(tf.keras.Model):
             name="dense_reg",
         )
         self.dense_plain = tf.keras.layers.Dense(
-            4, use_bias=False, kernel_initializer="lecun_uniform", name="dense_plain"
+            num_classes,
+            use_bias=False,
+            kernel_initializer="lecun_uniform",
+            name="dense_plain",
         )
 
     def build(self, input_shape=None):
@@ -38,9 +45,15 @@ class Regularized(tf.keras.Model):
         self.call(tf.keras.Input(shape=(8,), dtype="float32"))
 
     def call(self, inputs, training=None):
-        dense_reg = self.dense_reg(inputs)
-        dense_plain = self.dense_plain(dense_reg)
-        return dense_plain
+        x = self.dense_reg(inputs)
+        x = self.dense_plain(x)
+        return x
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+        }
 
     @classmethod
     def from_weights(cls, path, **kwargs):

@@ -11,6 +11,9 @@ import tensorflow as tf
 class SequentialMlp(tf.keras.Model):
     """Subclass of the Sequential model 'mlp'.
 
+    Args:
+        num_classes: units of the output layer 'logits'; default 10.
+
     Input shape:
         'features': (batch, 20), float32
 
@@ -18,14 +21,15 @@ class SequentialMlp(tf.keras.Model):
         output: (batch, 10)
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, num_classes=10, **kwargs):
         super().__init__(**kwargs)
+        self.num_classes = num_classes
         self.fc1 = tf.keras.layers.Dense(64, activation="relu", name="fc1")
         self.bn1 = tf.keras.layers.BatchNormalization(name="bn1")
         self.drop1 = tf.keras.layers.Dropout(0.3, name="drop1")
         self.fc2 = tf.keras.layers.Dense(32, activation="relu", name="fc2")
         self.drop2 = tf.keras.layers.Dropout(0.3, name="drop2")
-        self.logits = tf.keras.layers.Dense(10, name="logits")
+        self.logits = tf.keras.layers.Dense(num_classes, name="logits")
 
     def build(self, input_shape=None):
         """Create every weight by tracing ``call`` once on symbolic inputs."""
@@ -39,6 +43,12 @@ class SequentialMlp(tf.keras.Model):
         x = self.drop2(x, training=training)
         x = self.logits(x)
         return x
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+        }
 
     @classmethod
     def from_weights(cls, path, **kwargs):

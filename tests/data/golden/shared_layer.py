@@ -11,6 +11,9 @@ import tensorflow as tf
 class SharedLayer(tf.keras.Model):
     """Subclass of the Functional model 'siamese'.
 
+    Args:
+        num_outputs: units of the output layer 'similarity'; default 1.
+
     Input shape:
         'left': (batch, 12), float32
         'right': (batch, 12), float32
@@ -19,15 +22,16 @@ class SharedLayer(tf.keras.Model):
         output: (batch, 1)
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, num_outputs=1, **kwargs):
         super().__init__(**kwargs)
+        self.num_outputs = num_outputs
         self.shared_encoder = tf.keras.layers.Dense(
             8, activation="relu", name="shared_encoder"
         )
         self.difference = tf.keras.layers.Subtract(name="difference")
         self.product = tf.keras.layers.Multiply(name="product")
         self.similarity = tf.keras.layers.Dense(
-            1, activation="sigmoid", name="similarity"
+            num_outputs, activation="sigmoid", name="similarity"
         )
 
     def build(self, input_shape=None):
@@ -42,11 +46,17 @@ class SharedLayer(tf.keras.Model):
     def call(self, inputs, training=None):
         left, right = inputs
         shared_encoder = self.shared_encoder(left)
-        shared_encoder_1 = self.shared_encoder(right)
-        difference = self.difference([shared_encoder, shared_encoder_1])
-        product = self.product([difference, difference])
-        similarity = self.similarity(product)
-        return similarity
+        x = self.shared_encoder(right)
+        x = self.difference([shared_encoder, x])
+        x = self.product([x, x])
+        x = self.similarity(x)
+        return x
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_outputs": self.num_outputs,
+        }
 
     @classmethod
     def from_weights(cls, path, **kwargs):

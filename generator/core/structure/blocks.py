@@ -1,0 +1,760 @@
+"""Builds one block class from the instances of a repeated unit.
+
+Values that differ between instances become the block's parameters (a value that is
+always k times another becomes ``k * filters``); optional chains become flags; inner layers
+keep their original Keras names, derived from the block's own name where every instance
+follows one scheme (``self.name + "_1_conv"``), else passed in as ``layer_names``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from generator.core.ir import (
+    Assign,
+    BinOp,
+    Call,
+    FormattedName,
+    IfExp,
+    InputSpec,
+    LayerSpec,
+    ModelIR,
+    Name,
+    OwnName,
+    Param,
+    SelfAttr,
+    Subscript,
+    Symbol,
+    TrainingFlag,
+    Value,
+    When,
+    iter_values,
+)
+from generator.core.naming import KERAS_MODEL_ATTRIBUTES, MODULE_RESERVED, NameRegistry, to_snake
+from generator.core.structure.chains import Chain, without
+from generator.core.structure.dataflow import (
+    layers_in,
+    rename_variables,
+    transform,
+    variables_in,
+)
+from generator.core.structure.families import Family, Occurrence
+from generator.core.structure.shapes import Path, fill_holes, literal_view
+
+SEPARATORS = "_-./"
+NAMES_PARAM = "layer_names"
+
+
+class NotFactorable(Exception):
+    """This run cannot be one block safely; its steps stay as they are."""
+
+
+@dataclass
+class BlockParam:
+    name: str
+    values: list[Any]  # one per instance: literal values
+    doc: str
+    flag: bool = False
+    counter: bool = False  # Keras's numbering of unnamed layers, not a hyperparameter
+
+
+@dataclass
+class Blocks:
+    """What replaces a run of instances: the element class and each instance's arguments.
+
+    ``block`` is the generated Layer class, or None when the unit is a single layer (the
+    instances are then that Keras class itself, ``template`` its call with ``Name``s
+    where parameters go)."""
+
+    element: Symbol
+    block: ModelIR | None
+    params: list[BlockParam]
+    names: list[str]
+    template: Call | None
+    reads_training: bool
+    label: str
+    own_names: list[str] = field(default_factory=list)  # every Keras name it replaces
+    instance_own: list[list[str]] = field(default_factory=list)  # the same, per instance
+
+    def subset(self, start: int, stop: int) -> Blocks:
+        """The same class, for instances ``start`` to ``stop`` only."""
+        params = [dataclasses.replace(p, values=p.values[start:stop]) for p in self.params]
+        own = self.instance_own[start:stop]
+        return dataclasses.replace(
+            self,
+            params=params,
+            names=self.names[start:stop],
+            own_names=[n for names in own for n in names],
+            instance_own=own,
+        )
+
+
+def build_blocks(
+    model: ModelIR,
+    families: Sequence[Family],
+    units: Sequence[Sequence[Occurrence]],
+    classes: NameRegistry,
+) -> Blocks:
+    """The block (or layer list) that computes every unit of a run.
+
+    Raises:
+        NotFactorable: the instances differ in a way a parameter cannot express.
+    """
+    layers = {layer.attr: layer for layer in model.layers}
+    registry = NameRegistry(KERAS_MODEL_ATTRIBUTES | MODULE_RESERVED | {NAMES_PARAM}, "layer")
+    fresh = _Fresh()
+    steps: list[Assign | When] = []
+    slots: dict[str, _Slot] = {}  # placeholder attribute -> slot
+    current = "inputs"
+    flags: list[list[bool]] = []
+    for position in range(len(units[0])):
+        column = [unit[position] for unit in units]
+        family = families[column[0].family]
+        always = frozenset(set.intersection(*(o.skipped for o in column)))
+        sometimes = frozenset(set.union(*(o.skipped for o in column))) - always
+        kept, result, skipped = _kept_steps(family, always)
+        local = {family.anchor.source: current}
+        optional: dict[int, tuple[int, Chain]] = {}  # step index -> (flag, chain)
+        for chain_index in sorted(sometimes):
+            chain = family.chains[chain_index]
+            flags.append([chain_index not in o.skipped for o in column])
+            for index in chain.steps:
+                optional[index] = (len(flags) - 1, chain)
+        by_index = dict(kept)
+        emit = _Emitter(position, family, column, local, fresh, slots)
+        for index, step in kept:
+            if index not in optional:
+                steps.append(emit(step, None))
+                continue
+            flag, chain = optional[index]
+            if index != chain.steps[-1]:
+                continue  # the whole chain is written where its last step is
+            body = tuple(emit(by_index[link], flag) for link in chain.steps)
+            bypass = rename_variables(Name(skipped.get(chain.bypass, chain.bypass)), local)
+            steps.append(When(f"<flag{flag}>", body, (Assign(body[-1].targets, bypass),)))
+        current = local.get(result, result)
+    if not slots:
+        raise NotFactorable("a unit without layers is left as it is")
+    names = _instance_names(list(slots.values()), layers, len(units))
+    training = _single_layer_call(steps)
+    if training is not None:
+        return _layer_run(next(iter(slots.values())), layers, registry, training)
+    return _block_class(model, steps, slots, flags, names, current, layers, registry, classes)
+
+
+def _single_layer_call(steps: list[Assign | When]) -> bool | None:
+    """For a unit that is one layer called on the unit's input (and ``training`` at
+    most): whether it passes ``training``; else None."""
+    if len(steps) != 1 or not isinstance(steps[0], Assign):
+        return None
+    call = steps[0].value
+    if not (isinstance(call, Call) and isinstance(call.func, SelfAttr)):
+        return None
+    if call.args != (Name("inputs"),) or len(steps[0].targets) != 1:
+        return None
+    if call.kwargs == ():
+        return False
+    if call.kwargs == (("training", TrainingFlag(None)),):
+        return True
+    return None
+
+
+@dataclass
+class _Emitter:
+    """Writes one segment's steps into the block: fresh variables, placeholder layer
+    attributes, and a slot per layer."""
+
+    position: int
+    family: Family
+    column: list[Occurrence]
+    local: dict[str, str]
+    fresh: _Fresh
+    slots: dict[str, _Slot]
+
+    def __call__(self, step: Assign, flag: int | None) -> Assign:
+        for attr in layers_in(step.value):
+            key = f"<{self.position}:{attr}>"
+            self.slots.setdefault(key, _Slot(self.family, attr, self.column, flag))
+        return _renamed(step, self.position, self.local, self.fresh)
+
+
+@dataclass
+class _Slot:
+    family: Family
+    attr: str  # the anchor's attribute
+    column: list[Occurrence]
+    flag: int | None
+
+    def spec_of(self, instance: int, layers: dict[str, LayerSpec]) -> LayerSpec | None:
+        attr = self.column[instance].layer_of.get(self.attr)
+        return None if attr is None else layers[attr]
+
+
+class _Fresh:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> str:
+        self.count += 1
+        return f"t{self.count}"
+
+
+def _kept_steps(
+    family: Family, always: frozenset[int]
+) -> tuple[list[tuple[int, Assign]], str, dict[str, str]]:
+    """The anchor's steps (with their indices) without the chains no instance has."""
+    chains = [family.chains[i] for i in sorted(always)]
+    removed = {index for chain in chains for index in chain.steps}
+    _, result = without(family.steps, family.anchor.result, chains)
+    mapping = {family.steps[c.steps[-1]].targets[0]: c.bypass for c in chains}
+    mapping = _resolve(mapping)
+    kept = [
+        (index, Assign(step.targets, rename_variables(step.value, mapping), step.unpack))
+        for index, step in enumerate(family.steps)
+        if index not in removed
+    ]
+    return kept, result, mapping
+
+
+def _resolve(mapping: dict[str, str]) -> dict[str, str]:
+    resolved = {}
+    for key, value in mapping.items():
+        seen = {key}
+        while value in mapping and value not in seen:
+            seen.add(value)
+            value = mapping[value]
+        resolved[key] = value
+    return resolved
+
+
+def _renamed(step: Assign, position: int, local: dict[str, str], fresh: _Fresh) -> Assign:
+    """The step with fresh variable names and placeholder layer attributes (one unit may
+    hold two segments of one family, so anchor attributes alone are ambiguous)."""
+    value = rename_variables(step.value, local)
+    value = _replace_attrs(value, lambda attr: f"<{position}:{attr}>")
+    targets = []
+    for target in step.targets:
+        local[target] = fresh()
+        targets.append(local[target])
+    return Assign(tuple(targets), value, step.unpack)
+
+
+# -- names ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Names:
+    """How each inner layer's Keras name is made, for every instance alike: from the
+    block's own name (``self.name + "_1_conv"``), from a number (``conv2d_12``: Keras's
+    own numbering of unnamed layers, one counter per group of layers numbered together),
+    or listed in ``layer_names`` where neither fits."""
+
+    block_names: list[str]  # each instance's name, when some layer's name derives from it
+    schemes: list[tuple]  # per slot: ("own", suffix), ("number", text, group, offset), ("list",)
+    counters: list[list[int]]  # per group: each instance's number
+    listed: list[tuple[str | None, ...]]  # per instance: the names of the "list" slots
+
+
+_NUMBERED = re.compile(r"^(.*?)_([1-9][0-9]*)$")
+
+
+def _instance_names(slots: list[_Slot], layers: dict[str, LayerSpec], count: int) -> _Names:
+    table = [[_spec_name(s, i, layers) for s in slots] for i in range(count)]
+    prefixes, own = _own_prefixes(table)
+    schemes: list[tuple] = []
+    groups: list[tuple[int, list[int | None]]] = []  # (first slot, its numbers)
+    counters: list[list[int | None]] = []
+    for j in range(len(slots)):
+        if j in own:
+            schemes.append(("own", own[j]))
+            continue
+        numbered = _numbers(table, j)
+        if numbered is None:
+            schemes.append(("list",))
+            continue
+        text, numbers = numbered
+        for group, (_, base) in enumerate(groups):
+            offset = _constant_offset(numbers, base)
+            if offset is not None:
+                schemes.append(("number", text, group, offset))
+                for k, n in enumerate(numbers):
+                    if base[k] is None and n is not None:
+                        base[k] = n - offset
+                break
+        else:
+            groups.append((j, list(numbers)))
+            schemes.append(("number", text, len(groups) - 1, 0))
+    for _, base in groups:
+        counters.append(list(base))
+    listed_slots = [j for j, scheme in enumerate(schemes) if scheme[0] == "list"]
+    listed = [tuple(row[j] for j in listed_slots) for row in table] if listed_slots else []
+    return _Names(
+        prefixes if own else [],
+        schemes,
+        [_forward_filled(c) for c in counters],
+        listed,
+    )
+
+
+def _numbers(table: list[list[str | None]], j: int) -> tuple[str, list[int | None]] | None:
+    """``conv2d``, ``conv2d_1``, ``conv2d_12``…: one text and each instance's number."""
+    texts: set[str] = set()
+    numbers: list[int | None] = []
+    for row in table:
+        name = row[j]
+        if name is None:
+            numbers.append(None)
+            continue
+        match = _NUMBERED.match(name)
+        text, number = (match.group(1), int(match.group(2))) if match else (name, 0)
+        texts.add(text)
+        numbers.append(number)
+    if len(texts) != 1:
+        return None
+    text = texts.pop()
+    if not text or any(n == 0 for n in numbers) and len({n for n in numbers if n is not None}) < 2:
+        return None
+    return text, numbers
+
+
+def _constant_offset(numbers: list[int | None], base: list[int | None]) -> int | None:
+    offsets = {n - b for n, b in zip(numbers, base, strict=True) if n is not None and b is not None}
+    return offsets.pop() if len(offsets) == 1 else None
+
+
+def _forward_filled(values: list[int | None]) -> list[int]:
+    known = [v for v in values if v is not None]
+    out, last = [], known[0] if known else 0
+    for value in values:
+        last = last if value is None else value
+        out.append(last)
+    return out
+
+
+def _own_prefixes(table: list[list[str | None]]) -> tuple[list[str], dict[int, str]]:
+    """Each instance's name and the suffixes that derive layer names from it, if at least
+    two layers of every instance are named that way."""
+    count, width = len(table), len(table[0])
+    suffixes = {}
+    for j in range(width):
+        suffix = common_suffix([name for row in table if (name := row[j]) is not None])
+        cut = min((i for i, ch in enumerate(suffix) if ch in SEPARATORS), default=len(suffix))
+        suffixes[j] = suffix[cut:]
+    prefixes = []
+    for row in table:
+        votes: dict[str, int] = {}
+        for j, name in enumerate(row):
+            if name is not None and len(name) > len(suffixes[j]):
+                candidate = name[: len(name) - len(suffixes[j])]
+                votes[candidate] = votes.get(candidate, 0) + 1
+        best = max(votes.items(), key=lambda item: (item[1], item[0]), default=("", 0))
+        if best[1] < 2:
+            return [], {}
+        prefixes.append(best[0])
+    if len(set(prefixes)) != count:
+        return [], {}
+    own = {}
+    for j in range(width):
+        column = [(row[j], prefix) for row, prefix in zip(table, prefixes, strict=True)]
+        named = [(name, prefix) for name, prefix in column if name is not None]
+        rests = {name[len(prefix) :] for name, prefix in named if name.startswith(prefix)}
+        present = len(named)
+        matching = sum(name.startswith(prefix) for name, prefix in named)
+        if len(rests) == 1 and matching == present:
+            own[j] = rests.pop()
+    return (prefixes, own) if own else ([], {})
+
+
+def _number_offsets(numbered, count):
+    """One number per instance and a fixed offset per layer: ``conv2d_{number + 2}``."""
+    first = next(iter(numbered))
+    base: dict[int, int] = {}
+    offsets = {first: 0}
+    for k, number in numbered[first][1]:
+        base[k] = number
+    changed = True
+    while changed:
+        changed = False
+        for j, (_, found) in numbered.items():
+            if j not in offsets:
+                known = [(k, n) for k, n in found if k in base]
+                if known:
+                    offsets[j] = known[0][1] - base[known[0][0]]
+                    changed = True
+            if j in offsets:
+                for k, n in found:
+                    if k not in base:
+                        base[k] = n - offsets[j]
+                        changed = True
+    if len(offsets) != len(numbered) or len(base) != count:
+        return offsets, None
+    for j, (_, found) in numbered.items():
+        if any(n != base[k] + offsets[j] for k, n in found):
+            return offsets, None
+    return offsets, [base[k] for k in range(count)]
+
+
+def _spec_name(slot: _Slot, instance: int, layers: dict[str, LayerSpec]) -> str | None:
+    spec = slot.spec_of(instance, layers)
+    return None if spec is None else spec.name
+
+
+def common_suffix(names: list[str]) -> str:
+    return common_prefix([name[::-1] for name in names])[::-1]
+
+
+def common_prefix(names: list[str]) -> str:
+    if not names:
+        return ""
+    first, last = min(names), max(names)
+    length = 0
+    while length < min(len(first), len(last)) and first[length] == last[length]:
+        length += 1
+    return first[:length]
+
+
+def attr_from_suffix(suffix: str) -> str:
+    """``"_1_conv"`` → ``conv_1``: words first, numbers after, as a person names things."""
+    words = [w for w in re.split(r"[^0-9A-Za-z]+", suffix) if w]
+    numbers = [w for w in words if w.isdigit()]
+    text = [w for w in words if not w.isdigit()]
+    return to_snake("_".join(text + numbers))
+
+
+def class_stem(names: Sequence[str]) -> str:
+    """The part of the instance names that does not count instances: digit and letter
+    runs that differ between instances are dropped (``conv2_block1``… → ``conv_block``,
+    ``block2a``, ``block2b``… → ``block``)."""
+    split = [re.findall(r"\d+|[A-Za-z]+|[^A-Za-z\d]+", name) for name in names]
+    if len({len(parts) for parts in split}) != 1:
+        return re.sub(r"\d+", "", names[0])
+    kept = [column[0] for column in zip(*split, strict=True) if len(set(column)) == 1]
+    return re.sub(r"_+", "_", "".join(kept)).strip("_")
+
+
+# -- the layer list of a single-layer unit -------------------------------------------------
+
+
+def _layer_run(
+    slot: _Slot, layers: dict[str, LayerSpec], registry: NameRegistry, training: bool
+) -> Blocks:
+    specs = [slot.spec_of(i, layers) for i in range(len(slot.column))]
+    anchor = layers[slot.attr]
+    values, params = _holes([specs], [anchor], registry)
+    template = fill_holes(anchor, values[0])
+    assert isinstance(template.func, Symbol)
+    return Blocks(
+        element=template.func,
+        block=None,
+        params=params,
+        names=[spec.name for spec in specs if spec is not None],
+        template=template,
+        reads_training=training,
+        label=anchor.class_label,
+        own_names=[spec.name for spec in specs if spec is not None],
+        instance_own=[[spec.name] if spec is not None else [] for spec in specs],
+    )
+
+
+# -- the block class -----------------------------------------------------------------------
+
+
+def _block_class(
+    model: ModelIR,
+    steps: list[Assign | When],
+    slots: dict[str, _Slot],
+    flags: list[list[bool]],
+    names: _Names,
+    result: str,
+    layers: dict[str, LayerSpec],
+    registry: NameRegistry,
+    classes: NameRegistry,
+) -> Blocks:
+    count = len(flags[0]) if flags else len(next(iter(slots.values())).column)
+    slot_list = list(slots.values())
+    anchors = [layers[s.attr] for s in slot_list]
+    per_slot_specs = [[s.spec_of(i, layers) for i in range(count)] for s in slot_list]
+    attrs = []
+    for index, anchor in enumerate(anchors):
+        wanted = ""
+        scheme = names.schemes[index]
+        if scheme[0] == "own":
+            wanted = attr_from_suffix(scheme[1])
+        elif scheme[0] == "number":
+            wanted = to_snake(scheme[1])
+        attrs.append(registry.claim(wanted or to_snake(anchor.class_label)))
+    values, params = _holes(per_slot_specs, anchors, registry)
+    flag_names = []
+    for number, present in enumerate(flags):
+        flag_layers = [attrs[i] for i, s in enumerate(slot_list) if s.flag == number]
+        step = next(s for s in steps if isinstance(s, When) and s.flag == f"<flag{number}>")
+        wanted, doc = _flag_name(step, flag_layers, steps)
+        flag_names.append(registry.claim(wanted))
+        params.append(BlockParam(flag_names[-1], list(present), doc, True))
+    counter_params = []
+    for counter in names.counters:
+        counter_params.append(registry.claim("number"))
+        params.append(
+            BlockParam(
+                counter_params[-1],
+                counter,
+                "where Keras's numbering of its unnamed layers stood (conv2d_12: 12)",
+                counter=True,
+            )
+        )
+    if names.listed:
+        params.append(
+            BlockParam(
+                NAMES_PARAM,
+                names.listed,
+                "the Keras names of its layers named neither way, in order (None: absent)",
+            )
+        )
+    block_layers = []
+    for index, (slot, anchor) in enumerate(zip(slot_list, anchors, strict=True)):
+        layer_name = _layer_name(names, index, counter_params)
+        call = fill_holes(anchor, values[index])
+        block_layers.append(
+            LayerSpec(
+                attrs[index],
+                anchor.name,
+                Call(call.func, call.args, (*call.kwargs, ("name", layer_name))),
+                anchor.class_label,
+                when="" if slot.flag is None else flag_names[slot.flag],
+            )
+        )
+    attr_of = dict(zip(slots, attrs, strict=True))
+    final_steps = [_final_step(step, attr_of, flag_names) for step in steps]
+    stem = class_stem(names.block_names) if names.block_names else ""
+    class_name = classes.claim(stem or "block", style="pascal")
+    reads = any(
+        isinstance(v, TrainingFlag)
+        for step in final_steps
+        for inner in ((step,) if isinstance(step, Assign) else (*step.body, *step.orelse))
+        for v in iter_values(inner.value)
+    )
+    block = ModelIR(
+        class_name=class_name,
+        keras_name=class_name,
+        inputs=(InputSpec("inputs", "inputs", (), ""),),
+        input_structure="single",
+        layers=tuple(block_layers),
+        steps=tuple(final_steps),
+        outputs=Name(result),
+        params=tuple(Param(p.name, None, doc=p.doc, required=True) for p in params),
+        summary=f"A block of {model.class_name}, repeated {count} times in a row.",
+        kind="block",
+    )
+    return Blocks(
+        element=Symbol("", class_name),
+        block=block,
+        params=params,
+        names=names.block_names,
+        template=None,
+        reads_training=reads,
+        label=class_name,
+        own_names=[spec.name for specs in per_slot_specs for spec in specs if spec is not None],
+        instance_own=[
+            [spec.name for specs in per_slot_specs if (spec := specs[k]) is not None]
+            for k in range(count)
+        ],
+    )
+
+
+def _layer_name(names: _Names, index: int, counter_params: list[str]) -> Value:
+    scheme = names.schemes[index]
+    if scheme[0] == "own":
+        return OwnName(scheme[1])
+    if scheme[0] == "list":
+        listed = [j for j, other in enumerate(names.schemes) if other[0] == "list"]
+        return Subscript(Name(NAMES_PARAM), listed.index(index))
+    _, text, group, offset = scheme
+    counter = Name(counter_params[group])
+    number: Value = counter
+    if offset:
+        number = BinOp("+" if offset > 0 else "-", counter, abs(offset))
+    numbered = FormattedName((f"{text}_", number))
+    if any(n + offset == 0 for n in names.counters[group]):  # Keras names the first bare
+        return IfExp(number, numbered, text)
+    return numbered
+
+
+def _flag_name(when: When, flag_layers: list[str], steps: list[Assign | When]) -> tuple[str, str]:
+    """Name an optional part by its role: a convolved shortcut, an added residual, or
+    else the layer it holds."""
+    base = re.sub(r"_?\d+$", "", flag_layers[0]) if flag_layers else "step"
+    bypass = when.orelse[0].value
+    tail = when.body[-1].targets[0]
+    readers = [s for s in steps if isinstance(s, Assign) and tail in variables_in(s.value)]
+    merged = any(len(set(variables_in(r.value))) >= 2 for r in readers)
+    if bypass == Name("inputs") and merged:
+        return f"{base}_shortcut", f"whether the shortcut goes through {', '.join(flag_layers)}"
+    if bypass != Name("inputs") and "inputs" in variables_in(when.body[0].value):
+        return "residual", "whether the block adds its input back"
+    return f"use_{base}", f"whether the block has {', '.join(flag_layers) or 'this step'}"
+
+
+def _final_step(step: Assign | When, attr_of: dict[str, str], flag_names: list[str]):
+    """Placeholders replaced by the block's attributes and flags."""
+
+    def fix(assign: Assign) -> Assign:
+        value = _replace_attrs(assign.value, lambda attr: attr_of.get(attr, attr))
+        return Assign(assign.targets, value, assign.unpack)
+
+    if isinstance(step, When):
+        number = int(step.flag[len("<flag") : -1])
+        body = tuple(fix(a) for a in step.body)
+        return When(flag_names[number], body, tuple(fix(a) for a in step.orelse))
+    return fix(step)
+
+
+def _replace_attrs(value: Value, rename: Callable[[str], str]) -> Value:
+    return transform(
+        value, lambda node: SelfAttr(rename(node.attr)) if isinstance(node, SelfAttr) else None
+    )
+
+
+# -- holes become parameters ---------------------------------------------------------------
+
+
+def _holes(
+    per_slot_specs: list[list[LayerSpec | None]],
+    anchors: list[LayerSpec],
+    registry: NameRegistry,
+) -> tuple[list[dict[Path, Value]], list[BlockParam]]:
+    """For each slot, what goes in each hole: the shared value, or a parameter (or a
+    multiple of one); and the parameters with each instance's value.
+
+    Layers every instance has go first, so an optional layer's values (unknown where it
+    is absent) are matched against parameters the others already define.
+    """
+    params: list[BlockParam] = []
+    filled: list[dict[Path, Value]] = [{} for _ in anchors]
+    order = sorted(range(len(anchors)), key=lambda i: None in per_slot_specs[i])
+    for index in order:
+        specs, anchor = per_slot_specs[index], anchors[index]
+        views = [None if spec is None else _full_view(spec) for spec in specs]
+        explicit = literal_view(anchor)
+        defaults = dict(anchor.defaults)
+        paths: dict[Path, None] = {}
+        for view in views:
+            if view is not None:
+                paths.update(dict.fromkeys(view))
+        for path in paths:
+            vector: list[Any] = []
+            for view in views:
+                if view is None:
+                    vector.append(_ABSENT)
+                elif path in view:
+                    vector.append(view[path])
+                else:
+                    raise NotFactorable(f"{anchor.name}: no known default for {path}")
+            present = [v for v in vector if v is not _ABSENT]
+            if all(v == present[0] and type(v) is type(present[0]) for v in present):
+                if path in explicit or present[0] != defaults.get(path[1], _ABSENT):
+                    filled[index][path] = present[0]
+                continue
+            vector = _spatial_ints(vector, path, anchor)
+            filled[index][path] = _parameter(vector, path, anchor, params, registry)
+    return filled, params
+
+
+# Keras layer arguments that take an int for "the same along every axis".
+_SPATIAL = frozenset({"strides", "kernel_size", "pool_size", "dilation_rate", "size"})
+
+
+def _spatial_ints(vector: list[Any], path: Path, anchor: LayerSpec) -> list[Any]:
+    """``(2, 2)`` as ``2`` where Keras reads both alike, so ``strides`` reads as 1 or 2
+    rather than ``(1, 1)`` or 2."""
+    call = anchor.constructor
+    key = _hole_name(path, anchor) if len(path) == 2 else ""
+    if key not in _SPATIAL or not isinstance(call, Call):
+        return vector
+    if not (isinstance(call.func, Symbol) and call.func.module == "keras"):
+        return vector
+    return [
+        v[0] if isinstance(v, tuple) and v and all(_is_int(i) and i == v[0] for i in v) else v
+        for v in vector
+    ]
+
+
+class _Absent:
+    pass
+
+
+def _filled(vector: list[Any]) -> tuple:
+    """Where a layer is absent its value does not matter: repeat the one before (or
+    after), so a per-stage pattern stays visible."""
+    known = [v for v in vector if v is not _ABSENT]
+    out, last = [], known[0]
+    for value in vector:
+        last = last if value is _ABSENT else value
+        out.append(last)
+    return tuple(out)
+
+
+_ABSENT = _Absent()
+
+
+def _full_view(spec: LayerSpec) -> dict[Path, Value]:
+    view = literal_view(spec)
+    for key, value in spec.defaults:
+        view.setdefault(("kw", key), value)
+    return view
+
+
+def _parameter(
+    vector: list[Any],
+    path: Path,
+    anchor: LayerSpec,
+    params: list[BlockParam],
+    registry: NameRegistry,
+) -> Value:
+    """An existing parameter (or an integer multiple of one) that agrees wherever this
+    layer exists, else a new parameter."""
+    for param in params:
+        if not param.flag and _agrees(vector, param.values, 1):
+            return Name(param.name)
+    for param in params:
+        base = param.values
+        if param.flag or not all(_is_int(b) and b for b in base):
+            continue
+        known = [(v, b) for v, b in zip(vector, base, strict=True) if v is not _ABSENT]
+        if not all(_is_int(v) for v, _ in known) or known[0][0] % known[0][1]:
+            continue
+        factor = known[0][0] // known[0][1]
+        if factor > 1 and _agrees(vector, base, factor):
+            return BinOp("*", factor, Name(param.name))
+    wanted = _hole_name(path, anchor)
+    name = registry.claim(wanted)
+    params.append(
+        BlockParam(name, list(_filled(vector)), f"``{wanted}`` of its {anchor.class_label}")
+    )
+    return Name(name)
+
+
+def _agrees(vector: list[Any], values: list[Any], factor: int) -> bool:
+    for value, base in zip(vector, values, strict=True):
+        if value is _ABSENT:
+            continue
+        expected = base * factor if factor != 1 else base
+        if value != expected or type(value) is not type(expected):
+            return False
+    return True
+
+
+def _is_int(value: Value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _hole_name(path: Path, anchor: LayerSpec) -> str:
+    if path[0] == "arg":
+        index = path[1]
+        base = anchor.arg_names[index] if index < len(anchor.arg_names) else f"arg_{index}"
+    else:
+        base = path[1]
+    return base if len(path) == 2 else f"{base}_{path[2]}"

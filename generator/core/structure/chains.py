@@ -1,0 +1,124 @@
+"""Optional parts of a block: a chain of steps that some instances have and others skip.
+
+ResNet's first block of a stage convolves its shortcut, the others pass the input
+through; a MobileNetV2 block adds its input back only where shapes allow. Both are a chain
+of steps whose absence means "use this variable instead". Finding which chains turn a
+larger segment into a smaller one lets both be one block class with a flag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from generator.core.ir import Assign, LayerSpec
+from generator.core.structure.dataflow import rename_variables, variables_in
+from generator.core.structure.shapes import segment_shape
+
+MAX_CHAIN = 6  # steps in one optional chain
+MAX_CHAINS = 3  # optional chains in one segment
+SEARCH_BUDGET = 400  # removals tried per pair of segments
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Steps (indices, in dataflow order) that can be skipped: their last output is then
+    ``bypass``."""
+
+    steps: tuple[int, ...]
+    bypass: str
+
+
+def candidate_chains(steps: Sequence[Assign], result: str) -> list[Chain]:
+    """Every chain: each step's output is read exactly once, by the next one."""
+    readers: dict[str, list[int]] = {}
+    for index, step in enumerate(steps):
+        for var in variables_in(step.value):
+            readers.setdefault(var, []).append(index)
+    chains = []
+    for head, step in enumerate(steps):
+        if len(step.targets) != 1 or step.unpack:
+            continue
+        for bypass in dict.fromkeys(variables_in(step.value)):
+            links = [head]
+            while True:
+                chains.append(Chain(tuple(links), bypass))
+                tail = steps[links[-1]].targets[0]
+                users = readers.get(tail, [])
+                if len(users) != 1 or tail == result or len(links) >= MAX_CHAIN:
+                    break
+                following = steps[users[0]]
+                if len(following.targets) != 1 or following.unpack:
+                    break
+                links.append(users[0])
+    return chains
+
+
+def without(
+    steps: Sequence[Assign], result: str, chains: Sequence[Chain]
+) -> tuple[list[Assign], str]:
+    """The steps with ``chains`` skipped: their outputs replaced by their bypasses."""
+    removed = {index for chain in chains for index in chain.steps}
+    mapping = {steps[chain.steps[-1]].targets[0]: chain.bypass for chain in chains}
+    for key in list(mapping):  # a bypass may itself be a skipped chain's output
+        seen = {key}
+        while mapping[key] in mapping and mapping[key] not in seen:
+            seen.add(mapping[key])
+            mapping[key] = mapping[mapping[key]]
+    kept = [
+        Assign(step.targets, rename_variables(step.value, mapping), step.unpack)
+        for index, step in enumerate(steps)
+        if index not in removed
+    ]
+    return kept, mapping.get(result, result)
+
+
+def find_removal(
+    steps: Sequence[Assign],
+    source: str,
+    result: str,
+    layers: dict[str, LayerSpec],
+    wanted: Any,
+    wanted_length: int,
+) -> tuple[Chain, ...] | None:
+    """Disjoint chains whose removal gives a segment of shape ``wanted``, or None."""
+    excess = len(steps) - wanted_length
+    if excess <= 0:
+        return None
+    candidates = [c for c in candidate_chains(steps, result) if len(c.steps) <= excess]
+    budget = [SEARCH_BUDGET]
+
+    def search(start: int, chosen: list[Chain], used: set[int], left: int, slots: int):
+        if left == 0:
+            budget[0] -= 1
+            kept, new_result = without(steps, result, chosen)
+            shape, _ = segment_shape(kept, source, new_result, layers)
+            return tuple(chosen) if shape == wanted else None
+        if slots == 0:
+            return None
+        for index in range(start, len(candidates)):
+            if budget[0] <= 0:
+                return None
+            chain = candidates[index]
+            if len(chain.steps) > left or used.intersection(chain.steps):
+                continue
+            if slots == 1 and len(chain.steps) != left:
+                continue
+            found = search(
+                index + 1,
+                [*chosen, chain],
+                used | set(chain.steps),
+                left - len(chain.steps),
+                slots - 1,
+            )
+            if found is not None:
+                return found
+        return None
+
+    # Fewest chains first: one skipped shortcut, not its convolution and its norm apart.
+    for count in range(1, MAX_CHAINS + 1):
+        found = search(0, [], set(), excess, count)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,109 @@
+"""Where a model's forward pass can be cut: the points where one tensor carries everything.
+
+Between two such cuts lies a segment with one input and one output, the natural unit a
+person would write as a block (a residual unit ends where its sum is the only live tensor).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from generator.core.ir import Assign, ModelIR, Name, SelfAttr, Value, iter_values
+
+
+def variables_in(value: Value) -> list[str]:
+    """Names a value reads, in the order they appear (duplicates kept)."""
+    found = [v.id for v in iter_values(value) if isinstance(v, Name)]
+    found.reverse()  # iter_values pops from a stack: restore source order
+    return found
+
+
+def layers_in(value: Value) -> list[str]:
+    return [v.attr for v in iter_values(value) if isinstance(v, SelfAttr)]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Steps ``[start, stop)`` of a model's call: they read only ``source`` (and what they
+    define), and only ``result`` is read after them."""
+
+    start: int
+    stop: int
+    source: str
+    result: str
+
+
+def single_tensor_segments(model: ModelIR) -> list[Segment]:
+    """The segments between consecutive single-tensor cuts, in order.
+
+    A cut after step ``i`` is where exactly one variable defined so far is still read by
+    a later step or by the outputs.
+    """
+    steps = flat_steps(model)
+    if steps is None:
+        return []
+    defined_at = {spec.var: -1 for spec in model.inputs}
+    last_use: dict[str, int] = {}
+    for index, step in enumerate(steps):
+        for var in variables_in(step.value):
+            if var in defined_at:
+                last_use[var] = index
+        for target in step.targets:
+            defined_at[target] = index
+    for var in variables_in(model.outputs):
+        if var in defined_at:
+            last_use[var] = len(steps)
+    # A variable is live after step i for defined_at <= i < last_use.
+    births: dict[int, list[str]] = {}
+    dying: dict[int, set[str]] = {}
+    for var, use in last_use.items():
+        births.setdefault(defined_at[var], []).append(var)
+        dying.setdefault(use, set()).add(var)
+    live: set[str] = set()
+    cuts: list[tuple[int, str]] = []
+    for index in range(-1, len(steps)):
+        live -= dying.get(index, set())
+        live.update(births.get(index, ()))
+        if len(live) == 1:
+            cuts.append((index, next(iter(live))))
+    return [
+        Segment(start + 1, stop + 1, source, result)
+        for (start, source), (stop, result) in zip(cuts, cuts[1:], strict=False)
+    ]
+
+
+def flat_steps(model: ModelIR) -> list[Assign] | None:
+    """The call's steps when each is one assignment (a converted model's), else None."""
+    steps = [step for step in model.steps if isinstance(step, Assign)]
+    return steps if len(steps) == len(model.steps) else None
+
+
+def transform(value: Any, replace: Callable[[Any], Any]) -> Any:
+    """``value`` rebuilt bottom-up, each IR node passed through ``replace`` (which returns
+    a replacement, or None to keep the node as rebuilt)."""
+    if isinstance(value, tuple):
+        rebuilt: Any = tuple(transform(v, replace) for v in value)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            f.name: transform(getattr(value, f.name), replace) for f in dataclasses.fields(value)
+        }
+        rebuilt = dataclasses.replace(value, **changes)
+    else:
+        rebuilt = value
+    replaced = replace(rebuilt)
+    return rebuilt if replaced is None else replaced
+
+
+def rename_variables(value: Any, mapping: dict[str, str]) -> Any:
+    """``value`` with each ``Name`` in ``mapping`` renamed."""
+    if not mapping:
+        return value
+    return transform(
+        value,
+        lambda node: (
+            Name(mapping[node.id]) if isinstance(node, Name) and node.id in mapping else None
+        ),
+    )

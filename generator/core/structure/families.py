@@ -1,0 +1,190 @@
+"""Groups a model's segments into families (one block class each) and finds where a
+family's instances follow one another (a loop, or a stage of loops)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from generator.core.ir import Assign, Call, LayerSpec, ModelIR, Symbol
+from generator.core.structure.chains import Chain, find_removal, without
+from generator.core.structure.dataflow import Segment, layers_in
+from generator.core.structure.shapes import segment_shape
+
+MAX_UNIT = 12  # segments in one repeated unit
+MAX_EXCESS = 8  # steps an instance may skip (its optional chains) and stay in a family
+MIN_KEPT = 2 / 3  # and the share of the family's steps it must keep
+
+
+@dataclass
+class Family:
+    """Segments that one block class can compute: the largest (the anchor) and, for the
+    others, which of the anchor's optional chains they skip."""
+
+    anchor: Segment
+    steps: tuple[Assign, ...]
+    attrs: list[str]  # the anchor's layers, in shape order
+    chains: list[Chain] = field(default_factory=list)
+
+
+@dataclass
+class Occurrence:
+    """One segment of the model as an instance of its family."""
+
+    segment: Segment
+    family: int
+    skipped: set[int]  # indices into the family's chains: the optional parts it lacks
+    layer_of: dict[str, str]  # anchor layer attribute -> this segment's attribute
+
+
+def eligible(
+    model: ModelIR, segment: Segment, layer_uses: dict[str, int], nested: set[str]
+) -> bool:
+    """A segment can be part of a block when its layers are used nowhere else and are plain
+    layers (not lists, not nested models, which pair their weights by their own names)."""
+    layers = {layer.attr: layer for layer in model.layers}
+    for step in model.steps[segment.start : segment.stop]:
+        assert isinstance(step, Assign)
+        for attr in layers_in(step.value):
+            spec = layers[attr]
+            if layer_uses[attr] != 1 or spec.repeat or not isinstance(spec.constructor, Call):
+                return False
+            func = spec.constructor.func
+            if isinstance(func, Symbol) and func.module == "" and func.qualname in nested:
+                return False
+    return True
+
+
+def classify(
+    model: ModelIR, segments: Sequence[Segment], usable: Sequence[bool]
+) -> tuple[list[Family], list[Occurrence | None]]:
+    """Each usable segment's family; larger segments are anchors for smaller ones."""
+    layers = {layer.attr: layer for layer in model.layers}
+    shaped: dict[Any, list[int]] = {}
+    info: dict[int, tuple[Any, list[str], tuple[Assign, ...]]] = {}
+    for index, segment in enumerate(segments):
+        if not usable[index]:
+            continue
+        steps = tuple(s for s in model.steps[segment.start : segment.stop] if isinstance(s, Assign))
+        shape, attrs = segment_shape(steps, segment.source, segment.result, layers)
+        info[index] = (shape, attrs, steps)
+        shaped.setdefault(shape, []).append(index)
+    families: list[Family] = []
+    family_of_shape: dict[Any, tuple[int, tuple[Chain, ...], list[str]]] = {}
+    # Largest shapes first: each becomes an anchor unless a larger anchor contains it.
+    for shape in sorted(shaped, key=lambda s: -len(info[shaped[s][0]][2])):
+        first = shaped[shape][0]
+        _, attrs, steps = info[first]
+        joined = _join(families, layers, shape, len(steps), layer_classes(steps, layers))
+        if joined is None:
+            families.append(Family(segments[first], steps, attrs))
+            family_of_shape[shape] = (len(families) - 1, (), attrs)
+        else:
+            family_of_shape[shape] = joined
+            chains = families[joined[0]].chains
+            chains.extend(c for c in joined[1] if c not in chains)
+    occurrences: list[Occurrence | None] = []
+    for index, segment in enumerate(segments):
+        if index not in info:
+            occurrences.append(None)
+            continue
+        shape, attrs, _ = info[index]
+        family_index, skipped_chains, anchor_attrs = family_of_shape[shape]
+        family = families[family_index]
+        skipped = {family.chains.index(chain) for chain in skipped_chains}
+        occurrences.append(
+            Occurrence(
+                segment,
+                family_index,
+                skipped,
+                dict(zip(anchor_attrs, attrs, strict=True)),
+            )
+        )
+    return families, occurrences
+
+
+def _join(
+    families: list[Family],
+    layers: dict[str, LayerSpec],
+    shape: Any,
+    length: int,
+    classes: dict[Any, int],
+) -> tuple[int, tuple[Chain, ...], list[str]] | None:
+    for index, family in enumerate(families):
+        anchor = family.anchor
+        excess = len(family.steps) - length
+        if excess <= 0 or excess > MAX_EXCESS or length < MIN_KEPT * len(family.steps):
+            continue
+        anchor_classes = layer_classes(family.steps, layers)
+        if any(anchor_classes.get(cls, 0) < count for cls, count in classes.items()):
+            continue
+        chains = find_removal(family.steps, anchor.source, anchor.result, layers, shape, length)
+        if chains is None:
+            continue
+        if any(set(c.steps) & set(o.steps) for c in chains for o in family.chains if c != o):
+            continue  # overlaps an optional part found before: keep it a family of its own
+        kept, result = without(family.steps, anchor.result, chains)
+        _, anchor_attrs = segment_shape(kept, anchor.source, result, layers)
+        return index, chains, anchor_attrs
+    return None
+
+
+def layer_classes(steps: Sequence[Assign], layers: dict[str, LayerSpec]) -> dict[Any, int]:
+    counts: dict[Any, int] = {}
+    for step in steps:
+        for attr in layers_in(step.value):
+            constructor = layers[attr].constructor
+            key = constructor.func if isinstance(constructor, Call) else None
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+@dataclass
+class Run:
+    """Consecutive instances of one unit; each unit lists its segments' occurrences."""
+
+    units: list[list[Occurrence]]
+
+    @property
+    def first(self) -> Segment:
+        return self.units[0][0].segment
+
+    @property
+    def last(self) -> Segment:
+        return self.units[-1][-1].segment
+
+    @property
+    def key(self) -> tuple[int, ...]:
+        return tuple(o.family for o in self.units[0])
+
+
+def find_runs(
+    occurrences: Sequence[Occurrence | None],
+    max_unit: int = MAX_UNIT,
+    taken: set[int] | frozenset[int] = frozenset(),
+) -> list[Run]:
+    """Greedy, left to right: at each position the repeat covering the most segments
+    (None, or an index in ``taken``, marks a segment that cannot be in a new run)."""
+    keys = [None if o is None or i in taken else o.family for i, o in enumerate(occurrences)]
+    runs = []
+    index = 0
+    while index < len(keys):
+        best: tuple[int, int] | None = None  # (length, count)
+        for length in range(1, max_unit + 1):
+            unit = keys[index : index + length]
+            if len(unit) < length or any(k is None for k in unit):
+                break
+            count = 1
+            while keys[index + count * length : index + (count + 1) * length] == unit:
+                count += 1
+            if count >= 2 and (best is None or count * length > best[0] * best[1]):
+                best = (length, count)
+        if best is None:
+            index += 1
+            continue
+        length, count = best
+        units = [[occurrences[index + k * length + p] for p in range(length)] for k in range(count)]
+        runs.append(Run([[o for o in unit if o is not None] for unit in units]))
+        index += count * length
+    return runs

@@ -1,0 +1,99 @@
+"""The number of outputs of each head as a constructor parameter (``num_classes=1000``):
+the first thing a person changes when reusing a converted model."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from generator.core.ir import (
+    Assign,
+    Call,
+    DictValue,
+    LayerSpec,
+    ListValue,
+    ModelIR,
+    Name,
+    Param,
+    SelfAttr,
+    Symbol,
+    Value,
+)
+from generator.core.naming import NameRegistry, to_snake
+
+_DENSE = Symbol("keras", "layers.Dense")
+_PASS_THROUGH = {"Activation", "Softmax", "Dropout"}  # a head may end in these
+
+
+def head_parameters(model: ModelIR, taken: set[str]) -> ModelIR:
+    """``model`` with the units of each output's Dense layer as a parameter."""
+    layers = {layer.attr: layer for layer in model.layers}
+    producer = {
+        step.targets[0]: step.value
+        for step in model.steps
+        if isinstance(step, Assign) and len(step.targets) == 1
+    }
+    registry = NameRegistry(taken | {p.name for p in model.params}, "units")
+    heads = _heads(model.outputs)
+    changed: dict[str, tuple[str, int]] = {}
+    for key, var in heads:
+        found = _dense_behind(var, producer, layers)
+        if found is None or found[0] in changed:
+            continue
+        attr, units = found
+        if len(heads) == 1:
+            wanted = "num_classes" if units > 1 else "num_outputs"
+        else:
+            wanted = f"{to_snake(str(key)) or 'output'}_units"
+        changed[attr] = (registry.claim(wanted), units)
+    if not changed:
+        return model
+    new_layers = []
+    for layer in model.layers:
+        if layer.attr in changed:
+            call = layer.constructor
+            assert isinstance(call, Call)
+            param = Name(changed[layer.attr][0])
+            layer = dataclasses.replace(
+                layer, constructor=Call(call.func, (param, *call.args[1:]), call.kwargs)
+            )
+        new_layers.append(layer)
+    params = [
+        Param(name, units, doc=f"units of the output layer {layers[attr].name!r}")
+        for attr, (name, units) in changed.items()
+    ]
+    return dataclasses.replace(model, layers=tuple(new_layers), params=(*params, *model.params))
+
+
+def _heads(outputs: Value) -> list[tuple[object, str]]:
+    if isinstance(outputs, Name):
+        return [(None, outputs.id)]
+    if isinstance(outputs, DictValue):
+        return [(k, v.id) for k, v in outputs.items if isinstance(v, Name)]
+    items = outputs.items if isinstance(outputs, ListValue) else outputs
+    if isinstance(items, tuple):
+        return [(f"output_{i}", v.id) for i, v in enumerate(items) if isinstance(v, Name)]
+    return []
+
+
+def _dense_behind(
+    var: str, producer: dict[str, Value], layers: dict[str, LayerSpec]
+) -> tuple[str, int] | None:
+    """The Dense layer whose units an output has (through an activation or dropout)."""
+    for _ in range(3):
+        value = producer.get(var)
+        if not (isinstance(value, Call) and isinstance(value.func, SelfAttr)):
+            return None
+        layer = layers[value.func.attr]
+        call = layer.constructor
+        if isinstance(call, Call) and call.func == _DENSE and not layer.repeat:
+            units = call.args[0] if call.args else None
+            if isinstance(units, int) and not isinstance(units, bool):
+                return layer.attr, units
+            return None
+        if layer.class_label not in _PASS_THROUGH or not value.args:
+            return None
+        source = value.args[0]
+        if not isinstance(source, Name):
+            return None
+        var = source.id
+    return None

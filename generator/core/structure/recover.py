@@ -1,0 +1,214 @@
+"""Structure recovery: repeated parts of a converted model become block classes and loops.
+
+An IR-to-IR pass, so it needs no Keras and never changes what a model computes: every
+block step is a step of the original graph, with the same layers (same Keras names, so
+weights pair by name) and the same arguments. Any part it cannot factor stays flat.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from generator.core.ir import (
+    Assign,
+    Call,
+    ForEach,
+    LayerSpec,
+    ModelIR,
+    ModuleIR,
+    Name,
+    Param,
+    Step,
+    TrainingFlag,
+    Value,
+)
+from generator.core.naming import NameRegistry, attribute_registry, class_registry, to_snake
+from generator.core.structure.blocks import Blocks, NotFactorable, build_blocks
+from generator.core.structure.blocks import common_prefix as _common_prefix
+from generator.core.structure.dataflow import (
+    Segment,
+    flat_steps,
+    layers_in,
+    single_tensor_segments,
+)
+from generator.core.structure.families import Family, Run, classify, eligible, find_runs
+from generator.core.structure.growth import grow_runs
+from generator.core.structure.heads import head_parameters
+from generator.core.structure.stages import construct
+from generator.core.structure.variables import readable_variables
+
+MIN_BLOCK_STEPS = 6  # steps a run of a block class must replace to be worth a class
+MIN_LAYER_RUN = 3  # layers a list of one layer class must replace
+
+
+def recover_structure(module: ModuleIR) -> ModuleIR:
+    """The module with each model's repeated units factored into blocks."""
+    classes = class_registry()
+    for name in [h.class_name for h in module.helpers] + [m.class_name for m in module.models]:
+        classes.reserve(name)
+    nested = {m.class_name for m in module.models}
+    models: list[ModelIR] = []
+    for model in module.models:
+        blocks, factored = _factor(model, classes, nested)
+        models.extend(blocks)
+        models.append(factored)
+    reserved = (
+        {name for name, _ in module.constants}
+        | {asset.name for asset in module.assets}
+        | {m.class_name for m in models}
+        | {h.class_name for h in module.helpers}
+        | {"tf", "keras", "np", "Path", "assets"}
+    )
+    models = [readable_variables(m, reserved) for m in models]
+    models[-1] = head_parameters(models[-1], reserved)
+    return dataclasses.replace(module, models=tuple(models))
+
+
+def _factor(
+    model: ModelIR, classes: NameRegistry, nested: set[str]
+) -> tuple[list[ModelIR], ModelIR]:
+    segments = single_tensor_segments(model)
+    steps = flat_steps(model)
+    if len(segments) < 2 or steps is None:
+        return [], model
+    uses: dict[str, int] = {}
+    for step in steps:
+        for attr in layers_in(step.value):
+            uses[attr] = uses.get(attr, 0) + 1
+    usable = [eligible(model, segment, uses, nested) for segment in segments]
+    families, occurrences = classify(model, segments, usable)
+    # Single-segment units first, grown over the neighbours the cuts split apart; then
+    # units of several segments among what is left.
+    runs = grow_runs(model, families, occurrences, find_runs(occurrences, max_unit=1))
+    covered = {
+        index
+        for index, occurrence in enumerate(occurrences)
+        if occurrence is not None
+        and any(run.first.start <= occurrence.segment.start < run.last.stop for run in runs)
+    }
+    runs = sorted(runs + find_runs(occurrences, taken=covered), key=lambda run: run.first.start)
+    keras_names = {layer.name for layer in model.layers}
+    attrs = attribute_registry()
+    for layer in model.layers:
+        attrs.reserve(layer.attr)
+    for param in model.params:
+        attrs.reserve(param.name)
+    groups: dict[tuple[int, ...], list[Run]] = {}
+    for run in runs:  # runs of one unit share one block class
+        groups.setdefault(run.key, []).append(run)
+    classes_before = []
+    replacements: list[tuple[Segment, Segment, LayerSpec, Blocks, tuple[Param, ...]]] = []
+    for group in groups.values():
+        built_group = _build_group(model, families, group, classes)
+        if built_group is None:
+            continue
+        blocks, kept_runs = built_group
+        offset = 0
+        for run in kept_runs:
+            part = blocks.subset(offset, offset + len(run.units))
+            offset += len(run.units)
+            first, last = run.first, run.last
+            if _clashing_names(part, keras_names):
+                continue
+            names = list(part.names) or None
+            attr = attrs.claim(_list_attr(part, names, len(kept_runs) > 1))
+            built = construct(
+                part,
+                names,
+                attr,
+                attrs,
+                base=to_snake(blocks.label) or "block",
+                taken=frozenset(keras_names),
+            )
+            keras_names.update(built.names)
+            spec = LayerSpec(attr, attr, built.constructor, blocks.label)
+            replacements.append((first, last, spec, part, built.params))
+        if blocks.block is not None and any(r[3].block is blocks.block for r in replacements):
+            classes_before.append(blocks.block)
+    if not replacements:
+        return [], model
+    replacements.sort(key=lambda r: r[0].start)
+    return classes_before, _rewrite(model, replacements)
+
+
+def _build_group(
+    model: ModelIR, families: list[Family], runs: list[Run], classes: NameRegistry
+) -> tuple[Blocks, list[Run]] | None:
+    """One block class for every run of a unit, or None when it does not pay or fit."""
+    while runs:
+        units = [unit for run in runs for unit in run.units]
+        try:
+            blocks = build_blocks(model, families, units, NameRegistry())
+        except NotFactorable:
+            return None
+        if blocks.block is None:
+            fitting = [run for run in runs if len(run.units) >= MIN_LAYER_RUN]
+        else:
+            steps = sum(run.last.stop - run.first.start for run in runs)
+            fitting = runs if steps >= MIN_BLOCK_STEPS else []
+        if fitting == runs:
+            return build_blocks(model, families, units, classes), runs
+        runs = fitting
+    return None
+
+
+def _worth_it(blocks: Blocks, first: Segment, last: Segment, count: int) -> bool:
+    """A block class must replace enough steps to pay for itself; a list of one layer
+    class enough layers."""
+    if blocks.block is None:
+        return count >= MIN_LAYER_RUN
+    return last.stop - first.start >= MIN_BLOCK_STEPS
+
+
+def _clashing_names(blocks: Blocks, keras_names: set[str]) -> bool:
+    """Whether instance names derived from the layers' names would clash with another
+    layer's (made-up names never do: ``construct`` avoids them)."""
+    others = keras_names - set(blocks.own_names)
+    return len(set(blocks.names)) != len(blocks.names) or bool(others & set(blocks.names))
+
+
+def _list_attr(blocks: Blocks, names: list[str] | None, shared: bool) -> str:
+    """``conv_blocks``; when runs share a class, after what their instances' names share
+    (``conv2_blocks``, ``conv3_blocks``)."""
+    plural = to_snake(blocks.label) + "s"
+    if shared and names:
+        prefix = re.sub(r"[\d_\-./]+$", "", _common_prefix(names))
+        if len(prefix) >= 3:
+            return to_snake(prefix) + "s"
+    return plural
+
+
+def _rewrite(model: ModelIR, replacements) -> ModelIR:
+    original = flat_steps(model)
+    assert original is not None
+    steps: list[Step] = list(model.steps)
+    layers = list(model.layers)
+    params = list(model.params)
+    taken = {spec.var for spec in model.inputs} | {
+        target for step in model.steps for target in getattr(step, "targets", ())
+    }
+    loop_variable = next(
+        n for n in ("block", *(f"block_{i}" for i in range(1, 1000))) if n not in taken
+    )
+    # From the last run to the first, so earlier step indices stay valid.
+    for first, last, spec, blocks, new_params in reversed(replacements):
+        removed = {
+            attr for step in original[first.start : last.stop] for attr in layers_in(step.value)
+        }
+        position = min(i for i, layer in enumerate(layers) if layer.attr in removed)
+        layers = [layer for layer in layers if layer.attr not in removed]
+        layers.insert(position, spec)
+        params[:0] = new_params
+        kwargs: tuple[tuple[str, Value], ...] = ()
+        if blocks.reads_training:
+            kwargs = (("training", TrainingFlag(None)),)
+        variable = last.result
+        body = Assign((variable,), Call(Name(loop_variable), (Name(variable),), kwargs))
+        steps[first.start : last.stop] = [
+            Assign((variable,), Name(first.source)),
+            ForEach(loop_variable, spec.attr, (body,)),
+        ]
+    return dataclasses.replace(
+        model, layers=tuple(layers), steps=tuple(steps), params=tuple(params)
+    )

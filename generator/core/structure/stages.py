@@ -1,0 +1,362 @@
+"""Writes the instances of a block as the model's constructor would: stage by stage.
+
+A run of instances splits into stages, each a first block and a tail of identical ones
+(ResNet: the first block of a stage strides and convolves its shortcut). What changes
+from stage to stage becomes a hyperparameter of the model (``stage_filters=(64, 128,
+...)``, ``stage_depths=(3, 4, 6, 3)``); the block names follow the same loop indices
+(``f"conv{s + 2}_block{i + 1}"``). Where that does not fit, each instance is written out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from generator.core.ir import (
+    BinOp,
+    Call,
+    Compare,
+    Comprehension,
+    FormattedName,
+    IfExp,
+    ListValue,
+    Name,
+    Param,
+    Symbol,
+    Value,
+)
+from generator.core.naming import NameRegistry
+from generator.core.structure.blocks import Blocks
+from generator.core.structure.dataflow import transform
+
+
+@dataclass(frozen=True)
+class Construction:
+    """The constructor expression of a block list and the model parameters it reads."""
+
+    constructor: Value
+    params: tuple[Param, ...]
+    names: tuple[str, ...]  # each instance's Keras name
+
+
+def construct(
+    blocks: Blocks,
+    names: Sequence[str] | None,
+    attr: str,
+    params: NameRegistry,
+    *,
+    base: str = "block",
+    taken: frozenset[str] = frozenset(),
+) -> Construction:
+    """The list of ``blocks``' instances as the constructor builds it.
+
+    ``names`` are the instances' Keras names; None lets this choose them, after ``base``
+    and the loop indices, avoiding ``taken``. ``params`` hands out the model's constructor
+    parameter names.
+    """
+    count = len(blocks.params[0].values) if blocks.params else len(names or ())
+    values = [{p.name: p.values[k] for p in blocks.params} for k in range(count)]
+    linear = {
+        p.name: found for p in blocks.params if not p.counter and (found := _linear(p.values))
+    }
+    if linear:  # a value counting up along the blocks fits one stage only
+        rest = [{k: v for k, v in row.items() if k not in linear} for row in values]
+        if len(_stages(rest)) == 1:
+            one = [(0, count)]
+            chosen = names or _made_up(base, one, taken)
+            built = _staged(blocks, values, one, chosen, attr, params, linear)
+            if built is not None:
+                return built
+    counters = {p.name for p in blocks.params if p.counter}
+    stages = _stages([{k: v for k, v in row.items() if k not in counters} for row in values])
+    if len(stages) == 1 or len(stages) <= count // 2:
+        chosen = names or _made_up(base, stages, taken)
+        built = _staged(blocks, values, stages, chosen, attr, params, {})
+        if built is not None:
+            return built
+    chosen = names or _made_up(base, [(0, count)], taken)
+    calls = tuple(_element(blocks, row, n) for row, n in zip(values, chosen, strict=True))
+    return Construction(ListValue(calls), (), tuple(chosen))
+
+
+def _made_up(base: str, stages: list[tuple[int, int]], taken: frozenset[str]) -> list[str]:
+    """``block_1``… (one stage) or ``block_2_1``… (stage, then block): names no other layer
+    of the model has."""
+    number = 0
+    while True:
+        stem = base if number == 0 else f"{base}{number}"
+        if len(stages) == 1:
+            names = [f"{stem}_{i + 1}" for i in range(stages[0][1] - stages[0][0])]
+        else:
+            names = [
+                f"{stem}_{s + 1}_{i + 1}"
+                for s, (start, stop) in enumerate(stages)
+                for i in range(stop - start)
+            ]
+        if not taken.intersection(names):
+            return names
+        number += 1
+
+
+def _stages(values: list[dict[str, Value]]) -> list[tuple[int, int]]:
+    """Split into [first, then identical ones] groups."""
+    stages = []
+    start = 0
+    while start < len(values):
+        stop = start + 1
+        if stop < len(values):
+            tail = values[stop]
+            stop += 1
+            while stop < len(values) and values[stop] == tail:
+                stop += 1
+        stages.append((start, stop))
+        start = stop
+    return stages
+
+
+def _linear(values: list[Any]) -> tuple[int, int] | None:
+    """``(a, b)`` when the values are ``a + b * i`` for i = 0, 1, ... (at least three)."""
+    if len(values) < 3 or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return None
+    step = values[1] - values[0]
+    if step == 0 or any(v != values[0] + step * i for i, v in enumerate(values)):
+        return None
+    return values[0], step
+
+
+def _linear_value(a: int, b: int, index: Name) -> Value:
+    scaled: Value = index if b == 1 else BinOp("*", b, index)
+    return scaled if a == 0 else BinOp("+", a, scaled)
+
+
+def _staged(
+    blocks: Blocks,
+    values: list[dict[str, Any]],
+    stages: list[tuple[int, int]],
+    names: Sequence[str],
+    attr: str,
+    params: NameRegistry,
+    linear: dict[str, tuple[int, int]],
+) -> Construction | None:
+    loop = NameRegistry({"s", "i"}, "value")
+    stage_var, index_var = Name("s"), Name("i")
+    many = len(stages) > 1
+    depth_var = Name(loop.claim("depth"))
+    depths = tuple(stop - start for start, stop in stages)
+    zipped: list[_Zipped] = []
+    expressions: dict[str, Value] = {}
+    for param in blocks.params:
+        if param.name in linear:
+            start_value, step = linear[param.name]
+            expressions[param.name] = _linear_value(start_value, step, index_var)
+            continue
+        if param.counter:
+            counted = _counted(param.name, values, stages, zipped, loop, index_var)
+            if counted is None:
+                return None
+            expressions[param.name] = counted
+            continue
+        heads = [values[start][param.name] for start, _ in stages]
+        tails = [values[start + 1][param.name] for start, stop in stages if stop - start > 1]
+        tail_of = {
+            s: values[start + 1][param.name]
+            for s, (start, stop) in enumerate(stages)
+            if stop - start > 1
+        }
+        uniform = all(heads[s] == tail for s, tail in tail_of.items())
+        if uniform:
+            expressions[param.name] = _per_stage(param.name, heads, zipped, loop)
+            continue
+        if len(set(map(repr, tails))) == 1:
+            tail = tails[0]
+            head = _per_stage(param.name, heads, zipped, loop)
+            if head is True and tail is False:
+                expressions[param.name] = Compare(index_var, "==", 0)
+            elif head is False and tail is True:
+                expressions[param.name] = Compare(index_var, "!=", 0)
+            else:
+                expressions[param.name] = IfExp(Compare(index_var, "==", 0), head, tail)
+            continue
+        if not many:
+            return None
+        tails_per_stage = [tail_of.get(s, heads[s]) for s in range(len(stages))]
+        head = _per_stage(f"first_{param.name}", heads, zipped, loop)
+        rest = _per_stage(param.name, tails_per_stage, zipped, loop)
+        expressions[param.name] = IfExp(Compare(index_var, "==", 0), head, rest)
+    name = _name_pattern(names, stages, stage_var, index_var)
+    if name is None:
+        return None
+    element = _element(blocks, expressions, name)
+    if not many:
+        count = params.claim(f"num_{attr}")
+        constructor = Comprehension(
+            element, ((index_var, Call(Symbol("", "range"), (Name(count),))),)
+        )
+        return Construction(
+            constructor,
+            (Param(count, depths[0], doc=f"how many blocks {attr} holds"),),
+            tuple(names),
+        )
+    zipped.append(_Zipped(depth_var, "depths", depths))
+    model_params: list[Param] = []
+    iterables: list[Value] = []
+    for entry in zipped:
+        if entry.inline:
+            iterables.append(entry.values)
+            continue
+        model_name = params.claim(f"stage_{entry.wanted}")
+        model_params.append(
+            Param(model_name, entry.values, doc=_param_doc(entry.wanted, attr, many))
+        )
+        iterables.append(Name(model_name))
+    targets = tuple(entry.variable for entry in zipped)
+    # strict: stage tuples of different lengths are a mistake, not a shorter network
+    zip_call = Call(Symbol("", "zip"), tuple(iterables), (("strict", True),))
+    uses_stage = any(n == stage_var for n in _names_in(name))
+    outer = (
+        ((stage_var, targets), Call(Symbol("", "enumerate"), (zip_call,)))
+        if uses_stage
+        else (targets if len(targets) > 1 else targets[0], zip_call)
+    )
+    inner = (index_var, Call(Symbol("", "range"), (depth_var,)))
+    return Construction(Comprehension(element, (outer, inner)), tuple(model_params), tuple(names))
+
+
+@dataclass(frozen=True)
+class _Zipped:
+    """A value that changes from stage to stage: its loop variable, the model parameter
+    it comes from (or, ``inline``, a literal: Keras's layer numbering is no
+    hyperparameter), and its value per stage."""
+
+    variable: Name
+    wanted: str
+    values: tuple
+    inline: bool = False
+
+
+def _counted(
+    name: str,
+    values: list[dict[str, Any]],
+    stages: list[tuple[int, int]],
+    zipped: list[_Zipped],
+    loop: NameRegistry,
+    index_var: Name,
+) -> Value | None:
+    """A layer-numbering counter: ``first + step * i`` in every stage, or None."""
+    steps = set()
+    firsts = []
+    for start, stop in stages:
+        run = [values[k][name] for k in range(start, stop)]
+        firsts.append(run[0])
+        if len(run) > 1:
+            step = run[1] - run[0]
+            if any(v != run[0] + step * i for i, v in enumerate(run)):
+                return None
+            steps.add(step)
+    if len(steps) > 1:
+        return None
+    step = steps.pop() if steps else 0
+    if len(set(firsts)) == 1:
+        first: Value = firsts[0]
+    else:
+        first = Name(loop.claim(name))
+        zipped.append(_Zipped(first, name, tuple(firsts), inline=True))
+    if step == 0:
+        return first
+    scaled: Value = index_var if step == 1 else BinOp("*", step, index_var)
+    if first == 0:
+        return scaled
+    return BinOp("+", first, scaled)
+
+
+def _per_stage(
+    wanted: str, per_stage: list[Value], zipped: list[_Zipped], loop: NameRegistry
+) -> Value:
+    """A value that is the same everywhere is written as it is; one that changes per
+    stage becomes a loop variable over a model parameter."""
+    if len(set(map(repr, per_stage))) == 1:
+        return per_stage[0]
+    variable = Name(loop.claim(wanted))
+    zipped.append(
+        _Zipped(variable, wanted if wanted.endswith("s") else f"{wanted}s", tuple(per_stage))
+    )
+    return variable
+
+
+def _param_doc(wanted: str, attr: str, many: bool) -> str:
+    if wanted == "depths":
+        return f"how many blocks each stage of {attr} holds"
+    return f"{wanted} of each stage of {attr}" if many else f"{wanted} of {attr}"
+
+
+def _element(blocks: Blocks, expressions: dict[str, Value], name: Value) -> Call:
+    if blocks.template is not None:
+        call = _substitute(blocks.template, expressions)
+        assert isinstance(call, Call)
+        return Call(call.func, call.args, (*call.kwargs, ("name", name)))
+    kwargs = tuple((p.name, expressions[p.name]) for p in blocks.params)
+    return Call(blocks.element, (), (*kwargs, ("name", name)))
+
+
+def _substitute(value: Value, expressions: dict[str, Value]) -> Value:
+    return transform(
+        value,
+        lambda node: (
+            expressions[node.id] if isinstance(node, Name) and node.id in expressions else None
+        ),
+    )
+
+
+def _names_in(value: Value) -> list[Name]:
+    from generator.core.ir import iter_values
+
+    return [v for v in iter_values(value) if isinstance(v, Name)]
+
+
+def _name_pattern(names: Sequence[str], stages, stage_var: Name, index_var: Name) -> Value | None:
+    """An f-string of the loop indices that gives every instance's name, or None."""
+    split = [re.split(r"(\d+)", name) for name in names]
+    if len({len(parts) for parts in split}) != 1:
+        return None
+    coordinates = [
+        (s, i, start + i) for s, (start, stop) in enumerate(stages) for i in range(stop - start)
+    ]
+    parts: list[Value] = []
+    for position, column in enumerate(zip(*split, strict=True)):
+        if position % 2 == 0:
+            if len(set(column)) != 1:
+                return None
+            if column[0]:
+                parts.append(column[0])
+            continue
+        if any(len(d) > 1 and d.startswith("0") for d in column):
+            return None
+        numbers = [int(d) for d in column]
+        if len(set(numbers)) == 1:
+            parts.append(column[0])
+            continue
+        for variable, axis in ((stage_var, 0), (index_var, 1)):
+            offsets = {n - c[axis] for n, c in zip(numbers, coordinates, strict=True)}
+            if len(offsets) == 1:
+                offset = offsets.pop()
+                parts.append(
+                    variable
+                    if offset == 0
+                    else BinOp("+", variable, offset)
+                    if offset > 0
+                    else BinOp("-", variable, -offset)
+                )
+                break
+        else:
+            return None
+    if not any(isinstance(p, (Name, BinOp)) for p in parts):
+        return None
+    merged: list[Value] = []
+    for part in parts:
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        else:
+            merged.append(part)
+    return FormattedName(tuple(merged))

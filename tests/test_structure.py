@@ -1,0 +1,216 @@
+"""Structure recovery: repeated parts of a converted model become block classes, loops and
+hyperparameters, and the model still computes exactly what the original does."""
+
+from __future__ import annotations
+
+import ast
+import os
+from pathlib import Path
+
+import keras
+import pytest
+from cases import build_case
+from equivalence import generated_class
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from keras import layers
+
+from generator.convert import ConvertOptions, convert, convert_model
+from generator.core.ir import Assign, Call, InputSpec, LayerSpec, ModelIR, Name, SelfAttr, Symbol
+from generator.core.structure.chains import find_removal
+from generator.core.structure.dataflow import single_tensor_segments
+from generator.core.structure.shapes import segment_shape
+from generator.output.writing import comparable
+from generator.verify import verify_source
+
+GOLDEN = Path(__file__).parent / "data" / "golden" / "structure"
+REGENERATE = os.environ.get("SCAFFOLD_REGENERATE_GOLDEN") == "1"
+
+
+def _classes(source: str) -> dict[str, list[str]]:
+    """Each class in ``source`` and its bases."""
+    tree = ast.parse(source)
+    return {
+        node.name: [ast.unparse(b) for b in node.bases]
+        for node in tree.body
+        if isinstance(node, ast.ClassDef)
+    }
+
+
+def _resnet50() -> keras.Model:
+    keras.backend.clear_session()
+    return keras.applications.ResNet50(
+        weights=None, input_shape=(64, 64, 3), classifier_activation=None
+    )
+
+
+# -- the IR pass on hand-made graphs -------------------------------------------------------
+
+
+def _chain_model(kinds: list[str], residual_every: int = 0) -> ModelIR:
+    """x -> layer -> layer ...; with ``residual_every``, an add of the unit's input."""
+    layer_specs, steps = [], []
+    current, unit_input = "inputs", "inputs"
+    for index, kind in enumerate(kinds):
+        attr = f"l{index}"
+        layer_specs.append(
+            LayerSpec(attr, attr, Call(Symbol("keras", f"layers.{kind}"), (4,)), kind)
+        )
+        steps.append(Assign((f"v{index}",), Call(SelfAttr(attr), (Name(current),))))
+        current = f"v{index}"
+        if residual_every and (index + 1) % residual_every == 0:
+            steps.append(
+                Assign(
+                    (f"r{index}",),
+                    Call(Symbol("keras", "ops.add"), (Name(unit_input), Name(current))),
+                )
+            )
+            current = unit_input = f"r{index}"
+    return ModelIR(
+        "M",
+        "m",
+        (InputSpec("inputs", "inputs", (4,), "float32"),),
+        "single",
+        tuple(layer_specs),
+        tuple(steps),
+        Name(current),
+    )
+
+
+def test_cuts_fall_where_one_tensor_carries_everything() -> None:
+    model = _chain_model(["Dense", "Dense", "Dense", "Dense"], residual_every=2)
+    segments = single_tensor_segments(model)
+    # Inside a residual unit the unit's input stays live: no cut until its sum.
+    assert [(s.start, s.stop) for s in segments] == [(0, 3), (3, 6)]
+    assert segments[0].source == "inputs" and segments[0].result == "r1"
+    assert segments[1].source == "r1" and segments[1].result == "r3"
+
+
+def test_an_optional_chain_is_found_and_nothing_else_is() -> None:
+    big = _chain_model(["Dense", "LayerNormalization", "Dropout"])
+    small = _chain_model(["Dense", "Dropout"])
+    layers_of = {spec.attr: spec for spec in (*big.layers, *small.layers)}
+    wanted, _ = segment_shape(small.steps, "inputs", "v1", layers_of)
+    found = find_removal(big.steps, "inputs", "v2", layers_of, wanted, len(small.steps))
+    assert found is not None and [c.steps for c in found] == [(1,)]
+    other = _chain_model(["Dense", "Activation"])
+    unrelated, _ = segment_shape(
+        other.steps, "inputs", "v1", layers_of | {spec.attr: spec for spec in other.layers}
+    )
+    assert find_removal(big.steps, "inputs", "v2", layers_of, unrelated, 2) is None
+
+
+# -- real models ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_resnet50_factors_into_one_block_class_with_stage_hyperparameters() -> None:
+    original = _resnet50()
+    conversion = convert(original, ConvertOptions(class_name="ResNet50", package="resnet50"))
+    source = conversion.source
+    golden = GOLDEN / "resnet50.py"
+    if REGENERATE:
+        golden.write_text(source, encoding="utf-8")
+    assert comparable(source) == comparable(golden.read_text(encoding="utf-8"))
+    classes = _classes(source)
+    assert classes == {
+        "ConvBlock": ["tf.keras.layers.Layer"],
+        "ResNet50": ["tf.keras.Model"],
+    }
+    assert "stage_filters=(64, 128, 256, 512)" in source
+    assert "stage_depths=(3, 4, 6, 3)" in source
+    assert 'name=f"conv{s + 2}_block{i + 1}"' in source
+    assert "for block in self.conv_blocks:" in source
+    assert len(source.splitlines()) <= 180
+    report = verify_source(original, source, "ResNet50", batches=1)
+    assert report.ok, report.verdict()
+    # Hyperparameters are real: a smaller network builds from the same class.
+    small = generated_class(source, "ResNet50", "resnet_small")(
+        stage_filters=(8, 16), stage_strides=(1, 2), stage_depths=(2, 1)
+    )
+    small.build(None)
+    assert len(small.conv_blocks) == 3
+    assert small.conv_blocks[2].name == "conv3_block1"
+
+
+def test_flat_keeps_one_statement_per_node() -> None:
+    model = build_case("repeated_blocks")
+    options = ConvertOptions(class_name="RepeatedBlocks", package="repeated_blocks")
+    flat = convert_model(model, ConvertOptions(**{**options.__dict__, "flat": True}))
+    factored = convert_model(model, options)
+    assert list(_classes(flat)) == ["RepeatedBlocks"]
+    assert "for block in" not in flat
+    # Each layer is written once in the block, not once per instance.
+    assert factored.count("tf.keras.layers.") < flat.count("tf.keras.layers.") / 2
+    assert "for block in self.blocks:" in factored
+
+
+def test_factored_output_is_deterministic() -> None:
+    model = build_case("repeated_blocks")
+    options = ConvertOptions(class_name="RepeatedBlocks", package="repeated_blocks")
+    assert convert_model(model, options) == convert_model(model, options)
+
+
+# -- random repeated blocks ----------------------------------------------------------------
+
+
+@st.composite
+def repeated_models(draw) -> dict:
+    return {
+        "dense": draw(st.booleans()),
+        "widths": draw(st.lists(st.sampled_from([4, 6, 8]), min_size=1, max_size=3)),
+        "depth": draw(st.integers(2, 4)),
+        "norm": draw(st.sampled_from(["batch", "layer", "none"])),
+        "dropout": draw(st.sampled_from([0.0, 0.2])),
+        "activation": draw(st.sampled_from(["relu", "gelu"])),
+        "tail": draw(st.booleans()),
+    }
+
+
+def _build_repeated(spec: dict) -> keras.Model:
+    """Stages of one residual unit, every layer named by Keras itself."""
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    shape = (10,) if spec["dense"] else (6, 6, 3)
+    inputs = keras.Input(shape)
+    x = inputs
+    for width in spec["widths"]:
+        for index in range(spec["depth"]):
+            project = index == 0
+            if spec["dense"]:
+                y = layers.Dense(width)(x)
+                shortcut = layers.Dense(width)(x) if project else x
+            else:
+                strides = 2 if project and width > 4 else 1
+                y = layers.Conv2D(width, 3, strides=strides, padding="same")(x)
+                shortcut = layers.Conv2D(width, 1, strides=strides)(x) if project else x
+            if spec["norm"] == "batch":
+                y = layers.BatchNormalization()(y)
+            elif spec["norm"] == "layer":
+                y = layers.LayerNormalization()(y)
+            y = layers.Activation(spec["activation"])(y)
+            if spec["dropout"]:
+                y = layers.Dropout(spec["dropout"])(y)
+            x = layers.Add()([shortcut, y])
+    if spec["tail"]:
+        x = layers.Flatten()(x)
+        x = layers.Dense(3)(x)
+    return keras.Model(inputs, x)
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(repeated_models())
+def test_random_repeated_blocks_factor_and_verify(spec: dict) -> None:
+    model = _build_repeated(spec)
+    source = convert_model(model, ConvertOptions(class_name="Repeated", package="repeated"))
+    classes = _classes(source)
+    assert len(classes) >= 2, f"no block found for {spec}"
+    assert "for block in" in source
+    report = verify_source(model, source, "Repeated", batches=1)
+    assert report.ok, f"{spec}: {report.verdict()}"
