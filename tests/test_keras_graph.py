@@ -124,7 +124,9 @@ def test_legacy_h5_model(tmp_path: Path) -> None:
     model.save(path)
     result = CliRunner().invoke(main, ["convert", str(path)])
     assert result.exit_code == 0, result.output
-    assert 'tf.keras.layers.Dense(2, activation="tanh", name="dense")' in result.stdout
+    # The output layer's units are the model's ``num_classes`` parameter (default 2).
+    assert 'tf.keras.layers.Dense(num_classes, activation="tanh", name="dense")' in result.stdout
+    assert "def __init__(self, num_classes=2, **kwargs):" in result.stdout
     assert "WARNING" not in result.output
 
 

@@ -283,3 +283,21 @@ def test_multi_input_spec_builds_and_round_trips(tmp_path: Path) -> None:
     assert loaded.get_config()["repeats"] == 2
     for key in outputs:
         np.testing.assert_allclose(loaded(inputs, training=False)[key], outputs[key], atol=1e-6)
+
+
+def test_build_honours_the_input_shape_it_is_given(tmp_path: Path) -> None:
+    """``build(None)`` makes the spec's input shape; ``build(shape)`` another one, so the
+    MLP preset (784 features) trains on 100 features too."""
+    import numpy as np
+
+    from generator.verify import import_source
+
+    source = _new(tmp_path, "--preset", "mlp")
+    model = import_source(source, "mlp_100").MyModel()
+    model.build((None, 100))
+    assert tuple(model.layers[0].kernel.shape) == (100, 64)
+    outputs = model(np.zeros((2, 100), "float32"))
+    assert tuple(outputs.shape) == (2, 10)
+    default = import_source(source, "mlp_default").MyModel()
+    default.build(None)
+    assert tuple(default.layers[0].kernel.shape) == (784, 64)

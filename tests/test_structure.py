@@ -214,3 +214,91 @@ def test_random_repeated_blocks_factor_and_verify(spec: dict) -> None:
     assert "for block in" in source
     report = verify_source(model, source, "Repeated", batches=1)
     assert report.ok, f"{spec}: {report.verdict()}"
+
+
+def test_a_converted_model_builds_at_another_input_size() -> None:
+    import numpy as np
+
+    model = build_case("repeated_blocks")  # made for 12 x 12 images
+    source = convert_model(
+        model, ConvertOptions(class_name="RepeatedBlocks", package="repeated_blocks")
+    )
+    bigger = generated_class(source, "RepeatedBlocks", "repeated_bigger")()
+    bigger.build((None, 24, 24, 3))
+    assert tuple(bigger(np.zeros((2, 24, 24, 3), "float32")).shape) == (2, 5)
+
+
+# -- regressions found in review ---------------------------------------------------------
+
+
+def _residual_stages(stages: list[tuple[int, int]], name: str = "s{s}_b{i}") -> keras.Model:
+    """Dense residual units, a projected shortcut in each stage's first unit."""
+    keras.backend.clear_session()
+    inputs = keras.Input((6,))
+    x = layers.Dense(8, name="stem")(inputs)
+    for s, (units, depth) in enumerate(stages):
+        for i in range(depth):
+            prefix = name.format(s=s + 1, i=i + 1)
+            h = layers.Dense(units, activation="relu", name=prefix + "_d1")(x)
+            h = layers.Dense(units, name=prefix + "_d2")(h)
+            shortcut = layers.Dense(units, name=prefix + "_sc")(x) if i == 0 else x
+            x = layers.Add(name=prefix + "_add")([shortcut, h])
+            x = layers.Activation("relu", name=prefix + "_out")(x)
+    return keras.Model(inputs, layers.Dense(3, name="head")(x))
+
+
+@pytest.mark.parametrize(
+    "stages",
+    [[(8, 2), (8, 3)], [(8, 2), (16, 1), (32, 3)], [(8, 1), (16, 1), (32, 3)]],
+    ids=["depth only", "a stage of one", "stages of one first"],
+)
+def test_stages_reproduce_every_instance(stages: list[tuple[int, int]]) -> None:
+    model = _residual_stages(stages)
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    assert len(_classes(source)) == 2
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, report.verdict()
+
+
+def test_names_tensorflow_refuses_inside_a_layer_stay_flat() -> None:
+    """A layer called inside a block needs a valid TensorFlow name scope."""
+    model = _residual_stages([(8, 3)], name="a b{s}_{i}")
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    assert list(_classes(source)) == ["M"]
+    assert verify_source(model, source, "M", batches=1).ok
+
+
+def test_a_literal_without_default_does_not_spread_from_the_anchor() -> None:
+    keras.backend.clear_session()
+    inputs = keras.Input((4,))
+    x = layers.Dense(4, trainable=False, name="frozen")(inputs)
+    x = layers.ReLU(name="relu")(x)
+    for k in range(3):
+        x = layers.Dense(4, name=f"d{k}")(x)
+    model = keras.Model(inputs, x)
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    generated = generated_class(source, "M", "frozen_anchor")()
+    generated.build(None)
+    assert len(generated.trainable_weights) == len(model.trainable_weights) == 6
+    assert verify_source(model, source, "M", batches=1).ok
+
+
+def test_verification_sees_a_layer_frozen_in_one_model_only() -> None:
+    keras.backend.clear_session()
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, layers.Dense(2, name="d")(inputs))
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    frozen = source.replace('name="d")', 'trainable=False, name="d")')
+    assert frozen != source
+    report = verify_source(model, frozen, "M", batches=1)
+    assert not report.ok and "trainable" in report.verdict() + str([c.note for c in report.checks])
+
+
+def test_a_head_parameter_never_replaces_a_layer() -> None:
+    keras.backend.clear_session()
+    inputs = keras.Input((4,))
+    x = layers.Dense(8, name="num_classes")(inputs)
+    model = keras.Model(inputs, layers.Dense(3, name="out")(x))
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    assert "self.num_classes = tf.keras.layers.Dense(8" in source
+    assert verify_source(model, source, "M", batches=1).ok

@@ -285,6 +285,7 @@ class ModelIR:
     params: tuple[Param, ...] = ()
     summary: str = ""
     kind: Literal["model", "block"] = "model"  # block: a keras.layers.Layer subclass
+    example: tuple[tuple[str, Value], ...] = ()  # a block's constructor arguments, for docs
 
     def output_keys(self) -> tuple[str, list[str | int | None]]:
         """The output structure (single, list or dict) and each output's key."""

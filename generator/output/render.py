@@ -187,14 +187,19 @@ def _model_context(
             f"{prefix}.utils.register_keras_serializable(package={string_literal(module.package)})"
         ),
         "doc_summary": _doc_escape(model.summary or f"Keras model {model.keras_name!r}."),
-        "doc_sections": _doc_sections(model),
+        "doc_sections": _doc_sections(model, writer),
         "params": [
             p.name if p.required else f"{p.name}={writer.write(p.default)}"
             for p in sorted(model.params, key=lambda p: not p.required)
         ],
         "param_assigns": [f"self.{p.name} = {p.name}" for p in model.params],
         "layer_lines": _layer_lines(model.layers, writer),
-        "symbolic_inputs": writer.write(_symbolic_inputs(model)) if model.kind == "model" else "",
+        "default_input_shape": (
+            writer.write(_symbolic_inputs(model)[0]) if model.kind == "model" else ""
+        ),
+        "symbolic_inputs": writer.write(_symbolic_inputs(model)[1])
+        if model.kind == "model"
+        else "",
         "call_lines": _input_lines(model)
         + [line for step in model.steps for line in _step_lines(step, writer)],
         "return_expr": writer.write(model.outputs),
@@ -204,7 +209,7 @@ def _model_context(
     }
 
 
-def _doc_sections(model: ModelIR) -> list[dict[str, Any]]:
+def _doc_sections(model: ModelIR, writer: SourceWriter) -> list[dict[str, Any]]:
     sections = []
     if model.params:
         sections.append(
@@ -230,7 +235,27 @@ def _doc_sections(model: ModelIR) -> list[dict[str, Any]]:
                 ],
             }
         )
+    sections.append(
+        {"title": "Example", "lines": [_doc_escape(line) for line in _example(model, writer)]}
+    )
     return sections
+
+
+def _example(model: ModelIR, writer: SourceWriter) -> list[str]:
+    """Two lines a reader can paste: make one, call it."""
+    if model.kind == "block":
+        args = [f"{key}={writer.write(value)}" for key, value in model.example]
+        one_line = f"block = {model.class_name}({', '.join(args)})"
+        if len(one_line) <= 84:
+            return [one_line, "x = block(x)"]
+        return [f"block = {model.class_name}(", *(f"    {a}," for a in args), ")", "x = block(x)"]
+    lines = [f"model = {model.class_name}()"]
+    spec = model.inputs[0]
+    if model.input_structure == "single" and spec.dtype.startswith(("float", "int")):
+        shape = writer.write((2, *(8 if d is None else d for d in spec.shape)))
+        zeros = f"{writer.keras_prefix}.ops.zeros({shape}, dtype={string_literal(spec.dtype)})"
+        return [*lines, f"outputs = model({zeros})"]
+    return [*lines, "model.build(None)", "model.summary()"]
 
 
 def _describe_param(param: Param) -> str:
@@ -250,21 +275,34 @@ def _shape_text(shape: tuple[int | None, ...]) -> str:
     return f"(batch, {dims})" if dims else "(batch,)"
 
 
-def _symbolic_inputs(model: ModelIR) -> Value:
-    from generator.core.ir import Call, Symbol
+def _symbolic_inputs(model: ModelIR) -> tuple[Value, Value]:
+    """The default ``input_shape`` (the original's, batch dimension None) and the
+    symbolic inputs ``build`` makes from ``input_shape``."""
+    from generator.core.ir import Call, Name, Subscript, Symbol
 
-    def one(spec: InputSpec) -> Value:
-        kwargs: list[tuple[str, Value]] = [("shape", spec.shape), ("dtype", spec.dtype)]
+    def one(spec: InputSpec, shape: Value) -> Value:
+        batch_shape = Call(Symbol("", "tuple"), (shape,))
+        kwargs: list[tuple[str, Value]] = [("batch_shape", batch_shape), ("dtype", spec.dtype)]
         if spec.sparse:
             kwargs.append(("sparse", True))
         return Call(Symbol("keras", "Input"), (), tuple(kwargs))
 
+    shape_of = {spec.key: (None, *spec.shape) for spec in model.inputs}
+    given = Name("input_shape")
     if model.input_structure == "single":
-        return one(model.inputs[0])
+        spec = model.inputs[0]
+        return shape_of[spec.key], one(spec, given)
     if model.input_structure == "dict":
-        return DictValue(tuple((spec.key, one(spec)) for spec in model.inputs))
-    items = tuple(one(spec) for spec in model.inputs)
-    return items if model.input_structure == "tuple" else ListValue(items)
+        default: Value = DictValue(tuple((s.key, shape_of[s.key]) for s in model.inputs))
+        inputs: Value = DictValue(
+            tuple((s.key, one(s, Subscript(given, s.key))) for s in model.inputs)
+        )
+        return default, inputs
+    items = tuple(one(s, Subscript(given, i)) for i, s in enumerate(model.inputs))
+    defaults = tuple(shape_of[s.key] for s in model.inputs)
+    if model.input_structure == "tuple":
+        return defaults, items
+    return ListValue(defaults), ListValue(items)
 
 
 def _input_lines(model: ModelIR) -> list[str]:
@@ -334,5 +372,6 @@ def _module_functions(module: ModuleIR, writer: SourceWriter) -> list[str]:
 
 
 def _doc_escape(text: str) -> str:
-    """Make text safe inside a triple-double-quoted docstring."""
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    """Make text safe inside a triple-double-quoted docstring: backslashes doubled, and
+    no three quotes in a row (they would end it)."""
+    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')

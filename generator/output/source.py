@@ -170,6 +170,8 @@ class SourceWriter:
     def _target(self, target: Value, top: bool = False) -> str:
         if isinstance(target, tuple):
             inner = ", ".join(self._target(t) for t in target)
+            if len(target) == 1:
+                inner += ","
             return inner if top else f"({inner})"
         return self.write(target)
 

@@ -98,6 +98,14 @@ def copy_weights(pairs: LayerPairs) -> list[Check]:
     checks = list(pairs.problems)
     for path, layer, twin in pairs.leaves:
         theirs, ours = layer.weights, twin.weights
+        trainable = (len(layer.trainable_weights), len(twin.trainable_weights))
+        if layer.trainable != twin.trainable or trainable[0] != trainable[1]:
+            note = (
+                f"trainable={twin.trainable} with {trainable[1]} trainable weights in the "
+                f"generated layer, trainable={layer.trainable} with {trainable[0]} in the original"
+            )
+            checks.append(Check("weights", path, status="mismatch", note=note))
+            continue
         if len(theirs) != len(ours):
             note = f"{len(ours)} weights in the generated layer, {len(theirs)} in the original"
             if not ours and theirs:

@@ -35,7 +35,7 @@ from generator.core.ir import (
     iter_values,
 )
 from generator.core.naming import KERAS_MODEL_ATTRIBUTES, MODULE_RESERVED, NameRegistry, to_snake
-from generator.core.structure.chains import Chain, without
+from generator.core.structure.chains import Chain, bypasses, without
 from generator.core.structure.dataflow import (
     layers_in,
     rename_variables,
@@ -210,25 +210,13 @@ def _kept_steps(
     chains = [family.chains[i] for i in sorted(always)]
     removed = {index for chain in chains for index in chain.steps}
     _, result = without(family.steps, family.anchor.result, chains)
-    mapping = {family.steps[c.steps[-1]].targets[0]: c.bypass for c in chains}
-    mapping = _resolve(mapping)
+    mapping = bypasses(family.steps, chains)
     kept = [
         (index, Assign(step.targets, rename_variables(step.value, mapping), step.unpack))
         for index, step in enumerate(family.steps)
         if index not in removed
     ]
     return kept, result, mapping
-
-
-def _resolve(mapping: dict[str, str]) -> dict[str, str]:
-    resolved = {}
-    for key, value in mapping.items():
-        seen = {key}
-        while value in mapping and value not in seen:
-            seen.add(value)
-            value = mapping[value]
-        resolved[key] = value
-    return resolved
 
 
 def _renamed(step: Assign, position: int, local: dict[str, str], fresh: _Fresh) -> Assign:
@@ -316,7 +304,7 @@ def _numbers(table: list[list[str | None]], j: int) -> tuple[str, list[int | Non
     if len(texts) != 1:
         return None
     text = texts.pop()
-    if not text or any(n == 0 for n in numbers) and len({n for n in numbers if n is not None}) < 2:
+    if not text or (any(n == 0 for n in numbers) and len(set(numbers) - {None}) < 2):
         return None
     return text, numbers
 
@@ -367,35 +355,6 @@ def _own_prefixes(table: list[list[str | None]]) -> tuple[list[str], dict[int, s
         if len(rests) == 1 and matching == present:
             own[j] = rests.pop()
     return (prefixes, own) if own else ([], {})
-
-
-def _number_offsets(numbered, count):
-    """One number per instance and a fixed offset per layer: ``conv2d_{number + 2}``."""
-    first = next(iter(numbered))
-    base: dict[int, int] = {}
-    offsets = {first: 0}
-    for k, number in numbered[first][1]:
-        base[k] = number
-    changed = True
-    while changed:
-        changed = False
-        for j, (_, found) in numbered.items():
-            if j not in offsets:
-                known = [(k, n) for k, n in found if k in base]
-                if known:
-                    offsets[j] = known[0][1] - base[known[0][0]]
-                    changed = True
-            if j in offsets:
-                for k, n in found:
-                    if k not in base:
-                        base[k] = n - offsets[j]
-                        changed = True
-    if len(offsets) != len(numbered) or len(base) != count:
-        return offsets, None
-    for j, (_, found) in numbered.items():
-        if any(n != base[k] + offsets[j] for k, n in found):
-            return offsets, None
-    return offsets, [base[k] for k in range(count)]
 
 
 def _spec_name(slot: _Slot, instance: int, layers: dict[str, LayerSpec]) -> str | None:
@@ -546,8 +505,12 @@ def _block_class(
         steps=tuple(final_steps),
         outputs=Name(result),
         params=tuple(Param(p.name, None, doc=p.doc, required=True) for p in params),
-        summary=f"A block of {model.class_name}, repeated {count} times in a row.",
+        summary=f"A block that {model.class_name} repeats.",
         kind="block",
+        example=(
+            *((p.name, p.values[0]) for p in params),
+            ("name", names.block_names[0] if names.block_names else f"{to_snake(class_name)}_1"),
+        ),
     )
     return Blocks(
         element=Symbol("", class_name),
@@ -640,7 +603,9 @@ def _holes(
         views = [None if spec is None else _full_view(spec) for spec in specs]
         explicit = literal_view(anchor)
         defaults = dict(anchor.defaults)
-        paths: dict[Path, None] = {}
+        # The anchor's own literals too: it may not be an instance of this run, and a
+        # literal without a known default (``trainable=False``) must not spread.
+        paths: dict[Path, None] = dict.fromkeys(explicit)
         for view in views:
             if view is not None:
                 paths.update(dict.fromkeys(view))

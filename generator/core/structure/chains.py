@@ -60,18 +60,24 @@ def without(
 ) -> tuple[list[Assign], str]:
     """The steps with ``chains`` skipped: their outputs replaced by their bypasses."""
     removed = {index for chain in chains for index in chain.steps}
-    mapping = {steps[chain.steps[-1]].targets[0]: chain.bypass for chain in chains}
-    for key in list(mapping):  # a bypass may itself be a skipped chain's output
-        seen = {key}
-        while mapping[key] in mapping and mapping[key] not in seen:
-            seen.add(mapping[key])
-            mapping[key] = mapping[mapping[key]]
+    mapping = bypasses(steps, chains)
     kept = [
         Assign(step.targets, rename_variables(step.value, mapping), step.unpack)
         for index, step in enumerate(steps)
         if index not in removed
     ]
     return kept, mapping.get(result, result)
+
+
+def bypasses(steps: Sequence[Assign], chains: Sequence[Chain]) -> dict[str, str]:
+    """Each skipped chain's output -> what stands in for it."""
+    mapping = {steps[chain.steps[-1]].targets[0]: chain.bypass for chain in chains}
+    for key in list(mapping):  # a bypass may itself be a skipped chain's output
+        seen = {key}
+        while mapping[key] in mapping and mapping[key] not in seen:
+            seen.add(mapping[key])
+            mapping[key] = mapping[mapping[key]]
+    return mapping
 
 
 def find_removal(

@@ -3,6 +3,7 @@ family's instances follow one another (a loop, or a stage of loops)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,9 @@ from generator.core.structure.dataflow import Segment, layers_in
 from generator.core.structure.shapes import segment_shape
 
 MAX_UNIT = 12  # segments in one repeated unit
+# A layer called inside another layer's call must have a name TensorFlow accepts as a
+# name scope (a space, a colon or a leading underscore is refused).
+SCOPE_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
 MAX_EXCESS = 8  # steps an instance may skip (its optional chains) and stay in a family
 MIN_KEPT = 2 / 3  # and the share of the family's steps it must keep
 
@@ -48,6 +52,8 @@ def eligible(
         assert isinstance(step, Assign)
         for attr in layers_in(step.value):
             spec = layers[attr]
+            if not SCOPE_NAME.match(spec.name):
+                return False  # TensorFlow refuses it as a name scope inside a block
             if layer_uses[attr] != 1 or spec.repeat or not isinstance(spec.constructor, Call):
                 return False
             func = spec.constructor.func

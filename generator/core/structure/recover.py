@@ -153,14 +153,6 @@ def _build_group(
     return None
 
 
-def _worth_it(blocks: Blocks, first: Segment, last: Segment, count: int) -> bool:
-    """A block class must replace enough steps to pay for itself; a list of one layer
-    class enough layers."""
-    if blocks.block is None:
-        return count >= MIN_LAYER_RUN
-    return last.stop - first.start >= MIN_BLOCK_STEPS
-
-
 def _clashing_names(blocks: Blocks, keras_names: set[str]) -> bool:
     """Whether instance names derived from the layers' names would clash with another
     layer's (made-up names never do: ``construct`` avoids them)."""

@@ -100,6 +100,15 @@ def _made_up(base: str, stages: list[tuple[int, int]], taken: frozenset[str]) ->
         number += 1
 
 
+def _typed(row: dict[str, Any]) -> tuple:
+    """A row compared by type and value: ``1``, ``1.0`` and ``True`` differ here."""
+    return tuple((key, type(value).__name__, repr(value)) for key, value in row.items())
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and repr(a) == repr(b)
+
+
 def _stages(values: list[dict[str, Value]]) -> list[tuple[int, int]]:
     """Split into [first, then identical ones] groups."""
     stages = []
@@ -107,9 +116,9 @@ def _stages(values: list[dict[str, Value]]) -> list[tuple[int, int]]:
     while start < len(values):
         stop = start + 1
         if stop < len(values):
-            tail = values[stop]
+            tail = _typed(values[stop])
             stop += 1
-            while stop < len(values) and values[stop] == tail:
+            while stop < len(values) and _typed(values[stop]) == tail:
                 stop += 1
         stages.append((start, stop))
         start = stop
@@ -165,11 +174,11 @@ def _staged(
             for s, (start, stop) in enumerate(stages)
             if stop - start > 1
         }
-        uniform = all(heads[s] == tail for s, tail in tail_of.items())
+        uniform = all(_same(heads[s], tail) for s, tail in tail_of.items())
         if uniform:
             expressions[param.name] = _per_stage(param.name, heads, zipped, loop)
             continue
-        if len(set(map(repr, tails))) == 1:
+        if len({(type(t).__name__, repr(t)) for t in tails}) == 1:
             tail = tails[0]
             head = _per_stage(param.name, heads, zipped, loop)
             if head is True and tail is False:
@@ -215,10 +224,12 @@ def _staged(
     # strict: stage tuples of different lengths are a mistake, not a shorter network
     zip_call = Call(Symbol("", "zip"), tuple(iterables), (("strict", True),))
     uses_stage = any(n == stage_var for n in _names_in(name))
+    target: Value = targets if len(targets) > 1 else targets[0]
+    iterable: Value = zip_call if len(targets) > 1 else iterables[0]
     outer = (
-        ((stage_var, targets), Call(Symbol("", "enumerate"), (zip_call,)))
+        ((stage_var, target), Call(Symbol("", "enumerate"), (iterable,)))
         if uses_stage
-        else (targets if len(targets) > 1 else targets[0], zip_call)
+        else (target, iterable)
     )
     inner = (index_var, Call(Symbol("", "range"), (depth_var,)))
     return Construction(Comprehension(element, (outer, inner)), tuple(model_params), tuple(names))
@@ -276,7 +287,7 @@ def _per_stage(
 ) -> Value:
     """A value that is the same everywhere is written as it is; one that changes per
     stage becomes a loop variable over a model parameter."""
-    if len(set(map(repr, per_stage))) == 1:
+    if len({(type(v).__name__, repr(v)) for v in per_stage}) == 1:
         return per_stage[0]
     variable = Name(loop.claim(wanted))
     zipped.append(
@@ -320,9 +331,7 @@ def _name_pattern(names: Sequence[str], stages, stage_var: Name, index_var: Name
     split = [re.split(r"(\d+)", name) for name in names]
     if len({len(parts) for parts in split}) != 1:
         return None
-    coordinates = [
-        (s, i, start + i) for s, (start, stop) in enumerate(stages) for i in range(stop - start)
-    ]
+    coordinates = [(s, i) for s, (start, stop) in enumerate(stages) for i in range(stop - start)]
     parts: list[Value] = []
     for position, column in enumerate(zip(*split, strict=True)):
         if position % 2 == 0:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from generator.core.ir import Assign, ForEach, ModelIR, Name, Step, When
 from generator.core.structure.dataflow import rename_variables, variables_in
 
-MAIN, KEPT, BRANCH = "x", "shortcut", "branch"
+MAIN, KEPT, BRANCH, PART = "x", "shortcut", "branch", "part"
 
 
 @dataclass
@@ -71,7 +71,7 @@ def readable_variables(model: ModelIR, reserved: set[str]) -> ModelIR:
             if target in names:
                 continue
             if event.unpack or len(event.targets) > 1:
-                base = target  # several outputs: keep their own names
+                base = PART if generic else target  # a model keeps its layer's names
             elif several_outputs and target in outputs and not generic:
                 base = target
             elif _kept_aside(reads.get(target, []), defined[target]):

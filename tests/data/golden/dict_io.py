@@ -23,6 +23,11 @@ class DictIo(tf.keras.Model):
     Output shape:
         'class': (batch, 3)
         'score': (batch, 1)
+
+    Example:
+        model = DictIo()
+        model.build(None)
+        model.summary()
     """
 
     def __init__(self, score_units=1, class_units=3, **kwargs):
@@ -40,12 +45,25 @@ class DictIo(tf.keras.Model):
         self.score = tf.keras.layers.Dense(score_units, name="score")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = {
+                "user-id": (None, 1),
+                "class": (None, 4),
+                "history": (None, 6),
+            }
         self.call(
             {
-                "user-id": tf.keras.Input(shape=(1,), dtype="int32"),
-                "class": tf.keras.Input(shape=(4,), dtype="float32"),
-                "history": tf.keras.Input(shape=(6,), dtype="float32"),
+                "user-id": tf.keras.Input(
+                    batch_shape=tuple(input_shape["user-id"]), dtype="int32"
+                ),
+                "class": tf.keras.Input(
+                    batch_shape=tuple(input_shape["class"]), dtype="float32"
+                ),
+                "history": tf.keras.Input(
+                    batch_shape=tuple(input_shape["history"]), dtype="float32"
+                ),
             }
         )
 

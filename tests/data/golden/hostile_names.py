@@ -15,12 +15,17 @@ class HostileNames(tf.keras.Model):
         a_b_c_units: units of the output layer 'Input'; default 2.
 
     Input shape:
-        \"x\\\\n'); open('PWNED', 'w'); ('\": (batch, 3), float32
+        "x\\\\n'); open('PWNED', 'w'); ('": (batch, 3), float32
         'class': (batch, 3), float32
 
     Output shape:
         'a-b.c': (batch, 2)
         'def': (batch, 4)
+
+    Example:
+        model = HostileNames()
+        model.build(None)
+        model.summary()
     """
 
     def __init__(self, a_b_c_units=2, **kwargs):
@@ -34,13 +39,22 @@ class HostileNames(tf.keras.Model):
         self.input__1 = tf.keras.layers.Dense(a_b_c_units, name="Input")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = {
+                "x\\n'); open('PWNED', 'w'); ('": (None, 3),
+                "class": (None, 3),
+            }
         self.call(
             {
                 "x\\n'); open('PWNED', 'w'); ('": tf.keras.Input(
-                    shape=(3,), dtype="float32"
+                    batch_shape=tuple(input_shape["x\\n'); open('PWNED', 'w'); ('"]),
+                    dtype="float32",
                 ),
-                "class": tf.keras.Input(shape=(3,), dtype="float32"),
+                "class": tf.keras.Input(
+                    batch_shape=tuple(input_shape["class"]), dtype="float32"
+                ),
             }
         )
 

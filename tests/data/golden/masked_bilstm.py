@@ -19,6 +19,10 @@ class MaskedBilstm(tf.keras.Model):
 
     Output shape:
         output: (batch, 2)
+
+    Example:
+        model = MaskedBilstm()
+        outputs = model(tf.keras.ops.zeros((2, 12), dtype="int32"))
     """
 
     def __init__(self, num_classes=2, **kwargs):
@@ -42,8 +46,11 @@ class MaskedBilstm(tf.keras.Model):
         self.out = tf.keras.layers.Dense(num_classes, name="out")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
-        self.call(tf.keras.Input(shape=(12,), dtype="int32"))
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = (None, 12)
+        self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="int32"))
 
     def call(self, inputs, training=None):
         embed = self.embed(inputs)

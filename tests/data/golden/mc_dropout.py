@@ -19,6 +19,10 @@ class McDropout(tf.keras.Model):
 
     Output shape:
         output: (batch, 1)
+
+    Example:
+        model = McDropout()
+        outputs = model(tf.keras.ops.zeros((2, 5), dtype="float32"))
     """
 
     def __init__(self, num_outputs=1, **kwargs):
@@ -29,8 +33,11 @@ class McDropout(tf.keras.Model):
         self.out = tf.keras.layers.Dense(num_outputs, name="out")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
-        self.call(tf.keras.Input(shape=(5,), dtype="float32"))
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = (None, 5)
+        self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
         x = self.dense(inputs)

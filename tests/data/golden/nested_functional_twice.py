@@ -16,6 +16,10 @@ class Tower(tf.keras.Model):
 
     Output shape:
         output: (batch, 6)
+
+    Example:
+        model = Tower()
+        outputs = model(tf.keras.ops.zeros((2, 10), dtype="float32"))
     """
 
     def __init__(self, **kwargs):
@@ -27,8 +31,11 @@ class Tower(tf.keras.Model):
         self.tower_out = tf.keras.layers.Dense(6, name="tower_out")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
-        self.call(tf.keras.Input(shape=(10,), dtype="float32"))
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = (None, 10)
+        self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
         x = self.tower_dense(inputs)
@@ -47,6 +54,11 @@ class NestedFunctionalTwice(tf.keras.Model):
 
     Output shape:
         output: (batch, 1)
+
+    Example:
+        model = NestedFunctionalTwice()
+        model.build(None)
+        model.summary()
     """
 
     def __init__(self, **kwargs):
@@ -55,11 +67,14 @@ class NestedFunctionalTwice(tf.keras.Model):
         self.cosine = tf.keras.layers.Dot(1, normalize=True, name="cosine")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = [(None, 10), (None, 10)]
         self.call(
             [
-                tf.keras.Input(shape=(10,), dtype="float32"),
-                tf.keras.Input(shape=(10,), dtype="float32"),
+                tf.keras.Input(batch_shape=tuple(input_shape[0]), dtype="float32"),
+                tf.keras.Input(batch_shape=tuple(input_shape[1]), dtype="float32"),
             ]
         )
 

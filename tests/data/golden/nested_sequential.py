@@ -16,6 +16,10 @@ class Block(tf.keras.Model):
 
     Output shape:
         output: (batch, 16)
+
+    Example:
+        model = Block()
+        outputs = model(tf.keras.ops.zeros((2, 16), dtype="float32"))
     """
 
     def __init__(self, **kwargs):
@@ -26,8 +30,11 @@ class Block(tf.keras.Model):
         self.inner_norm = tf.keras.layers.LayerNormalization(name="inner_norm")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
-        self.call(tf.keras.Input(shape=(16,), dtype="float32"))
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = (None, 16)
+        self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
         x = self.inner_dense(inputs)
@@ -47,6 +54,10 @@ class NestedSequential(tf.keras.Model):
 
     Output shape:
         output: (batch, 4)
+
+    Example:
+        model = NestedSequential()
+        outputs = model(tf.keras.ops.zeros((2, 16), dtype="float32"))
     """
 
     def __init__(self, num_classes=4, **kwargs):
@@ -57,8 +68,11 @@ class NestedSequential(tf.keras.Model):
         self.head = tf.keras.layers.Dense(num_classes, name="head")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
-        self.call(tf.keras.Input(shape=(16,), dtype="float32"))
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = (None, 16)
+        self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
         x = self.block(inputs, training=training)

@@ -17,6 +17,10 @@ class OpsGraph(tf.keras.Model):
     Output shape:
         0: (batch, 16)
         1: (batch, 4)
+
+    Example:
+        model = OpsGraph()
+        outputs = model(tf.keras.ops.zeros((2, 6, 8), dtype="float32"))
     """
 
     def __init__(self, **kwargs):
@@ -24,8 +28,11 @@ class OpsGraph(tf.keras.Model):
         self.proj = tf.keras.layers.Dense(8, name="proj")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
-        self.call(tf.keras.Input(shape=(6, 8), dtype="float32"))
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = (None, 6, 8)
+        self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
         proj = self.proj(inputs)

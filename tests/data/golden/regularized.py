@@ -19,6 +19,10 @@ class Regularized(tf.keras.Model):
 
     Output shape:
         output: (batch, 4)
+
+    Example:
+        model = Regularized()
+        outputs = model(tf.keras.ops.zeros((2, 8), dtype="float32"))
     """
 
     def __init__(self, num_classes=4, **kwargs):
@@ -41,8 +45,11 @@ class Regularized(tf.keras.Model):
         )
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
-        self.call(tf.keras.Input(shape=(8,), dtype="float32"))
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = (None, 8)
+        self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
         x = self.dense_reg(inputs)

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 @tf.keras.utils.register_keras_serializable(package="repeated_blocks")
 class Block(tf.keras.layers.Layer):
-    """A block of RepeatedBlocks, repeated 6 times in a row.
+    """A block that RepeatedBlocks repeats.
 
     Args:
         filters: ``filters`` of its Conv2D.
@@ -18,6 +18,18 @@ class Block(tf.keras.layers.Layer):
         number: where Keras's numbering of its unnamed layers stood (conv2d_12: 12).
         number_1: where Keras's numbering of its unnamed layers stood (conv2d_12: 12).
         number_2: where Keras's numbering of its unnamed layers stood (conv2d_12: 12).
+
+    Example:
+        block = Block(
+            filters=8,
+            strides=1,
+            conv2d_shortcut=False,
+            number=0,
+            number_1=0,
+            number_2=0,
+            name="block_1",
+        )
+        x = block(x)
     """
 
     def __init__(
@@ -102,6 +114,10 @@ class RepeatedBlocks(tf.keras.Model):
 
     Output shape:
         output: (batch, 5)
+
+    Example:
+        model = RepeatedBlocks()
+        outputs = model(tf.keras.ops.zeros((2, 12, 12, 3), dtype="float32"))
     """
 
     def __init__(
@@ -158,8 +174,11 @@ class RepeatedBlocks(tf.keras.Model):
         self.dense = tf.keras.layers.Dense(num_classes, name="dense")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
-        self.call(tf.keras.Input(shape=(12, 12, 3), dtype="float32"))
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = (None, 12, 12, 3)
+        self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
         x = self.conv2d(inputs)

@@ -19,6 +19,10 @@ class SequentialMlp(tf.keras.Model):
 
     Output shape:
         output: (batch, 10)
+
+    Example:
+        model = SequentialMlp()
+        outputs = model(tf.keras.ops.zeros((2, 20), dtype="float32"))
     """
 
     def __init__(self, num_classes=10, **kwargs):
@@ -32,8 +36,11 @@ class SequentialMlp(tf.keras.Model):
         self.logits = tf.keras.layers.Dense(num_classes, name="logits")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
-        self.call(tf.keras.Input(shape=(20,), dtype="float32"))
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = (None, 20)
+        self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
         x = self.fc1(inputs)

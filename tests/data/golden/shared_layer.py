@@ -20,6 +20,11 @@ class SharedLayer(tf.keras.Model):
 
     Output shape:
         output: (batch, 1)
+
+    Example:
+        model = SharedLayer()
+        model.build(None)
+        model.summary()
     """
 
     def __init__(self, num_outputs=1, **kwargs):
@@ -35,11 +40,14 @@ class SharedLayer(tf.keras.Model):
         )
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = [(None, 12), (None, 12)]
         self.call(
             [
-                tf.keras.Input(shape=(12,), dtype="float32"),
-                tf.keras.Input(shape=(12,), dtype="float32"),
+                tf.keras.Input(batch_shape=tuple(input_shape[0]), dtype="float32"),
+                tf.keras.Input(batch_shape=tuple(input_shape[1]), dtype="float32"),
             ]
         )
 

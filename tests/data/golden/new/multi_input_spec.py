@@ -13,6 +13,10 @@ class ConvBn(tf.keras.layers.Layer):
 
     Args:
         filters (int): constructor parameter.
+
+    Example:
+        block = ConvBn()
+        x = block(x)
     """
 
     def __init__(self, filters, **kwargs):
@@ -48,6 +52,11 @@ class MyModel(tf.keras.Model):
     Input shape:
         'image': (batch, 16, 16, 3), float32
         'meta': (batch, 5), float32
+
+    Example:
+        model = MyModel()
+        model.build(None)
+        model.summary()
     """
 
     def __init__(self, width=8, repeats=3, **kwargs):
@@ -66,11 +75,18 @@ class MyModel(tf.keras.Model):
         self.label = tf.keras.layers.Dense(3, name="label")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = {"image": (None, 16, 16, 3), "meta": (None, 5)}
         self.call(
             {
-                "image": tf.keras.Input(shape=(16, 16, 3), dtype="float32"),
-                "meta": tf.keras.Input(shape=(5,), dtype="float32"),
+                "image": tf.keras.Input(
+                    batch_shape=tuple(input_shape["image"]), dtype="float32"
+                ),
+                "meta": tf.keras.Input(
+                    batch_shape=tuple(input_shape["meta"]), dtype="float32"
+                ),
             }
         )
 

@@ -16,6 +16,10 @@ class MyModel(tf.keras.Model):
 
     Input shape:
         'inputs': (batch, 784), float32
+
+    Example:
+        model = MyModel()
+        outputs = model(tf.keras.ops.zeros((2, 784), dtype="float32"))
     """
 
     def __init__(self, latent_dim=32, **kwargs):
@@ -33,8 +37,11 @@ class MyModel(tf.keras.Model):
         )
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
-        self.call(tf.keras.Input(shape=(784,), dtype="float32"))
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = (None, 784)
+        self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
         encoder_hidden = self.encoder_hidden(inputs)

@@ -17,6 +17,10 @@ class MyModel(tf.keras.Model):
 
     Input shape:
         'inputs': (batch, 28, 28, 1), float32
+
+    Example:
+        model = MyModel()
+        outputs = model(tf.keras.ops.zeros((2, 28, 28, 1), dtype="float32"))
     """
 
     def __init__(self, num_classes=10, dropout_rate=0.5, **kwargs):
@@ -36,8 +40,11 @@ class MyModel(tf.keras.Model):
         self.dense = tf.keras.layers.Dense(num_classes, name="dense")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
-        self.call(tf.keras.Input(shape=(28, 28, 1), dtype="float32"))
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = (None, 28, 28, 1)
+        self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
         x = self.conv2d(inputs)

@@ -16,6 +16,10 @@ class MyModel(tf.keras.Model):
 
     Input shape:
         'inputs': (batch, 784), float32
+
+    Example:
+        model = MyModel()
+        outputs = model(tf.keras.ops.zeros((2, 784), dtype="float32"))
     """
 
     def __init__(self, num_classes=10, **kwargs):
@@ -26,8 +30,11 @@ class MyModel(tf.keras.Model):
         self.dense_1 = tf.keras.layers.Dense(num_classes, name="dense_1")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
-        self.call(tf.keras.Input(shape=(784,), dtype="float32"))
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = (None, 784)
+        self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
         x = self.dense(inputs)

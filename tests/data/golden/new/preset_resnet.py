@@ -13,6 +13,10 @@ class ResidualBlock(tf.keras.layers.Layer):
 
     Args:
         filters (int): channels of both convolutions (equal to the input's).
+
+    Example:
+        block = ResidualBlock()
+        x = block(x)
     """
 
     def __init__(self, filters, **kwargs):
@@ -58,6 +62,10 @@ class MyModel(tf.keras.Model):
 
     Input shape:
         'inputs': (batch, 32, 32, 3), float32
+
+    Example:
+        model = MyModel()
+        outputs = model(tf.keras.ops.zeros((2, 32, 32, 3), dtype="float32"))
     """
 
     def __init__(self, num_classes=10, width=32, depth=2, **kwargs):
@@ -78,8 +86,11 @@ class MyModel(tf.keras.Model):
         self.logits = tf.keras.layers.Dense(num_classes, name="logits")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
-        self.call(tf.keras.Input(shape=(32, 32, 3), dtype="float32"))
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = (None, 32, 32, 3)
+        self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
         x = self.stem(inputs)

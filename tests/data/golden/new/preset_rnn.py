@@ -17,6 +17,11 @@ class MyModel(tf.keras.Model):
 
     Input shape:
         'tokens': (batch, None), int32
+
+    Example:
+        model = MyModel()
+        model.build(None)
+        model.summary()
     """
 
     def __init__(self, vocab_size=1000, num_classes=2, **kwargs):
@@ -34,8 +39,17 @@ class MyModel(tf.keras.Model):
         self.dense = tf.keras.layers.Dense(num_classes, name="dense")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
-        self.call({"tokens": tf.keras.Input(shape=(None,), dtype="int32")})
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = {"tokens": (None, None)}
+        self.call(
+            {
+                "tokens": tf.keras.Input(
+                    batch_shape=tuple(input_shape["tokens"]), dtype="int32"
+                )
+            }
+        )
 
     def call(self, inputs, training=None):
         tokens = inputs["tokens"]

@@ -19,6 +19,11 @@ class MyModel(tf.keras.Model):
 
     Input shape:
         'tokens': (batch, 32), int32
+
+    Example:
+        model = MyModel()
+        model.build(None)
+        model.summary()
     """
 
     def __init__(
@@ -49,8 +54,17 @@ class MyModel(tf.keras.Model):
         self.logits = tf.keras.layers.Dense(num_classes, name="logits")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
-        self.call({"tokens": tf.keras.Input(shape=(32,), dtype="int32")})
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = {"tokens": (None, 32)}
+        self.call(
+            {
+                "tokens": tf.keras.Input(
+                    batch_shape=tuple(input_shape["tokens"]), dtype="int32"
+                )
+            }
+        )
 
     def call(self, inputs, training=None):
         tokens = inputs["tokens"]

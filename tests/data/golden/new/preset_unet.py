@@ -17,6 +17,10 @@ class MyModel(tf.keras.Model):
 
     Input shape:
         'inputs': (batch, 64, 64, 3), float32
+
+    Example:
+        model = MyModel()
+        outputs = model(tf.keras.ops.zeros((2, 64, 64, 3), dtype="float32"))
     """
 
     def __init__(self, num_classes=2, base_filters=16, **kwargs):
@@ -51,8 +55,11 @@ class MyModel(tf.keras.Model):
         self.mask_logits = tf.keras.layers.Conv2D(num_classes, 1, name="mask_logits")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
-        self.call(tf.keras.Input(shape=(64, 64, 3), dtype="float32"))
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = (None, 64, 64, 3)
+        self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
         enc1_conv = self.enc1_conv(inputs)

@@ -8,12 +8,16 @@ import tensorflow as tf
 
 @tf.keras.utils.register_keras_serializable(package="resnet50")
 class ConvBlock(tf.keras.layers.Layer):
-    """A block of ResNet50, repeated 16 times in a row.
+    """A block that ResNet50 repeats.
 
     Args:
         filters: ``filters`` of its Conv2D.
         strides: ``strides`` of its Conv2D.
         conv_shortcut: whether the shortcut goes through conv_0, bn_0.
+
+    Example:
+        block = ConvBlock(filters=64, strides=1, conv_shortcut=True, name="conv2_block1")
+        x = block(x)
     """
 
     def __init__(self, filters, strides, conv_shortcut, **kwargs):
@@ -91,6 +95,10 @@ class ResNet50(tf.keras.Model):
 
     Output shape:
         output: (batch, 1000)
+
+    Example:
+        model = ResNet50()
+        outputs = model(tf.keras.ops.zeros((2, 64, 64, 3), dtype="float32"))
     """
 
     def __init__(
@@ -134,8 +142,11 @@ class ResNet50(tf.keras.Model):
         self.predictions = tf.keras.layers.Dense(num_classes, name="predictions")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs."""
-        self.call(tf.keras.Input(shape=(64, 64, 3), dtype="float32"))
+        """Create every weight by tracing ``call`` once on symbolic inputs of
+        ``input_shape`` (by default the shape the model was made for)."""
+        if input_shape is None:
+            input_shape = (None, 64, 64, 3)
+        self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
         x = self.conv1_pad(inputs)
