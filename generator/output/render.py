@@ -194,6 +194,9 @@ def _model_context(
         ],
         "param_assigns": [f"self.{p.name} = {p.name}" for p in model.params],
         "layer_lines": _layer_lines(model.layers, writer),
+        "one_element_inputs": (
+            model.input_structure in ("list", "tuple") and len(model.inputs) == 1
+        ),
         "default_input_shape": (
             writer.write(_symbolic_inputs(model)[0]) if model.kind == "model" else ""
         ),

@@ -45,12 +45,13 @@ def is_block(layer: Any, root: Any) -> bool:
     )
 
 
-def _leaf_children(model: Any, root: Any) -> list[Any]:
-    """Children, with blocks replaced by what they hold (recursively)."""
+def _leaf_children(model: Any, root: Any, keep: set[str]) -> list[Any]:
+    """Children, with blocks replaced by what they hold (recursively), except a block
+    named like one of the original's children (``keep``): it stands for a nested model."""
     found = []
     for layer in _named_children(model) if _is_container(model) else direct_sublayers(model):
-        if is_block(layer, root):
-            found.extend(_leaf_children(layer, root))
+        if is_block(layer, root) and layer.name not in keep:
+            found.extend(_leaf_children(layer, root, keep))
         else:
             found.append(layer)
     return found
@@ -58,7 +59,8 @@ def _leaf_children(model: Any, root: Any) -> list[Any]:
 
 def pair_layers(original: Any, generated: Any, prefix: str = "") -> LayerPairs:
     pairs = LayerPairs()
-    ours = {layer.name: layer for layer in _leaf_children(generated, generated)}
+    theirs = {layer.name for layer in _named_children(original)}
+    ours = {layer.name: layer for layer in _leaf_children(generated, generated, theirs)}
     seen: set[str] = set()
     for layer in _named_children(original):
         path = f"{prefix}{layer.name}"
@@ -74,7 +76,7 @@ def pair_layers(original: Any, generated: Any, prefix: str = "") -> LayerPairs:
                 )
             )
             continue
-        if _is_container(layer) and _is_container(twin):
+        if _is_container(layer) and (_is_container(twin) or is_block(twin, generated)):
             inner = pair_layers(layer, twin, f"{path}/")
             pairs.leaves.extend(inner.leaves)
             pairs.problems.extend(inner.problems)

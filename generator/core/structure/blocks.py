@@ -247,13 +247,13 @@ class _Names:
     listed: list[tuple[str | None, ...]]  # per instance: the names of the "list" slots
 
 
-_NUMBERED = re.compile(r"^(.*?)_([1-9][0-9]*)$")
+_NUMBERED = re.compile(r"^(.*?)_(0|[1-9][0-9]*)$")
 
 
 def _instance_names(slots: list[_Slot], layers: dict[str, LayerSpec], count: int) -> _Names:
     table = [[_spec_name(s, i, layers) for s in slots] for i in range(count)]
     prefixes, own = _own_prefixes(table)
-    schemes: list[tuple] = []
+    schemes: list[tuple] = []  # ("own", suffix), ("number", text, group, offset, bare), ("list",)
     groups: list[tuple[int, list[int | None]]] = []  # (first slot, its numbers)
     counters: list[list[int | None]] = []
     for j in range(len(slots)):
@@ -264,18 +264,18 @@ def _instance_names(slots: list[_Slot], layers: dict[str, LayerSpec], count: int
         if numbered is None:
             schemes.append(("list",))
             continue
-        text, numbers = numbered
+        text, numbers, bare = numbered
         for group, (_, base) in enumerate(groups):
             offset = _constant_offset(numbers, base)
             if offset is not None:
-                schemes.append(("number", text, group, offset))
+                schemes.append(("number", text, group, offset, bare))
                 for k, n in enumerate(numbers):
                     if base[k] is None and n is not None:
                         base[k] = n - offset
                 break
         else:
             groups.append((j, list(numbers)))
-            schemes.append(("number", text, len(groups) - 1, 0))
+            schemes.append(("number", text, len(groups) - 1, 0, bare))
     for _, base in groups:
         counters.append(list(base))
     listed_slots = [j for j, scheme in enumerate(schemes) if scheme[0] == "list"]
@@ -288,10 +288,12 @@ def _instance_names(slots: list[_Slot], layers: dict[str, LayerSpec], count: int
     )
 
 
-def _numbers(table: list[list[str | None]], j: int) -> tuple[str, list[int | None]] | None:
-    """``conv2d``, ``conv2d_1``, ``conv2d_12``…: one text and each instance's number."""
+def _numbers(table: list[list[str | None]], j: int) -> tuple[str, list[int | None], bool] | None:
+    """``conv2d``, ``conv2d_1``, ``conv2d_12``… (Keras's numbering, the first bare) or
+    ``conv_0``, ``conv_1``…: one text, each instance's number, and whether 0 is bare."""
     texts: set[str] = set()
     numbers: list[int | None] = []
+    bare = suffixed_zero = False
     for row in table:
         name = row[j]
         if name is None:
@@ -299,14 +301,16 @@ def _numbers(table: list[list[str | None]], j: int) -> tuple[str, list[int | Non
             continue
         match = _NUMBERED.match(name)
         text, number = (match.group(1), int(match.group(2))) if match else (name, 0)
+        bare = bare or match is None
+        suffixed_zero = suffixed_zero or (match is not None and number == 0)
         texts.add(text)
         numbers.append(number)
-    if len(texts) != 1:
+    if len(texts) != 1 or (bare and suffixed_zero):
         return None
     text = texts.pop()
-    if not text or (any(n == 0 for n in numbers) and len(set(numbers) - {None}) < 2):
+    if not text or len(set(numbers) - {None}) < 2:
         return None
-    return text, numbers
+    return text, numbers, bare
 
 
 def _constant_offset(numbers: list[int | None], base: list[int | None]) -> int | None:
@@ -437,15 +441,14 @@ def _block_class(
     slot_list = list(slots.values())
     anchors = [layers[s.attr] for s in slot_list]
     per_slot_specs = [[s.spec_of(i, layers) for i in range(count)] for s in slot_list]
-    attrs = []
-    for index, anchor in enumerate(anchors):
-        wanted = ""
-        scheme = names.schemes[index]
-        if scheme[0] == "own":
-            wanted = attr_from_suffix(scheme[1])
-        elif scheme[0] == "number":
-            wanted = to_snake(scheme[1])
-        attrs.append(registry.claim(wanted or to_snake(anchor.class_label)))
+    attr_names = [_attribute_name(scheme) for scheme in names.schemes]
+    # The beginning all share (``convnext_tiny_downsampling_``) says nothing.
+    shared = common_prefix(attr_names) if all(attr_names) else ""
+    shared = shared[: shared.rfind("_") + 1] if len(shared) >= 4 else ""
+    attrs = [
+        registry.claim(name[len(shared) :] or to_snake(anchor.class_label))
+        for name, anchor in zip(attr_names, anchors, strict=True)
+    ]
     values, params = _holes(per_slot_specs, anchors, registry)
     flag_names = []
     for number, present in enumerate(flags):
@@ -455,13 +458,14 @@ def _block_class(
         flag_names.append(registry.claim(wanted))
         params.append(BlockParam(flag_names[-1], list(present), doc, True))
     counter_params = []
-    for counter in names.counters:
+    for group, counter in enumerate(names.counters):
         counter_params.append(registry.claim("number"))
+        text = next(sc[1] for sc in names.schemes if sc[0] == "number" and sc[2] == group)
         params.append(
             BlockParam(
                 counter_params[-1],
                 counter,
-                "where Keras's numbering of its unnamed layers stood (conv2d_12: 12)",
+                f"the number in its layers' names ({text}_{counter[0]}: {counter[0]})",
                 counter=True,
             )
         )
@@ -528,6 +532,14 @@ def _block_class(
     )
 
 
+def _attribute_name(scheme: tuple) -> str:
+    if scheme[0] == "own":
+        return attr_from_suffix(scheme[1])
+    if scheme[0] == "number":
+        return to_snake(scheme[1])
+    return ""
+
+
 def _layer_name(names: _Names, index: int, counter_params: list[str]) -> Value:
     scheme = names.schemes[index]
     if scheme[0] == "own":
@@ -535,14 +547,14 @@ def _layer_name(names: _Names, index: int, counter_params: list[str]) -> Value:
     if scheme[0] == "list":
         listed = [j for j, other in enumerate(names.schemes) if other[0] == "list"]
         return Subscript(Name(NAMES_PARAM), listed.index(index))
-    _, text, group, offset = scheme
+    _, text, group, offset, bare = scheme
     counter = Name(counter_params[group])
     number: Value = counter
     if offset:
         number = BinOp("+" if offset > 0 else "-", counter, abs(offset))
     numbered = FormattedName((f"{text}_", number))
-    if any(n + offset == 0 for n in names.counters[group]):  # Keras names the first bare
-        return IfExp(number, numbered, text)
+    if bare and any(n + offset == 0 for n in names.counters[group]):
+        return IfExp(number, numbered, text)  # Keras names the first of a class bare
     return numbered
 
 

@@ -24,6 +24,7 @@ from generator.core.ir import (
     Value,
 )
 from generator.core.naming import NameRegistry, attribute_registry, class_registry, to_snake
+from generator.core.structure.attributes import short_attributes
 from generator.core.structure.blocks import Blocks, NotFactorable, build_blocks
 from generator.core.structure.blocks import common_prefix as _common_prefix
 from generator.core.structure.dataflow import (
@@ -35,6 +36,8 @@ from generator.core.structure.dataflow import (
 from generator.core.structure.families import Family, Run, classify, eligible, find_runs
 from generator.core.structure.growth import grow_runs
 from generator.core.structure.heads import head_parameters
+from generator.core.structure.nested import merge_nested_models
+from generator.core.structure.shared_objects import shared_objects
 from generator.core.structure.stages import construct
 from generator.core.structure.variables import readable_variables
 
@@ -47,6 +50,7 @@ def recover_structure(module: ModuleIR) -> ModuleIR:
     classes = class_registry()
     for name in [h.class_name for h in module.helpers] + [m.class_name for m in module.models]:
         classes.reserve(name)
+    module = merge_nested_models(module, classes)
     nested = {m.class_name for m in module.models}
     models: list[ModelIR] = []
     for model in module.models:
@@ -61,8 +65,9 @@ def recover_structure(module: ModuleIR) -> ModuleIR:
         | {"tf", "keras", "np", "Path", "assets"}
     )
     models = [readable_variables(m, reserved) for m in models]
+    models = [short_attributes(m) if m.kind == "model" else m for m in models]
     models[-1] = head_parameters(models[-1], reserved)
-    return dataclasses.replace(module, models=tuple(models))
+    return shared_objects(dataclasses.replace(module, models=tuple(models)), reserved)
 
 
 def _factor(

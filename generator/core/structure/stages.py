@@ -135,7 +135,7 @@ def _linear(values: list[Any]) -> tuple[int, int] | None:
     return values[0], step
 
 
-def _linear_value(a: int, b: int, index: Name) -> Value:
+def _linear_value(a: Value, b: int, index: Name) -> Value:
     scaled: Value = index if b == 1 else BinOp("*", b, index)
     return scaled if a == 0 else BinOp("+", a, scaled)
 
@@ -274,12 +274,7 @@ def _counted(
     else:
         first = Name(loop.claim(name))
         zipped.append(_Zipped(first, name, tuple(firsts), inline=True))
-    if step == 0:
-        return first
-    scaled: Value = index_var if step == 1 else BinOp("*", step, index_var)
-    if first == 0:
-        return scaled
-    return BinOp("+", first, scaled)
+    return first if step == 0 else _linear_value(first, step, index_var)
 
 
 def _per_stage(

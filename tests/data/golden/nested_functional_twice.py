@@ -24,11 +24,9 @@ class Tower(tf.keras.Model):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.tower_dense = tf.keras.layers.Dense(
-            12, activation="relu", name="tower_dense"
-        )
-        self.tower_dropout = tf.keras.layers.Dropout(0.1, name="tower_dropout")
-        self.tower_out = tf.keras.layers.Dense(6, name="tower_out")
+        self.dense = tf.keras.layers.Dense(12, activation="relu", name="tower_dense")
+        self.dropout = tf.keras.layers.Dropout(0.1, name="tower_dropout")
+        self.out = tf.keras.layers.Dense(6, name="tower_out")
 
     def build(self, input_shape=None):
         """Create every weight by tracing ``call`` once on symbolic inputs of
@@ -38,9 +36,9 @@ class Tower(tf.keras.Model):
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
-        x = self.tower_dense(inputs)
-        x = self.tower_dropout(x, training=training)
-        x = self.tower_out(x)
+        x = self.dense(inputs)
+        x = self.dropout(x, training=training)
+        x = self.out(x)
         return x
 
 

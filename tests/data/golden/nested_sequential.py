@@ -24,10 +24,8 @@ class Block(tf.keras.Model):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.inner_dense = tf.keras.layers.Dense(
-            16, activation="gelu", name="inner_dense"
-        )
-        self.inner_norm = tf.keras.layers.LayerNormalization(name="inner_norm")
+        self.dense = tf.keras.layers.Dense(16, activation="gelu", name="inner_dense")
+        self.norm = tf.keras.layers.LayerNormalization(name="inner_norm")
 
     def build(self, input_shape=None):
         """Create every weight by tracing ``call`` once on symbolic inputs of
@@ -37,8 +35,8 @@ class Block(tf.keras.Model):
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
-        x = self.inner_dense(inputs)
-        x = self.inner_norm(x)
+        x = self.dense(inputs)
+        x = self.norm(x)
         return x
 
 

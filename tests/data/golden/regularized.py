@@ -28,7 +28,7 @@ class Regularized(tf.keras.Model):
     def __init__(self, num_classes=4, **kwargs):
         super().__init__(**kwargs)
         self.num_classes = num_classes
-        self.dense_reg = tf.keras.layers.Dense(
+        self.reg = tf.keras.layers.Dense(
             16,
             kernel_initializer=tf.keras.initializers.HeNormal(seed=7),
             bias_initializer=tf.keras.initializers.Constant(value=0.1),
@@ -37,7 +37,7 @@ class Regularized(tf.keras.Model):
             kernel_constraint=tf.keras.constraints.MaxNorm(max_value=3.0),
             name="dense_reg",
         )
-        self.dense_plain = tf.keras.layers.Dense(
+        self.plain = tf.keras.layers.Dense(
             num_classes,
             use_bias=False,
             kernel_initializer="lecun_uniform",
@@ -52,8 +52,8 @@ class Regularized(tf.keras.Model):
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
-        x = self.dense_reg(inputs)
-        x = self.dense_plain(x)
+        x = self.reg(inputs)
+        x = self.plain(x)
         return x
 
     def get_config(self):

@@ -15,25 +15,35 @@ class Block(tf.keras.layers.Layer):
         filters: ``filters`` of its Conv2D.
         strides: ``strides`` of its Conv2D.
         conv2d_shortcut: whether the shortcut goes through conv2d, batch_normalization.
-        number: where Keras's numbering of its unnamed layers stood (conv2d_12: 12).
-        number_1: where Keras's numbering of its unnamed layers stood (conv2d_12: 12).
-        number_2: where Keras's numbering of its unnamed layers stood (conv2d_12: 12).
+        number: the number in its layers' names (conv2d_1: 1).
+        number_1: the number in its layers' names (re_lu_0: 0).
+        number_2: the number in its layers' names (dropout_0: 0).
+        layer_names: the Keras names of its layers named neither way, in order (None: absent).
 
     Example:
         block = Block(
             filters=8,
             strides=1,
             conv2d_shortcut=False,
-            number=0,
+            number=1,
             number_1=0,
             number_2=0,
+            layer_names=(None, None),
             name="block_1",
         )
         x = block(x)
     """
 
     def __init__(
-        self, filters, strides, conv2d_shortcut, number, number_1, number_2, **kwargs
+        self,
+        filters,
+        strides,
+        conv2d_shortcut,
+        number,
+        number_1,
+        number_2,
+        layer_names,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         self.filters = filters
@@ -42,27 +52,30 @@ class Block(tf.keras.layers.Layer):
         self.number = number
         self.number_1 = number_1
         self.number_2 = number_2
+        self.layer_names = layer_names
         if conv2d_shortcut:
-            self.conv2d = tf.keras.layers.Conv2D(
-                16, 1, strides=2, name=f"conv2d_{number}" if number else "conv2d"
-            )
+            self.conv2d = tf.keras.layers.Conv2D(16, 1, strides=2, name=layer_names[0])
             self.batch_normalization = tf.keras.layers.BatchNormalization(
-                name=f"batch_normalization_{number - 1}"
+                name=layer_names[1]
             )
         self.conv2d_1 = tf.keras.layers.Conv2D(
-            filters, 3, strides=strides, padding="same", name=f"conv2d_{number + 1}"
+            filters, 3, strides=strides, padding="same", name=f"conv2d_{number}"
         )
         self.batch_normalization_1 = tf.keras.layers.BatchNormalization(
-            name=f"batch_normalization_{number}" if number else "batch_normalization"
+            name=(
+                f"batch_normalization_{number - 1}"
+                if number - 1
+                else "batch_normalization"
+            )
         )
         self.re_lu = tf.keras.layers.ReLU(
             name=f"re_lu_{number_1}" if number_1 else "re_lu"
         )
         self.conv2d_2 = tf.keras.layers.Conv2D(
-            filters, 3, padding="same", name=f"conv2d_{number + 2}"
+            filters, 3, padding="same", name=f"conv2d_{number + 1}"
         )
         self.batch_normalization_2 = tf.keras.layers.BatchNormalization(
-            name=f"batch_normalization_{number + 1}"
+            name=f"batch_normalization_{number}"
         )
         self.dropout = tf.keras.layers.Dropout(
             0.1, name=f"dropout_{number_2}" if number_2 else "dropout"
@@ -95,6 +108,7 @@ class Block(tf.keras.layers.Layer):
             "number": self.number,
             "number_1": self.number_1,
             "number_2": self.number_2,
+            "layer_names": self.layer_names,
         }
 
 
@@ -107,6 +121,7 @@ class RepeatedBlocks(tf.keras.Model):
         stage_filters: filters of each stage of blocks; default (8, 16).
         stage_strides: strides of each stage of blocks; default (1, 2).
         stage_conv2d_shortcuts: conv2d_shortcuts of each stage of blocks; default (False, True).
+        stage_layer_names: layer_names of each stage of blocks; default ((None, None), ('conv2d_7', 'batch_normalization_6')).
         stage_depths: how many blocks each stage of blocks holds; default (3, 3).
 
     Input shape:
@@ -126,6 +141,7 @@ class RepeatedBlocks(tf.keras.Model):
         stage_filters=(8, 16),
         stage_strides=(1, 2),
         stage_conv2d_shortcuts=(False, True),
+        stage_layer_names=((None, None), ("conv2d_7", "batch_normalization_6")),
         stage_depths=(3, 3),
         **kwargs,
     ):
@@ -134,6 +150,7 @@ class RepeatedBlocks(tf.keras.Model):
         self.stage_filters = stage_filters
         self.stage_strides = stage_strides
         self.stage_conv2d_shortcuts = stage_conv2d_shortcuts
+        self.stage_layer_names = stage_layer_names
         self.stage_depths = stage_depths
         self.conv2d = tf.keras.layers.Conv2D(8, 3, padding="same", name="conv2d")
         self.blocks = [
@@ -144,6 +161,7 @@ class RepeatedBlocks(tf.keras.Model):
                 number=number + 2 * i,
                 number_1=number_1 + 2 * i,
                 number_2=number_2 + i,
+                layer_names=layer_names if i == 0 else (None, None),
                 name=f"block_{s + 1}_{i + 1}",
             )
             for s, (
@@ -153,15 +171,17 @@ class RepeatedBlocks(tf.keras.Model):
                 number,
                 number_1,
                 number_2,
+                layer_names,
                 depth,
             ) in enumerate(
                 zip(
                     stage_filters,
                     stage_strides,
                     stage_conv2d_shortcuts,
-                    (0, 7),
+                    (1, 8),
                     (0, 6),
                     (0, 3),
+                    stage_layer_names,
                     stage_depths,
                     strict=True,
                 )
@@ -195,6 +215,7 @@ class RepeatedBlocks(tf.keras.Model):
             "stage_filters": self.stage_filters,
             "stage_strides": self.stage_strides,
             "stage_conv2d_shortcuts": self.stage_conv2d_shortcuts,
+            "stage_layer_names": self.stage_layer_names,
             "stage_depths": self.stage_depths,
         }
 
