@@ -11,14 +11,12 @@ and fails on any difference.
 from __future__ import annotations
 
 import ast
-import contextlib
-import gc
 import keyword
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
+from generator.core.collector import collector_paused
 from generator.errors import ScaffoldError
 
 LINE_LENGTH = 88
@@ -46,7 +44,7 @@ def black_format(source: str, line_length: int = LINE_LENGTH) -> str:
 
     mode = black.Mode(target_versions={black.TargetVersion.PY310}, line_length=line_length)
     try:
-        with _collector_paused():
+        with collector_paused():
             return black.format_str(source, mode=mode)
     except black.parsing.InvalidInput as exc:  # a generator bug, never a user mistake
         raise ScaffoldError(f"generated code does not parse: {exc}") from exc
@@ -88,22 +86,8 @@ def _format_long_statements(source: str) -> str:
     return "".join(out)
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Parsing allocates a node per token, and beside a loaded model (a million objects)
-    each garbage collection that triggers walks them all: parsing 5,000 layers ran four
-    times slower. The trees made here hold no cycles worth collecting early."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _parse(source: str) -> ast.Module:
-    with _collector_paused():
+    with collector_paused():
         return ast.parse(source)
 
 

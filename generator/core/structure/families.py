@@ -43,11 +43,14 @@ class Occurrence:
 
 
 def eligible(
-    model: ModelIR, segment: Segment, layer_uses: dict[str, int], nested: set[str]
+    model: ModelIR,
+    segment: Segment,
+    layer_uses: dict[str, int],
+    nested: set[str],
+    layers: dict[str, LayerSpec],
 ) -> bool:
     """A segment can be part of a block when its layers are used nowhere else and are plain
     layers (not lists, not nested models, which pair their weights by their own names)."""
-    layers = {layer.attr: layer for layer in model.layers}
     for step in model.steps[segment.start : segment.stop]:
         assert isinstance(step, Assign)
         for attr in layers_in(step.value):

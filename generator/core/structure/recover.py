@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from generator.core.collector import collector_paused
 from generator.core.ir import (
     Assign,
     Call,
@@ -47,6 +48,11 @@ MIN_LAYER_RUN = 3  # layers a list of one layer class must replace
 
 def recover_structure(module: ModuleIR) -> ModuleIR:
     """The module with each model's repeated units factored into blocks."""
+    with collector_paused():
+        return _recover(module)
+
+
+def _recover(module: ModuleIR) -> ModuleIR:
     classes = class_registry()
     for name in [h.class_name for h in module.helpers] + [m.class_name for m in module.models]:
         classes.reserve(name)
@@ -81,7 +87,8 @@ def _factor(
     for step in steps:
         for attr in layers_in(step.value):
             uses[attr] = uses.get(attr, 0) + 1
-    usable = [eligible(model, segment, uses, nested) for segment in segments]
+    by_attr = {layer.attr: layer for layer in model.layers}
+    usable = [eligible(model, segment, uses, nested, by_attr) for segment in segments]
     families, occurrences = classify(model, segments, usable)
     # Single-segment units first, grown over the neighbours the cuts split apart; then
     # units of several segments among what is left.
