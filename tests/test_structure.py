@@ -351,3 +351,49 @@ def test_look_alike_nested_models_become_one_layer_class() -> None:
     assert 'Down(filters=8, number=1, name="down_1")' in source
     report = verify_source(model, source, "M", batches=1)
     assert report.ok, report.verdict()
+
+
+@pytest.mark.parametrize("sequential", [True, False], ids=["sequential", "functional"])
+def test_a_none_argument_in_a_written_out_list(sequential: bool) -> None:
+    """Dense layers differing in ``activation`` (None vs "relu"): None is a value."""
+    keras.backend.clear_session()
+    inputs = keras.Input((8,))
+    stack = [layers.Dense(8), layers.Dense(4, activation="relu"), layers.Dense(2)]
+    if sequential:
+        model = keras.Sequential([inputs, *stack])
+    else:
+        x = inputs
+        for layer in stack:
+            x = layer(x)
+        model = keras.Model(inputs, x)
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    assert verify_source(model, source, "M", batches=1).ok
+
+
+def test_merged_nested_models_keep_each_instances_layer_names() -> None:
+    keras.backend.clear_session()
+    inputs = keras.Input((8,))
+    x = inputs
+    for k in range(2):
+        stage = keras.Sequential(
+            [layers.Dense(8, name=f"stage{k}_d{i}") for i in range(3)], name=f"stage{k}"
+        )
+        x = stage(x)
+    model = keras.Model(inputs, x, name="stages")
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    assert 'name=self.name + "_d0"' in source
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, report.verdict()
+
+
+def test_a_one_element_input_list_builds_from_a_tensor_shape() -> None:
+    import tensorflow as tf
+
+    keras.backend.clear_session()
+    inputs = keras.Input((8,), name="only")
+    model = keras.Model([inputs], layers.Dense(2, name="d")(inputs))
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    for shape in ([tf.TensorShape([None, 8])], [(None, 8)], (None, 8), None):
+        generated = generated_class(source, "M", "one_element")()
+        generated.build(shape)
+        assert tuple(generated.layers[0].kernel.shape) == (8, 2)

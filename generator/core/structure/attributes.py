@@ -10,7 +10,7 @@ from typing import Any
 from generator.core.ir import ForEach, ModelIR, Name, SelfAttr
 from generator.core.naming import attribute_registry, to_snake
 from generator.core.structure.blocks import SEPARATORS, common_prefix
-from generator.core.structure.dataflow import transform
+from generator.core.structure.dataflow import KEEP, transform
 
 MIN_PREFIX = 4  # characters: shorter shared beginnings are words, not a model's name
 
@@ -38,7 +38,7 @@ def short_attributes(model: ModelIR) -> ModelIR:
             return SelfAttr(renames[node.attr])
         if isinstance(node, Name) and node.id in params:
             return Name(params[node.id])
-        return None
+        return KEEP
 
     steps = [
         ForEach(step.var, renames[step.attr], transform(step.body, rename))

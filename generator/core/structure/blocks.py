@@ -37,6 +37,7 @@ from generator.core.ir import (
 from generator.core.naming import KERAS_MODEL_ATTRIBUTES, MODULE_RESERVED, NameRegistry, to_snake
 from generator.core.structure.chains import Chain, bypasses, without
 from generator.core.structure.dataflow import (
+    KEEP,
     layers_in,
     rename_variables,
     transform,
@@ -465,7 +466,7 @@ def _block_class(
             BlockParam(
                 counter_params[-1],
                 counter,
-                f"the number in its layers' names ({text}_{counter[0]}: {counter[0]})",
+                f"the number in its layers' names ({text}_{max(counter)}: {max(counter)})",
                 counter=True,
             )
         )
@@ -589,7 +590,7 @@ def _final_step(step: Assign | When, attr_of: dict[str, str], flag_names: list[s
 
 def _replace_attrs(value: Value, rename: Callable[[str], str]) -> Value:
     return transform(
-        value, lambda node: SelfAttr(rename(node.attr)) if isinstance(node, SelfAttr) else None
+        value, lambda node: SelfAttr(rename(node.attr)) if isinstance(node, SelfAttr) else KEEP
     )
 
 

@@ -81,9 +81,12 @@ def flat_steps(model: ModelIR) -> list[Assign] | None:
     return steps if len(steps) == len(model.steps) else None
 
 
+KEEP: Any = object()  # what a ``transform`` callback returns to keep a node
+
+
 def transform(value: Any, replace: Callable[[Any], Any]) -> Any:
     """``value`` rebuilt bottom-up, each IR node passed through ``replace`` (which returns
-    a replacement, or None to keep the node as rebuilt)."""
+    a replacement, None included, or ``KEEP`` to keep the node as rebuilt)."""
     if isinstance(value, tuple):
         rebuilt: Any = tuple(transform(v, replace) for v in value)
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -94,7 +97,7 @@ def transform(value: Any, replace: Callable[[Any], Any]) -> Any:
     else:
         rebuilt = value
     replaced = replace(rebuilt)
-    return rebuilt if replaced is None else replaced
+    return rebuilt if replaced is KEEP else replaced
 
 
 def rename_variables(value: Any, mapping: dict[str, str]) -> Any:
@@ -104,6 +107,6 @@ def rename_variables(value: Any, mapping: dict[str, str]) -> Any:
     return transform(
         value,
         lambda node: (
-            Name(mapping[node.id]) if isinstance(node, Name) and node.id in mapping else None
+            Name(mapping[node.id]) if isinstance(node, Name) and node.id in mapping else KEEP
         ),
     )

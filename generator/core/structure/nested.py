@@ -15,7 +15,13 @@ from typing import Any
 from generator.core.ir import Assign, Call, LayerSpec, ModelIR, ModuleIR, Name, SelfAttr, Symbol
 from generator.core.naming import NameRegistry
 from generator.core.structure.blocks import Blocks, NotFactorable, build_blocks, class_stem
-from generator.core.structure.dataflow import Segment, flat_steps, rename_variables, transform
+from generator.core.structure.dataflow import (
+    KEEP,
+    Segment,
+    flat_steps,
+    rename_variables,
+    transform,
+)
 from generator.core.structure.families import Family, Occurrence
 from generator.core.structure.shapes import segment_shape
 
@@ -107,7 +113,7 @@ def _merge(members: list[ModelIR], classes: NameRegistry) -> tuple[Blocks, Model
         for segment, (_, attrs) in zip(segments, shapes, strict=True)
     ]
     try:
-        blocks = build_blocks(scratch, [family], units, classes)
+        blocks = build_blocks(scratch, [family], units, NameRegistry())
     except NotFactorable:
         return None
     block = blocks.block
@@ -118,8 +124,9 @@ def _merge(members: list[ModelIR], classes: NameRegistry) -> tuple[Blocks, Model
     if blocks.names and blocks.names != [m.keras_name for m in members]:
         return None
     summary = f"One class for the {len(members)} nested models like {members[0].keras_name!r}."
-    stem = class_stem([m.class_name for m in members])
-    class_name = classes.claim(stem, style="pascal") if stem else block.class_name
+    class_name = classes.claim(
+        class_stem([m.class_name for m in members]) or "Block", style="pascal"
+    )
     example = tuple(
         (key, members[0].keras_name if key == "name" else value) for key, value in block.example
     )
@@ -129,7 +136,7 @@ def _merge(members: list[ModelIR], classes: NameRegistry) -> tuple[Blocks, Model
 
 def _with_attributes(value: Any, attrs: dict[str, str]) -> Any:
     def rename(node: Any) -> Any:
-        return SelfAttr(attrs[node.attr]) if isinstance(node, SelfAttr) else None
+        return SelfAttr(attrs[node.attr]) if isinstance(node, SelfAttr) else KEEP
 
     return transform(value, rename)
 

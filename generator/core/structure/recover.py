@@ -60,6 +60,9 @@ def _recover(module: ModuleIR) -> ModuleIR:
     nested = {m.class_name for m in module.models}
     models: list[ModelIR] = []
     for model in module.models:
+        if model.kind != "model":  # a merged nested model: its names derive from its own
+            models.append(model)
+            continue
         blocks, factored = _factor(model, classes, nested)
         models.extend(blocks)
         models.append(factored)

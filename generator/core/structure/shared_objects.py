@@ -12,8 +12,8 @@ import dataclasses
 from typing import Any
 
 from generator.core.ir import Call, DictValue, ModuleIR, Symbol, Value
-from generator.core.naming import NameRegistry, to_snake
-from generator.core.structure.dataflow import transform
+from generator.core.naming import to_snake
+from generator.core.structure.dataflow import KEEP, transform
 from generator.core.structure.shapes import is_literal
 
 MIN_USES = 3
@@ -29,14 +29,17 @@ def shared_objects(module: ModuleIR, reserved: set[str]) -> ModuleIR:
     shared = [call for call, count in counts.items() if count >= MIN_USES]
     if not shared:
         return module
-    names = NameRegistry(reserved | {name for name, _ in module.constants}, "SHARED")
+    taken = set(reserved) | {name for name, _ in module.constants}
+    taken |= {asset.name for asset in module.assets}
     constants: dict[Call, str] = {}
     definitions: list[tuple[str, Value]] = []
     for call in shared:
         assert isinstance(call.func, Symbol)
         kind = call.func.qualname.split(".")[0].rstrip("s")  # initializer, regularizer, ...
         class_name = call.func.qualname.split(".")[-1]
-        name = names.claim(f"{to_snake(class_name)}_{kind}").upper()
+        base = f"{to_snake(class_name)}_{kind}".upper()
+        name = next(n for n in _candidates(base) if n not in taken)
+        taken.add(name)
         constants[call] = name
         config = DictValue(tuple((key, value) for key, value in call.kwargs))
         definitions.append((name, DictValue((("class_name", class_name), ("config", config)))))
@@ -44,7 +47,7 @@ def shared_objects(module: ModuleIR, reserved: set[str]) -> ModuleIR:
     def replace(node: Any) -> Any:
         if isinstance(node, Call) and node in constants:
             return Symbol("", constants[node])
-        return None
+        return KEEP
 
     models = tuple(
         dataclasses.replace(
@@ -57,6 +60,14 @@ def shared_objects(module: ModuleIR, reserved: set[str]) -> ModuleIR:
         for model in module.models
     )
     return dataclasses.replace(module, models=models, constants=(*module.constants, *definitions))
+
+
+def _candidates(base: str):
+    yield base
+    number = 1
+    while True:
+        yield f"{base}_{number}"
+        number += 1
 
 
 def _object_arguments(constructor: Value) -> list[tuple[str, Call]]:

@@ -29,7 +29,7 @@ from generator.core.ir import (
 )
 from generator.core.naming import NameRegistry
 from generator.core.structure.blocks import Blocks
-from generator.core.structure.dataflow import transform
+from generator.core.structure.dataflow import KEEP, transform
 
 
 @dataclass(frozen=True)
@@ -310,7 +310,7 @@ def _substitute(value: Value, expressions: dict[str, Value]) -> Value:
     return transform(
         value,
         lambda node: (
-            expressions[node.id] if isinstance(node, Name) and node.id in expressions else None
+            expressions[node.id] if isinstance(node, Name) and node.id in expressions else KEEP
         ),
     )
 

@@ -15,9 +15,9 @@ class Block(tf.keras.layers.Layer):
         filters: ``filters`` of its Conv2D.
         strides: ``strides`` of its Conv2D.
         conv2d_shortcut: whether the shortcut goes through conv2d, batch_normalization.
-        number: the number in its layers' names (conv2d_1: 1).
-        number_1: the number in its layers' names (re_lu_0: 0).
-        number_2: the number in its layers' names (dropout_0: 0).
+        number: the number in its layers' names (conv2d_12: 12).
+        number_1: the number in its layers' names (re_lu_10: 10).
+        number_2: the number in its layers' names (dropout_5: 5).
         layer_names: the Keras names of its layers named neither way, in order (None: absent).
 
     Example:
