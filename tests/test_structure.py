@@ -397,3 +397,20 @@ def test_a_one_element_input_list_builds_from_a_tensor_shape() -> None:
         generated = generated_class(source, "M", "one_element")()
         generated.build(shape)
         assert tuple(generated.layers[0].kernel.shape) == (8, 2)
+
+
+def test_an_inner_layer_named_like_its_block() -> None:
+    """MobileNet's ``conv_pw_2`` is both a layer's name and, derived from its
+    ``conv_pw_2_bn`` neighbours, its block's: weights still pair."""
+    keras.backend.clear_session()
+    inputs = keras.Input((8, 8, 4))
+    x = inputs
+    for index in range(1, 4):
+        x = layers.Conv2D(4, 1, name=f"conv_pw_{index}")(x)
+        x = layers.BatchNormalization(name=f"conv_pw_{index}_bn")(x)
+        x = layers.ReLU(name=f"conv_pw_{index}_relu")(x)
+    model = keras.Model(inputs, x)
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    assert "name=self.name)" in source
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, report.verdict()

@@ -47,7 +47,7 @@ def is_block(layer: Any, root: Any) -> bool:
 
 def _leaf_children(model: Any, root: Any, keep: set[str]) -> list[Any]:
     """Children, with blocks replaced by what they hold (recursively), except a block
-    named like one of the original's children (``keep``): it stands for a nested model."""
+    named like one of the original's nested models (``keep``): it stands for it."""
     found = []
     for layer in _named_children(model) if _is_container(model) else direct_sublayers(model):
         if is_block(layer, root) and layer.name not in keep:
@@ -59,8 +59,10 @@ def _leaf_children(model: Any, root: Any, keep: set[str]) -> list[Any]:
 
 def pair_layers(original: Any, generated: Any, prefix: str = "") -> LayerPairs:
     pairs = LayerPairs()
-    theirs = {layer.name for layer in _named_children(original)}
-    ours = {layer.name: layer for layer in _leaf_children(generated, generated, theirs)}
+    # A block named like one of the original's nested models stands for it; a block
+    # named like a plain layer holds that layer (``self.name`` as an inner layer's name).
+    nested = {layer.name for layer in _named_children(original) if _is_container(layer)}
+    ours = {layer.name: layer for layer in _leaf_children(generated, generated, nested)}
     seen: set[str] = set()
     for layer in _named_children(original):
         path = f"{prefix}{layer.name}"
