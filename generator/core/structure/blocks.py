@@ -35,7 +35,7 @@ from generator.core.ir import (
     iter_values,
 )
 from generator.core.naming import KERAS_MODEL_ATTRIBUTES, MODULE_RESERVED, NameRegistry, to_snake
-from generator.core.structure.chains import Chain, bypasses, without
+from generator.core.structure.chains import Chain, bypasses
 from generator.core.structure.dataflow import (
     KEEP,
     layers_in,
@@ -210,8 +210,8 @@ def _kept_steps(
     """The anchor's steps (with their indices) without the chains no instance has."""
     chains = [family.chains[i] for i in sorted(always)]
     removed = {index for chain in chains for index in chain.steps}
-    _, result = without(family.steps, family.anchor.result, chains)
     mapping = bypasses(family.steps, chains)
+    result = mapping.get(family.anchor.result, family.anchor.result)
     kept = [
         (index, Assign(step.targets, rename_variables(step.value, mapping), step.unpack))
         for index, step in enumerate(family.steps)

@@ -28,7 +28,6 @@ class Family:
 
     anchor: Segment
     steps: tuple[Assign, ...]
-    attrs: list[str]  # the anchor's layers, in shape order
     chains: list[Chain] = field(default_factory=list)
 
 
@@ -87,7 +86,7 @@ def classify(
         _, attrs, steps = info[first]
         joined = _join(families, layers, shape, len(steps), layer_classes(steps, layers))
         if joined is None:
-            families.append(Family(segments[first], steps, attrs))
+            families.append(Family(segments[first], steps))
             family_of_shape[shape] = (len(families) - 1, (), attrs)
         else:
             family_of_shape[shape] = joined

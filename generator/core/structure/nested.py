@@ -107,7 +107,7 @@ def _merge(members: list[ModelIR], classes: NameRegistry) -> tuple[Blocks, Model
     )
     by_attr = {layer.attr: layer for layer in layers}
     shapes = [segment_shape(steps[s.start : s.stop], s.source, s.result, by_attr) for s in segments]
-    family = Family(segments[0], tuple(steps[segments[0].start : segments[0].stop]), shapes[0][1])
+    family = Family(segments[0], tuple(steps[segments[0].start : segments[0].stop]))
     units = [
         [Occurrence(segment, 0, set(), dict(zip(shapes[0][1], attrs, strict=True)))]
         for segment, (_, attrs) in zip(segments, shapes, strict=True)
