@@ -414,3 +414,23 @@ def test_an_inner_layer_named_like_its_block() -> None:
     assert "name=self.name)" in source
     report = verify_source(model, source, "M", batches=1)
     assert report.ok, report.verdict()
+
+
+def test_values_equal_by_chance_stay_separate_parameters() -> None:
+    """Filters that happen to be 8x the kernel size are a width of their own, never
+    ``8 * kernel_size``; a width that is a multiple of another width may say so."""
+    keras.backend.clear_session()
+    inputs = keras.Input((16, 16, 4))
+    x = inputs
+    for index, kernel in enumerate((3, 5, 3, 5)):
+        x = layers.DepthwiseConv2D(kernel, padding="same", name=f"b{index}_dw")(x)
+        x = layers.Conv2D(8 * kernel, 1, name=f"b{index}_conv")(x)
+        x = layers.BatchNormalization(name=f"b{index}_bn")(x)
+        x = layers.Conv2D(16 * kernel, 1, name=f"b{index}_wide")(x)
+        x = layers.ReLU(name=f"b{index}_relu")(x)
+    model = keras.Model(inputs, x)
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    assert "kernel_size" in source and "* kernel_size" not in source
+    assert "2 * filters" in source
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, report.verdict()

@@ -61,6 +61,7 @@ class BlockParam:
     doc: str
     flag: bool = False
     counter: bool = False  # Keras's numbering of unnamed layers, not a hyperparameter
+    kind: str = ""  # what the value measures (see ``_kind``); shared only within a kind
 
 
 @dataclass
@@ -692,14 +693,20 @@ def _parameter(
     params: list[BlockParam],
     registry: NameRegistry,
 ) -> Value:
-    """An existing parameter (or an integer multiple of one) that agrees wherever this
-    layer exists, else a new parameter."""
-    for param in params:
-        if not param.flag and _agrees(vector, param.values, 1):
+    """An existing parameter of the same kind (or, for widths, an integer multiple of
+    one) that agrees wherever this layer exists, else a new parameter.
+
+    Kinds keep coincidences out: a kernel size of 3 and 3 filters are equal by chance,
+    and ``8 * kernel_size`` filters would read as nonsense."""
+    wanted = _hole_name(path, anchor)
+    kind = _kind(wanted, vector)
+    same_kind = [p for p in params if p.kind == kind and not p.flag]
+    for param in same_kind:
+        if _agrees(vector, param.values, 1):
             return Name(param.name)
-    for param in params:
+    for param in same_kind if kind == "width" else []:
         base = param.values
-        if param.flag or not all(_is_int(b) and b for b in base):
+        if not all(_is_int(b) and b for b in base):
             continue
         known = [(v, b) for v, b in zip(vector, base, strict=True) if v is not _ABSENT]
         if not all(_is_int(v) for v, _ in known) or known[0][0] % known[0][1]:
@@ -707,12 +714,26 @@ def _parameter(
         factor = known[0][0] // known[0][1]
         if factor > 1 and _agrees(vector, base, factor):
             return BinOp("*", factor, Name(param.name))
-    wanted = _hole_name(path, anchor)
     name = registry.claim(wanted)
-    params.append(
-        BlockParam(name, list(_filled(vector)), f"``{wanted}`` of its {anchor.class_label}")
-    )
+    doc = f"``{wanted}`` of its {anchor.class_label}"
+    params.append(BlockParam(name, list(_filled(vector)), doc, kind=kind))
     return Name(name)
+
+
+# Arguments that measure space, not channels: a value is shared only with the same argument.
+_GEOMETRY = _SPATIAL | {"padding", "cropping", "axis", "seed"}
+
+
+def _kind(hole: str, vector: list[Any]) -> str:
+    """What a hole's value measures: ``width`` for the integers that count channels,
+    features or groups (a tuple's components such as ``target_shape_2`` included), else
+    the argument's own name (kernel sizes, strides, rates, strings)."""
+    base = re.sub(r"_\d+$", "", hole)
+    if base in _GEOMETRY:
+        return base
+    if all(_is_int(v) for v in vector if v is not _ABSENT):
+        return "width"
+    return base
 
 
 def _agrees(vector: list[Any], values: list[Any], factor: int) -> bool:
