@@ -1,8 +1,9 @@
 """The ``scaffold`` command line: the only module that reads arguments, prints and exits.
 
 Exit codes (the one table, also in the README): 0 ok; 1 failure (cannot load, import or
-write; ``--check`` found a difference); 2 usage error or bad spec; 3 verification
-mismatch; 130 interrupted by SIGINT, 143 by SIGTERM.
+write; ``--check`` found a difference); 2 usage error, bad spec, pack or settings; 3
+verification mismatch; 4 ``update`` merged with conflicts to resolve; 130 interrupted by
+SIGINT, 143 by SIGTERM.
 
 Every file a command writes goes through one ``FileSet``: staged first, moved into place
 together at the end. Errors and interrupts before that point leave the disk as it was,
@@ -28,8 +29,8 @@ from generator.errors import ScaffoldError, one_line
 from generator.interrupts import Interrupted
 from generator.output.writing import FileSet
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_MISMATCH = 0, 1, 2, 3
-EXIT_SIGINT = 130  # 128 + SIGINT; SIGTERM gives 143
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_MISMATCH, EXIT_CONFLICT = 0, 1, 2, 3, 4
+EXIT_SIGINT, EXIT_SIGTERM = 130, 143  # 128 + the signal's number
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -129,6 +130,14 @@ def run() -> None:
         click.echo(_interrupted_message(_Session.files), err=True)
         code = exc.exit_code
     interrupts.ignore_from_now()  # the work is done: a late signal changes nothing
+    if code in (EXIT_SIGINT, EXIT_SIGTERM):
+        # Interrupted mid-work: skip interpreter shutdown. TensorFlow threads caught
+        # mid-call can abort it ("Fatal Python error: PyThreadState_Get"), which would
+        # turn exit 130 into a crash. The files are already discarded; flush and go.
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
     sys.exit(code)
 
 
@@ -203,6 +212,45 @@ _verification_options = _options(
     ),
     _report_json_option,
 )
+
+
+_profile_option = click.option(
+    "--profile",
+    metavar="NAME",
+    help="Use the settings of [tool.scaffold.profiles.NAME] in pyproject.toml.",
+)
+_pack_options = _options(
+    click.option(
+        "--template",
+        metavar="PACK",
+        help="Template pack: a directory, an installed pack's name, or 'builtin' "
+        "(default: SCAFFOLD_TEMPLATE, then [tool.scaffold] template).",
+    ),
+    click.option(
+        "--var",
+        "variables",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="A variable of the template pack (repeatable; see scaffold templates show).",
+    ),
+    _profile_option,
+)
+
+
+def _settings(profile: str | None, **options: Any) -> Any:
+    """The effective settings: options given on the command line over the environment
+    over ``[tool.scaffold]`` (and ``--profile``) over defaults."""
+    from click.core import ParameterSource
+
+    from generator.settings import load_settings
+
+    ctx = click.get_current_context()
+    given = {
+        key: value
+        for key, value in options.items()
+        if ctx.get_parameter_source(key) not in (None, ParameterSource.DEFAULT)
+    }
+    return load_settings(profile=profile).with_command_line(given)
 
 
 def _training_options(default_loop: str | None) -> Callable[[Any], Any]:
@@ -303,6 +351,7 @@ def main() -> None:
 )
 @_training_options(None)
 @_verification_options
+@_pack_options
 @_reports_errors
 def convert(
     model: str,
@@ -328,6 +377,9 @@ def convert(
     loop: str | None,
     strategy: str,
     mixed_precision: bool,
+    template: str | None,
+    variables: tuple[str, ...],
+    profile: str | None,
 ) -> None:
     """Convert a Sequential or Functional MODEL into an equivalent subclass.
 
@@ -350,7 +402,19 @@ def convert(
         raise click.UsageError("--report-json reports the verification: drop --no-verify")
     from generator.commands import ConvertJob, Verification, conversion_files, convert_to_files
     from generator.output.project import TrainingOptions
+    from generator.settings import choose_pack
 
+    settings = _settings(
+        profile,
+        template=template,
+        import_style=import_style,
+        package=package,
+        atol=atol,
+        rtol=rtol,
+    )
+    pack, pack_variables = choose_pack(settings, variables)
+    import_style, package = settings["import_style"], settings["package"]
+    atol, rtol = settings["atol"], settings["rtol"]
     verification = Verification(atol, rtol, batches, seed, report_json, given_inputs)
     job = ConvertJob(
         model,
@@ -366,6 +430,8 @@ def convert(
         verification=verification if run_verification else None,
         project=TrainingOptions(loop, strategy, mixed_precision) if loop else None,
         flat=flat,
+        pack=pack,
+        variables=pack_variables,
     )
     if check or show_diff:
         assert output is not None
@@ -403,6 +469,7 @@ def convert(
 @click.option("--custom-objects", metavar="MODULE", help="Import MODULE first (custom layers).")
 @click.option("--force", is_flag=True, help="Overwrite the --report-json file if it exists.")
 @_verification_options
+@_profile_option
 @_reports_errors
 def verify(
     model: str,
@@ -417,6 +484,7 @@ def verify(
     seed: int,
     given_inputs: str | None,
     report_json: Path | None,
+    profile: str | None,
 ) -> None:
     """Check that GENERATED.py (possibly hand-edited) computes what MODEL computes.
 
@@ -425,6 +493,8 @@ def verify(
     """
     from generator.commands import Verification, VerifyJob, verify_generated
 
+    settings = _settings(profile, atol=atol, rtol=rtol)
+    atol, rtol = settings["atol"], settings["rtol"]
     verification = Verification(atol, rtol, batches, seed, report_json, given_inputs)
     job = VerifyJob(model, generated, class_name, unsafe, custom_objects, force, verification)
     files = _Session.files
@@ -487,7 +557,12 @@ def verify(
     help="Also build the model with TensorFlow and run a forward pass on dummy data.",
 )
 @_training_options("fit")
-@click.option("--list-presets", is_flag=True, help="List the shipped presets and exit.")
+@click.option(
+    "--list-presets",
+    is_flag=True,
+    help="List the presets (shipped, and the template pack's) and exit.",
+)
+@_pack_options
 @_reports_errors
 def new(
     name: str | None,
@@ -510,6 +585,9 @@ def new(
     strategy: str,
     mixed_precision: bool,
     list_presets: bool,
+    template: str | None,
+    variables: tuple[str, ...],
+    profile: str | None,
 ) -> None:
     """Write a starter tf.keras.Model subclass (and a small project) from a spec.
 
@@ -517,10 +595,17 @@ def new(
     Never imports TensorFlow unless --smoke-test is given.
     """
     from generator import new as pipeline
+    from generator.packs.pack import pack_presets
+    from generator.settings import choose_pack
 
+    settings = _settings(profile, template=template, import_style=import_style, loop=loop)
+    import_style, loop = settings["import_style"], settings["loop"]
+    pack, pack_variables = choose_pack(settings, variables)
+    presets = pack_presets(pack)
     if list_presets:
-        for preset_name in pipeline.preset_names():
-            click.echo(f"{preset_name:<12} {pipeline.preset_summary(preset_name)}")
+        for found in pipeline.available_presets(presets).values():
+            summary = pipeline.preset_summary(found.name, presets)
+            click.echo(f"{found.name:<12} {summary}  [{found.origin}]")
         return
     if not name:
         raise click.UsageError("give a NAME (or --list-presets)")
@@ -541,18 +626,27 @@ def new(
     dest = None
     if output is not None and not comparing:  # checked before any work is done
         dest = destination(output, force=force, inputs=inputs, option="-o")
-    spec = pipeline.resolve_spec(
-        pipeline.SpecSource(spec_path, preset, layers, input_shape, params, dtype, custom_objects)
+    source = pipeline.SpecSource(
+        spec_path, preset, layers, input_shape, params, dtype, custom_objects, presets
     )
+    spec = pipeline.resolve_spec(source)
     training = pipeline.TrainingOptions(loop, strategy, mixed_precision)
     made = pipeline.generate(
-        spec, name, output=output, class_name=class_name, style=import_style, training=training
+        spec,
+        name,
+        output=output,
+        class_name=class_name,
+        style=import_style,
+        training=training,
+        pack=pack,
+        variables=pack_variables,
     )
     if smoke_test:
         from generator.verify.smoke import smoke_test as run_smoke_test
 
         click.echo(run_smoke_test(made.source, made.module), err=True)
     target = output or Path(name)
+    expected: dict[Path, str | bytes]
     if output is not None:
         expected = {output: made.source}
     else:
@@ -565,10 +659,190 @@ def new(
         message = f"Wrote {output} ({made.module.main.class_name})"
     else:
         project = pipeline.project_files(made)
-        written = stage_project(target, project, files, force=force, merge=merge, inputs=inputs)
+        record, spec_text = pipeline.provenance(made, source, target)
+        written = stage_project(
+            target,
+            project,
+            files,
+            force=force,
+            merge=merge,
+            inputs=inputs,
+            provenance=record,
+            spec_text=spec_text,
+        )
         message = written.describe()
     _commit(files)
     _note(message)
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path), default=".")
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would change (a diff per file); write nothing."
+)
+@click.option(
+    "--template",
+    metavar="PACK",
+    help="Render with this template pack instead of the one the project records.",
+)
+@click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Change a variable of the template pack (repeatable).",
+)
+@_reports_errors
+def update(
+    directory: Path, dry_run: bool, template: str | None, variables: tuple[str, ...]
+) -> None:
+    """Render the project in DIRECTORY (default: here) again and merge it with your edits.
+
+    Uses the current templates (the recorded pack, or --template) and the spec the project
+    keeps in .scaffold/spec.yaml. Where you and the templates changed the same lines, the
+    file gets conflict markers (<<<<<<< yours / >>>>>>> scaffold) and the exit code is 4.
+    """
+    from generator.output.merge import UNCHANGED
+    from generator.update import plan_update, stage_update
+
+    plan = plan_update(directory, template, variables)
+    changes = plan.changes
+    if dry_run:
+        from generator.output.writing import unified_diff
+
+        for merge in plan.merges:
+            if merge.outcome != UNCHANGED:
+                click.echo(f"{merge.outcome:<20} {merge.relative}")
+        for merge in changes:
+            assert merge.content is not None
+            click.echo(unified_diff(directory / merge.relative, merge.content), nl=False)
+        _note(f"Dry run: {len(changes)} files would change; nothing was written.")
+        if plan.conflicts:
+            raise _ExitError(
+                f"conflicts would be left in {', '.join(plan.conflicts)} (nothing was written)",
+                EXIT_CONFLICT,
+            )
+        return
+    files = _Session.files
+    stage_update(plan, files)
+    _commit(files)
+    for merge in plan.merges:
+        if merge.outcome != UNCHANGED:
+            _note(f"{merge.outcome:<20} {merge.relative}")
+    _note(f"Updated {directory}/ with template pack {plan.pack!r}: {len(changes)} files changed")
+    if plan.conflicts:
+        raise _ExitError(
+            f"conflicts in {', '.join(plan.conflicts)}: both you and the templates changed the "
+            "same lines; resolve the <<<<<<< yours / >>>>>>> scaffold markers",
+            EXIT_CONFLICT,
+        )
+
+
+@main.command("config")
+@_profile_option
+@_reports_errors
+def config_command(profile: str | None) -> None:
+    """Print the effective settings and where each comes from.
+
+    Settings come from [tool.scaffold] in the nearest pyproject.toml (looking upwards from
+    here, not past a .git directory), a --profile, and SCAFFOLD_TEMPLATE; options given on
+    a command line override them all.
+    """
+    from generator.settings import describe, load_settings
+
+    for line in describe(load_settings(profile=profile)):
+        click.echo(line)
+
+
+@main.group()
+def templates() -> None:
+    """Template packs: list them, show one, or start your own."""
+
+
+@templates.command("list")
+@_reports_errors
+def templates_list() -> None:
+    """List the built-in templates and every pack found, with where each comes from."""
+    from generator.packs.discovery import installed_packs, load_installed
+    from generator.packs.pack import builtin_pack
+    from generator.settings import choose_pack, load_settings
+
+    rows = [builtin_pack()]
+    settings = load_settings()
+    if settings["template"] != "builtin":
+        rows.append(choose_pack(settings)[0])
+    for installed in installed_packs():
+        if all(row.reference != installed.name for row in rows):
+            rows.append(load_installed(installed))
+    for pack in rows:
+        version = f" {pack.version}" if pack.version else ""
+        click.echo(f"{pack.name}{version}  [{pack.origin}]  {pack.manifest.description}")
+
+
+@templates.command("show")
+@click.argument("pack_name", metavar="PACK")
+@_reports_errors
+def templates_show(pack_name: str) -> None:
+    """Show a pack's variables, templates and the blocks it can override.
+
+    PACK is a directory, an installed pack's name, or 'builtin'.
+    """
+    from generator.packs.discovery import find_pack
+    from generator.packs.inspection import MODULE_TEMPLATES, builtin_blocks, pack_templates
+
+    pack = find_pack(pack_name, "PACK", Path.cwd())
+    infos, presets, builtin = pack_templates(pack), pack.presets(), builtin_blocks()
+    click.echo(f"{pack.name} {pack.version}".rstrip() + f"  [{pack.origin}]")
+    if pack.manifest.description:
+        click.echo(pack.manifest.description)
+    if pack.manifest.variables:
+        click.echo("\nVariables (--var NAME=VALUE):")
+        for variable in pack.manifest.variables:
+            extra = f"; one of {', '.join(map(repr, variable.choices))}" if variable.choices else ""
+            if variable.pattern:
+                extra += f"; matches {variable.pattern!r}"
+            click.echo(
+                f"  {variable.name} ({variable.type}, default {variable.default!r}{extra})"
+                + (f": {variable.help}" if variable.help else "")
+            )
+    if infos:
+        click.echo("\nTemplates:")
+        for info in infos:
+            blocks = f" (blocks: {', '.join(info.blocks)})" if info.blocks else ""
+            click.echo(f"  {info.name}: {info.role}{blocks}")
+    if presets:
+        click.echo(f"\nPresets (--preset NAME): {', '.join(presets)}")
+    click.echo('\nBlocks a pack can override (extend "builtin/NAME"):')
+    for name in MODULE_TEMPLATES:
+        click.echo(f"  {name}: {', '.join(builtin[name])}")
+    project = sorted(name for name in builtin if name.startswith("project/"))
+    click.echo(f"  project files (override by name, or add your own): {', '.join(project)}")
+
+
+@templates.command("init")
+@click.argument("directory", type=click.Path(path_type=Path))
+@_reports_errors
+def templates_init(directory: Path) -> None:
+    """Write a starter template pack into DIRECTORY (new, or empty)."""
+    from generator.errors import OutputError
+    from generator.output.writing import destination
+    from generator.packs.starter import starter_files
+
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise OutputError("exists and is not an empty directory", where=str(directory))
+    files = _Session.files
+    content = starter_files(directory.resolve().name)
+    if directory.exists():
+        from generator.output.project_write import stage_files
+
+        stage_files(directory, content, files)
+    else:
+        files.stage_directory(destination(directory, force=False, option="DIRECTORY"), content)
+    _commit(files)
+    _note(
+        f"Wrote {directory}/ ({len(content)} files): {', '.join(sorted(content))}; try "
+        f"scaffold new demo --template {directory} --preset mlp"
+    )
 
 
 def _compare(

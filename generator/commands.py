@@ -47,6 +47,8 @@ class ConvertJob:
     verification: Verification | None = field(default_factory=Verification)  # None: skip
     project: Any = None  # TrainingOptions: write a project into the -o directory (--loop)
     flat: bool = False  # no structure recovery (--flat)
+    pack: Any = None  # packs.pack.Pack (None: the built-in templates)
+    variables: dict[str, Any] = field(default_factory=dict)  # the pack's, checked
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,10 @@ def convert_to_files(job: ConvertJob, files: FileSet, progress: Progress = None)
 
         home = Path("model.py")  # the module's name inside the project
         project = _project_files(job, conversion)
-        written = stage_project(job.output, project, files, force=job.force, merge=False)
+        record = _convert_provenance(job, conversion, loaded)
+        written = stage_project(
+            job.output, project, files, force=job.force, merge=False, provenance=record
+        )
     elif assets is not None and job.output is not None:
         assets_path = job.output.with_name(conversion.module.assets_file)
         dests["assets"] = destination(assets_path, force=job.force, inputs=inputs, option="-o")
@@ -101,7 +106,9 @@ def convert_to_files(job: ConvertJob, files: FileSet, progress: Progress = None)
     if "--emit-test" in dests and job.emit_test is not None and job.output is not None:
         from generator.output.render import equivalence_test_source
 
-        test = equivalence_test_source(job.emit_test, job.model, job.output, cls)
+        test = equivalence_test_source(
+            job.emit_test, job.model, job.output, cls, job.pack, job.variables
+        )
         files.write_text(dests["--emit-test"], test)
     with _module_home(home, conversion.module.assets_file, assets) as module_file:
         if "--weights" in dests:
@@ -161,7 +168,7 @@ def _convert(job: ConvertJob) -> tuple[Any, Any]:
     options = ConvertOptions.for_output(
         output, loaded.model.name, job.class_name, job.package, job.import_style, job.unsafe
     )
-    options = replace(options, flat=job.flat)
+    options = replace(options, flat=job.flat, pack=job.pack, variables=job.variables)
     if job.project is not None:
         options = replace(
             options, assets_file="model.assets.npz", train_step=job.project.loop == "train-step"
@@ -169,17 +176,47 @@ def _convert(job: ConvertJob) -> tuple[Any, Any]:
     return loaded, convert(loaded.model, options, loaded.source_name, loaded.sha256)
 
 
+def _convert_provenance(job: ConvertJob, conversion: Any, loaded: Any) -> dict[str, Any]:
+    """What made a converted project, for its ``.scaffold.toml``."""
+    from generator.new import recorded_origin
+    from generator.packs.pack import builtin_pack
+
+    assert job.output is not None and job.project is not None
+    pack = job.pack or builtin_pack()
+    return {
+        "command": "convert",
+        "project": {
+            "name": job.output.resolve().name,
+            "class_name": conversion.class_name,
+            "import_style": job.import_style,
+            "loop": job.project.loop,
+            "strategy": job.project.strategy,
+            "mixed_precision": job.project.mixed_precision,
+        },
+        "model": {"source": job.model, "sha256": loaded.sha256, "flat": job.flat},
+        "template": {
+            "name": pack.name,
+            "version": pack.version,
+            "reference": pack.reference,
+            "origin": recorded_origin(pack.origin),
+        },
+        "variables": dict(job.variables),
+    }
+
+
 def _project_files(job: ConvertJob, conversion: Any) -> dict[str, str | bytes]:
     """The project around a converted module: train.py trains with the original
     ``compile()`` arguments (docs/training.md)."""
+    from generator.convert import render_options
     from generator.from_keras.training import compiled_training
     from generator.output.project import render_project
 
     assert job.output is not None
     module = replace(conversion.module, training=compiled_training(conversion.module))
     name = job.output.resolve().name
+    render = render_options(conversion.options)
     files: dict[str, str | bytes] = dict(
-        render_project(module, conversion.source, name, job.import_style, job.project)
+        render_project(module, conversion.source, name, job.import_style, job.project, render)
     )
     if conversion.assets is not None:  # beside src/<package>/model.py
         model_path = next(path for path in files if path.endswith("/model.py"))

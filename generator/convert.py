@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ class ConvertOptions:
     assets_file: str = ""  # file name beside the module for constants too large for source
     train_step: bool = False  # the class overrides train_step/test_step (--loop train-step)
     flat: bool = False  # one statement per node, no blocks (--flat)
+    pack: Any = None  # packs.pack.Pack: the team's templates (None: the built-in ones)
+    variables: Mapping[str, Any] = field(default_factory=dict)  # the pack's, checked
 
     @classmethod
     def for_output(
@@ -91,6 +94,7 @@ def model_to_ir(
 class Conversion:
     module: ModuleIR
     source: str
+    options: ConvertOptions = ConvertOptions()
 
     @property
     def class_name(self) -> str:
@@ -109,8 +113,14 @@ def convert(
 ) -> Conversion:
     """Read ``model`` into the IR, render it and format it."""
     module = model_to_ir(model, options, source_name, sha256)
+    return Conversion(module, render_formatted(module, render_options(options)), options)
+
+
+def render_options(options: ConvertOptions) -> RenderOptions:
     render = RenderOptions(import_style=options.import_style, train_step=options.train_step)
-    return Conversion(module, render_formatted(module, render))
+    if options.pack is None:
+        return render
+    return replace(render, pack=options.pack, variables=dict(options.variables))
 
 
 def convert_model(

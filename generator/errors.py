@@ -53,6 +53,19 @@ class SpecError(ScaffoldError):
     exit_code = 2
 
 
+class PackError(ScaffoldError):
+    """A template pack, its variables or the settings that choose it are invalid, or one
+    of its templates fails (sandbox refusals included); exit code 2 like a bad spec."""
+
+    exit_code = 2
+
+
+class ConfigError(ScaffoldError):
+    """Invalid settings in ``[tool.scaffold]`` or an unknown ``--profile``; exit code 2."""
+
+    exit_code = 2
+
+
 class VerificationMismatch(ScaffoldError):
     """The generated model does not compute what the original computes."""
 

@@ -14,12 +14,13 @@ MODULES = sorted(PACKAGE.rglob("*.py"))
 
 # Which stage may import which (docs/architecture.md draws the same arrows). The
 # top-level modules (cli, convert, new, errors) tie the stages together.
-STAGES = ("core", "from_keras", "from_spec", "output", "verify")
+STAGES = ("core", "from_keras", "from_spec", "packs", "output", "verify")
 ALLOWED = {
     "core": set(),
     "from_keras": {"core"},
     "from_spec": {"core", "from_keras"},  # from_keras only to rebuild the catalog
-    "output": {"core", "from_spec"},
+    "packs": {"from_spec"},  # presets are specs
+    "output": {"core", "from_spec", "packs"},
     "verify": {"core", "from_keras", "from_spec"},
 }
 _ACCESSORS = {"getattr", "hasattr", "setattr", "delattr"}

@@ -5,24 +5,37 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
+import tomli_w
 from click.testing import CliRunner
 
 from generator.cli import main
 from generator.output.project_write import RECORD_NAME
 from generator.output.writing import TEMP_PREFIX
 
-PROJECT_FILES = {
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+GENERATED = {
     ".gitignore",
-    RECORD_NAME,
     "README.md",
     "pyproject.toml",
     "src/proj/__init__.py",
     "src/proj/model.py",
     "tests/test_model.py",
     "train.py",
+}
+# The files, scaffold's record, the merge base of ``scaffold update`` and the spec's copy.
+PROJECT_FILES = {
+    *GENERATED,
+    RECORD_NAME,
+    *(f".scaffold/base/{name}" for name in GENERATED),
+    ".scaffold/spec.yaml",
 }
 
 
@@ -50,7 +63,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_record_lists_what_scaffold_wrote(project: Path) -> None:
-    record = json.loads((project / RECORD_NAME).read_text())
+    record = tomllib.loads((project / RECORD_NAME).read_text())
     assert record["generator"] == "keras-scaffold"
     assert set(record["files"]) == PROJECT_FILES - {RECORD_NAME}
 
@@ -160,9 +173,9 @@ def test_new_projects_follow_the_umask(tmp_path: Path) -> None:
 
 
 def test_force_never_replaces_files_the_record_does_not_list(project: Path) -> None:
-    record = json.loads((project / RECORD_NAME).read_text())
+    record = tomllib.loads((project / RECORD_NAME).read_text())
     del record["files"]["train.py"]  # as if an older scaffold had not written it
-    (project / RECORD_NAME).write_text(json.dumps(record))
+    (project / RECORD_NAME).write_text(tomli_w.dumps(record))
     (project / "train.py").write_text("MY OWN TRAIN SCRIPT\n")
     code, output = _new(str(project), "--preset", "mlp", "--force")
     assert code == 1 and "already has train.py, which scaffold did not write" in output
@@ -175,7 +188,22 @@ def test_force_never_replaces_files_the_record_does_not_list(project: Path) -> N
 def test_a_broken_record_is_named(project: Path) -> None:
     (project / RECORD_NAME).write_text("{bad")
     code, output = _new(str(project), "--preset", "mlp", "--force")
-    assert code == 1 and "its .scaffold.json is not a scaffold record" in output
+    assert code == 1 and "its .scaffold.toml is not a scaffold record" in output
+
+
+def test_a_project_of_an_earlier_version_is_still_ours(project: Path) -> None:
+    """Projects written before .scaffold.toml kept a .scaffold.json of file hashes: --force
+    still replaces what it lists, and the new record takes over."""
+    record = tomllib.loads((project / RECORD_NAME).read_text())
+    legacy = {"generator": "keras-scaffold", "version": "0.1.0", "files": record["files"]}
+    for name in [RECORD_NAME, *(p for p in record["files"] if p.startswith(".scaffold/"))]:
+        (project / name).unlink()
+    (project / ".scaffold.json").write_text(json.dumps(legacy))
+    code, output = _new(str(project), "--preset", "mlp")
+    assert code == 1 and "pass --force to replace" in output
+    code, output = _new(str(project), "--preset", "mlp", "--force")
+    assert code == 0, output
+    assert (project / RECORD_NAME).is_file() and (project / ".scaffold.json").is_file()
 
 
 def test_symlinks_never_lead_project_files_outside(project: Path, tmp_path: Path) -> None:

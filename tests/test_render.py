@@ -25,7 +25,8 @@ from generator.core.ir import (
 )
 from generator.errors import ScaffoldError
 from generator.output.formatting import format_source
-from generator.output.render import RenderOptions, builtin_templates_dir, render_module
+from generator.output.render import RenderOptions, render_module
+from generator.packs.pack import load_pack
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 
@@ -107,6 +108,7 @@ def test_validate_rejects_unknown_layers_and_duplicates() -> None:
 
 
 def test_user_templates_override_blocks(tmp_path: Path) -> None:
+    (tmp_path / "scaffold-template.toml").write_text('name = "house"\n')
     (tmp_path / "model.py.jinja").write_text(
         '{% extends "builtin/model.py.jinja" %}\n'
         "{% block get_config %}\n"
@@ -114,9 +116,8 @@ def test_user_templates_override_blocks(tmp_path: Path) -> None:
         '        return {**super().get_config(), "house_style": True}\n'
         "{% endblock %}\n"
     )
-    builtin = tmp_path / "builtin"
-    builtin.symlink_to(builtin_templates_dir())
-    source = format_source(render_module(_mlp(), RenderOptions(template_dirs=(tmp_path,))))
+    pack = load_pack(tmp_path, "test")
+    source = format_source(render_module(_mlp(), RenderOptions(pack=pack)))
     assert '"house_style": True' in source
     assert "self.fc1 = tf.keras.layers.Dense" in source
 

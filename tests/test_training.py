@@ -28,6 +28,11 @@ from click.testing import CliRunner
 from generator.cli import main
 from generator.from_spec.sources import preset_names
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
 LOOPS = ("fit", "train-step", "custom")
 TWO_HEADS = """\
 doc: One trunk, two heads - a classifier and a regressor.
@@ -584,7 +589,7 @@ def test_a_converted_project_keeps_its_large_constants_beside_the_module(tmp_pat
     assert result.exit_code == 0, result.output
     assets = project / "src" / "shifted" / "model.assets.npz"
     assert assets.is_file()
-    record = json.loads((project / ".scaffold.json").read_text())
+    record = tomllib.loads((project / ".scaffold.toml").read_text())
     assert "src/shifted/model.assets.npz" in record["files"]
     assert '"*" = ["*.assets.npz"]' in (project / "pyproject.toml").read_text()
     before = assets.read_bytes()

@@ -25,10 +25,13 @@ from generator.core.ir import (
     iter_values,
 )
 from generator.core.naming import to_snake
+from generator.errors import PackError
 from generator.output.diagram import mermaid_diagram
 from generator.output.formatting import format_source
-from generator.output.render import builtin_templates_dir, environment
+from generator.output.render import RenderOptions, pack_context
 from generator.output.source import SourceWriter, string_literal
+from generator.packs.environment import pack_environment, render
+from generator.packs.project_files import extra_project_files
 
 # Layers whose output differs between training and inference.
 _TRAINING_DEPENDENT = {
@@ -77,12 +80,16 @@ def render_project(
     name: str,
     import_style: str,
     options: TrainingOptions = DEFAULT_TRAINING,
-) -> dict[str, str]:
-    """Relative path → file content for the whole project."""
+    render_options: RenderOptions | None = None,
+) -> dict[str, str | bytes]:
+    """Relative path → file content for the whole project: the built-in files (as the
+    pack overrides them) and the pack's extra files."""
+    render_options = render_options or RenderOptions(import_style=import_style)
     package = to_snake(name) or "model"
     main = module.main
     single_input = main.input_structure == "single"
     context: dict[str, Any] = {
+        **pack_context(render_options),
         "project": name,
         "package": package,
         "class_name": main.class_name,
@@ -105,25 +112,41 @@ def render_project(
         "compiled": module.training is not None and module.training.task == "compiled",
         **_training_context(module.training or _regression(main), options.loop, main, single_input),
     }
-    env = environment((builtin_templates_dir(),))
+    env = pack_environment(render_options.pack)
+
+    builtin = render_options.pack.is_builtin  # a pack's Python is formatted by Black whole
+
+    def text(template: str) -> str:
+        return render(env, template, context)
+
     train_template = (
         "project/train_custom.py.jinja"
         if options.loop == "custom"
         else ("project/train_fit.py.jinja")
     )
-    files = {
-        "pyproject.toml": env.get_template("project/pyproject.toml.jinja").render(context),
-        "README.md": env.get_template("project/README.md.jinja").render(context),
+    files: dict[str, str | bytes] = {
+        "pyproject.toml": text("project/pyproject.toml.jinja"),
+        "README.md": text("project/README.md.jinja"),
         f"src/{package}/__init__.py": format_source(
-            env.get_template("project/package_init.py.jinja").render(context), black_style=True
+            text("project/package_init.py.jinja"), black_style=builtin
         ),
         f"src/{package}/model.py": model_source,
-        "train.py": format_source(env.get_template(train_template).render(context)),
+        "train.py": format_source(text(train_template)),
         "tests/test_model.py": format_source(
-            env.get_template("project/test_model.py.jinja").render(context), black_style=True
+            text("project/test_model.py.jinja"), black_style=builtin
         ),
-        ".gitignore": "__pycache__/\n.pytest_cache/\n*.keras\n*.weights.h5\n.venv/\n",
+        ".gitignore": text("project/gitignore.jinja"),
     }
+    templates = {".gitignore": "gitignore.jinja", "train.py": train_template[8:]}
+    for relative, content in extra_project_files(render_options.pack, env, context).items():
+        if relative in files:
+            template = templates.get(relative, relative + ".jinja")
+            raise PackError(
+                f"its extra file {relative} is a file the project already has; to change "
+                f"it, override the built-in template project/{template}",
+                where=f"template pack {render_options.pack.name!r} ({render_options.pack.origin})",
+            )
+        files[relative] = content
     return files
 
 
