@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from pathlib import Path
 
 import keras
@@ -432,5 +433,33 @@ def test_values_equal_by_chance_stay_separate_parameters() -> None:
     source = convert_model(model, ConvertOptions(class_name="M", package="m"))
     assert "kernel_size" in source and "* kernel_size" not in source
     assert "2 * filters" in source
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, report.verdict()
+
+
+def test_units_of_several_segments_start_where_the_names_do() -> None:
+    """EfficientNet's pattern: a block without a residual (cut into one segment per
+    layer) followed by one with; a stem that looks like a block's head must not shift
+    the units to the tail of one block and the head of the next."""
+    keras.backend.clear_session()
+    inputs = keras.Input((8, 8, 4))
+    x = layers.Conv2D(8, 1, name="stem_conv")(inputs)
+    x = layers.BatchNormalization(name="stem_bn")(x)
+    for index in range(1, 4):
+        for part in ("a", "b"):
+            prefix = f"b{index}{part}"
+            h = layers.Conv2D(8, 1, name=prefix + "_expand")(x)
+            h = layers.BatchNormalization(name=prefix + "_expand_bn")(h)
+            h = layers.ReLU(name=prefix + "_expand_relu")(h)
+            h = layers.Conv2D(8, 3, padding="same", name=prefix + "_conv")(h)
+            h = layers.BatchNormalization(name=prefix + "_bn")(h)
+            x = h if part == "a" else layers.Add(name=prefix + "_add")([x, h])
+    model = keras.Model(inputs, x)
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    instances = re.findall(r"layer_names=\((.*?)\),\s*name=\"(\w+)\"", source, re.S)
+    assert len(instances) == 4, source  # the docstring's Example, then the three
+    for inner, name in instances:  # each instance is block i's "a" part and its "b" part
+        prefixes = {word.split("_")[0] for word in re.findall(r'"(\w+)"', inner)}
+        assert prefixes == {name[:-1] + "a"} and name.endswith("b"), (inner, name)
     report = verify_source(model, source, "M", batches=1)
     assert report.ok, report.verdict()

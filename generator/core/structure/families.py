@@ -171,28 +171,102 @@ def find_runs(
     occurrences: Sequence[Occurrence | None],
     max_unit: int = MAX_UNIT,
     taken: set[int] | frozenset[int] = frozenset(),
+    cohesion: Sequence[int] = (),
 ) -> list[Run]:
     """Greedy, left to right: at each position the repeat covering the most segments
-    (None, or an index in ``taken``, marks a segment that cannot be in a new run)."""
+    (None, or an index in ``taken``, marks a segment that cannot be in a new run).
+
+    Layer names are a hint: ``cohesion[i]`` is how much segment ``i``'s first layer name
+    shares with the last name before it. A repeat is passed over when it would end
+    inside a block (``block2a_expand_bn`` | ``block2a_expand_activation``) and another
+    that starts inside it, where the names change more, reaches further; and a unit of
+    several segments starts where the names change most, so each unit is the model's
+    own blocks (``block2a_*``, ``block2b_*``), not the tail of one and the head of the
+    next. Auto-generated names share nothing, and change nothing.
+    """
     keys = [None if o is None or i in taken else o.family for i, o in enumerate(occurrences)]
     runs = []
     index = 0
     while index < len(keys):
-        best: tuple[int, int] | None = None  # (length, count)
-        for length in range(1, max_unit + 1):
-            unit = keys[index : index + length]
-            if len(unit) < length or any(k is None for k in unit):
-                break
-            count = 1
-            while keys[index + count * length : index + (count + 1) * length] == unit:
-                count += 1
-            if count >= 2 and (best is None or count * length > best[0] * best[1]):
-                best = (length, count)
-        if best is None:
+        best = _best_repeat(keys, index, max_unit)
+        if best is None or _cut_short(keys, index, best, max_unit, cohesion):
             index += 1
             continue
         length, count = best
+        shift = _best_phase(keys, index, length, count, cohesion)
+        if shift:
+            index += shift
+            count = _repeats(keys, index, length)
         units = [[occurrences[index + k * length + p] for p in range(length)] for k in range(count)]
         runs.append(Run([[o for o in unit if o is not None] for unit in units]))
         index += count * length
     return runs
+
+
+def _cut_short(
+    keys: Sequence[Any],
+    index: int,
+    best: tuple[int, int],
+    max_unit: int,
+    cohesion: Sequence[int],
+) -> bool:
+    """Whether the repeat ``best`` at ``index`` ends inside a block that a repeat starting
+    later, at a clearer boundary, covers and goes beyond."""
+    end = index + best[0] * best[1]
+    if not cohesion or end >= len(cohesion):
+        return False
+    for later in range(index + 1, end):
+        if cohesion[later] >= cohesion[end]:
+            continue
+        other = _best_repeat(keys, later, max_unit)
+        if other is not None and later + other[0] * other[1] > end:
+            return True
+    return False
+
+
+def _best_repeat(keys: Sequence[Any], index: int, max_unit: int) -> tuple[int, int] | None:
+    """(unit length, count) of the repeat from ``index`` that covers the most segments."""
+    best: tuple[int, int] | None = None
+    for length in range(1, max_unit + 1):
+        count = _repeats(keys, index, length)
+        if count == 0:
+            break
+        if count >= 2 and (best is None or count * length > best[0] * best[1]):
+            best = (length, count)
+    return best
+
+
+def _repeats(keys: Sequence[Any], index: int, length: int) -> int:
+    """How many times ``keys[index : index + length]`` repeats from ``index`` on."""
+    unit = keys[index : index + length]
+    if len(unit) < length or any(k is None for k in unit):
+        return 0
+    count = 1
+    while keys[index + count * length : index + (count + 1) * length] == unit:
+        count += 1
+    return count
+
+
+def _best_phase(
+    keys: Sequence[Any], index: int, length: int, count: int, cohesion: Sequence[int]
+) -> int:
+    """How far to shift a run of units of ``length`` segments so that its units start
+    where the layer names change most (0: where it was found). A shift keeps at least
+    two units and gives up at most one."""
+    if length < 2 or not cohesion:
+        return 0
+
+    def score(shift: int) -> float:
+        starts = range(
+            index + shift, index + shift + _repeats(keys, index + shift, length) * length, length
+        )
+        return sum(cohesion[i] for i in starts) / max(len(starts), 1)
+
+    best, best_score = 0, score(0)
+    for shift in range(1, length):
+        repeats = _repeats(keys, index + shift, length)
+        if repeats < 2 or repeats < count - 1:
+            continue
+        if (value := score(shift)) < best_score:
+            best, best_score = shift, value
+    return best

@@ -102,7 +102,11 @@ def _factor(
         if occurrence is not None
         and any(run.first.start <= occurrence.segment.start < run.last.stop for run in runs)
     }
-    runs = sorted(runs + find_runs(occurrences, taken=covered), key=lambda run: run.first.start)
+    cohesion = _name_cohesion(model, segments)
+    runs = sorted(
+        runs + find_runs(occurrences, taken=covered, cohesion=cohesion),
+        key=lambda run: run.first.start,
+    )
     keras_names = {layer.name for layer in model.layers}
     attrs = attribute_registry()
     for layer in model.layers:
@@ -145,6 +149,34 @@ def _factor(
         return [], model
     replacements.sort(key=lambda r: r[0].start)
     return classes_before, _rewrite(model, replacements)
+
+
+def _name_cohesion(model: ModelIR, segments: list[Segment]) -> list[int]:
+    """For each segment, how many leading name words its first layer shares with the
+    last layer of the segment before (``block2a_expand_bn`` → ``block2a_project_conv``:
+    1; → ``block2b_expand_conv``: 0). Names Keras made up (``conv2d_7``) say nothing:
+    they share no word with anything."""
+    layers = {layer.attr: layer for layer in model.layers}
+    ends: list[tuple[list[str], list[str]]] = []
+    for segment in segments:
+        steps = model.steps[segment.start : segment.stop]
+        words = [_words(layers[a]) for step in steps for a in layers_in(step.value) if a in layers]
+        ends.append((words[0], words[-1]) if words else ([], []))
+    cohesion = [0]
+    for (_, last), (first, _) in zip(ends, ends[1:], strict=False):
+        shared = 0
+        while shared < min(len(last), len(first)) and last[shared] == first[shared]:
+            shared += 1
+        cohesion.append(shared)
+    return cohesion
+
+
+def _words(layer: LayerSpec) -> list[str]:
+    auto = re.fullmatch(rf"{re.escape(to_snake(layer.class_label))}(_\d+)?", layer.name)
+    return [] if auto else _NAME_WORDS.split(layer.name)
+
+
+_NAME_WORDS = re.compile(r"[_./\-]+")
 
 
 def _build_group(
