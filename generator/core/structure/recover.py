@@ -159,7 +159,7 @@ def _name_cohesion(model: ModelIR, segments: list[Segment]) -> list[int]:
     layers = {layer.attr: layer for layer in model.layers}
     ends: list[tuple[list[str], list[str]]] = []
     for segment in segments:
-        steps = model.steps[segment.start : segment.stop]
+        steps = [s for s in model.steps[segment.start : segment.stop] if isinstance(s, Assign)]
         words = [_words(layers[a]) for step in steps for a in layers_in(step.value) if a in layers]
         ends.append((words[0], words[-1]) if words else ([], []))
     cohesion = [0]
