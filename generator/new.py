@@ -110,7 +110,13 @@ def project_files(made: NewModule) -> dict[str, str | bytes]:
     from generator.output.project import render_project
 
     return render_project(
-        made.module, made.source, made.project_name, made.import_style, made.training, made.render
+        made.module,
+        made.source,
+        made.project_name,
+        made.import_style,
+        made.training,
+        made.render,
+        updatable=True,
     )
 
 

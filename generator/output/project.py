@@ -81,6 +81,7 @@ def render_project(
     import_style: str,
     options: TrainingOptions = DEFAULT_TRAINING,
     render_options: RenderOptions | None = None,
+    updatable: bool = False,
 ) -> dict[str, str | bytes]:
     """Relative path → file content for the whole project: the built-in files (as the
     pack overrides them) and the pack's extra files."""
@@ -90,6 +91,7 @@ def render_project(
     single_input = main.input_structure == "single"
     context: dict[str, Any] = {
         **pack_context(render_options),
+        "updatable": updatable,  # scaffold update can render it again (scaffold new)
         "project": name,
         "package": package,
         "class_name": main.class_name,
