@@ -164,8 +164,8 @@ _import_style_option = click.option(
     "--import-style",
     type=click.Choice(["tf", "keras"]),
     default="tf",
-    show_default=True,
-    help="'tf': import tensorflow as tf, tf.keras.*; 'keras': backend-agnostic import keras.",
+    help="'tf' (default, or [tool.scaffold] import_style): import tensorflow as tf, "
+    "tf.keras.*; 'keras': backend-agnostic import keras.",
 )
 _compare_options = _options(
     click.option(
@@ -261,10 +261,10 @@ def _training_options(default_loop: str | None) -> Callable[[Any], Any]:
             "--loop",
             type=click.Choice(["fit", "train-step", "custom"]),
             default=default_loop,
-            show_default=default_loop is not None,
             help=f"How {project} train.py trains: compile()/fit(), fit() with the class's "
             "own train_step(), or an explicit compiled loop with checkpoints "
-            "(docs/training.md).",
+            "(docs/training.md)"
+            + (f"; default {default_loop}, or [tool.scaffold] loop." if default_loop else "."),
         ),
         click.option(
             "--strategy",
@@ -519,7 +519,7 @@ def verify(
     type=click.Path(dir_okay=False, path_type=Path),
     help="A YAML architecture spec (see docs/spec.md).",
 )
-@click.option("--preset", help="A shipped spec: see --list-presets.")
+@click.option("--preset", help="A shipped spec, or one of the template pack's: see --list-presets.")
 @click.option(
     "--layers",
     metavar="CHAIN",
@@ -702,11 +702,17 @@ def update(
     keeps in .scaffold/spec.yaml. Where you and the templates changed the same lines, the
     file gets conflict markers (<<<<<<< yours / >>>>>>> scaffold) and the exit code is 4.
     """
+    from generator.errors import ConflictError
     from generator.output.merge import UNCHANGED
     from generator.update import plan_update, stage_update
 
     plan = plan_update(directory, template, variables)
     changes = plan.changes
+    if plan.without_base:
+        _note(
+            f"No merge base (.scaffold/base/) for {', '.join(plan.without_base)}: your edits "
+            "and the new version are marked as one conflict each"
+        )
     if dry_run:
         from generator.output.writing import unified_diff
 
@@ -718,9 +724,8 @@ def update(
             click.echo(unified_diff(directory / merge.relative, merge.content), nl=False)
         _note(f"Dry run: {len(changes)} files would change; nothing was written.")
         if plan.conflicts:
-            raise _ExitError(
-                f"conflicts would be left in {', '.join(plan.conflicts)} (nothing was written)",
-                EXIT_CONFLICT,
+            raise ConflictError(
+                f"conflicts would be left in {', '.join(plan.conflicts)} (nothing was written)"
             )
         return
     files = _Session.files
@@ -731,10 +736,9 @@ def update(
             _note(f"{merge.outcome:<20} {merge.relative}")
     _note(f"Updated {directory}/ with template pack {plan.pack!r}: {len(changes)} files changed")
     if plan.conflicts:
-        raise _ExitError(
+        raise ConflictError(
             f"conflicts in {', '.join(plan.conflicts)}: both you and the templates changed the "
-            "same lines; resolve the <<<<<<< yours / >>>>>>> scaffold markers",
-            EXIT_CONFLICT,
+            "same lines; resolve the <<<<<<< yours / >>>>>>> scaffold markers"
         )
 
 
@@ -792,7 +796,8 @@ def templates_show(pack_name: str) -> None:
 
     pack = find_pack(pack_name, "PACK", Path.cwd())
     infos, presets, builtin = pack_templates(pack), pack.presets(), builtin_blocks()
-    click.echo(f"{pack.name} {pack.version}".rstrip() + f"  [{pack.origin}]")
+    where = pack.origin if pack.installed or pack.root is None else str(pack.root)
+    click.echo(f"{pack.name} {pack.version}".rstrip() + f"  [{where}]")
     if pack.manifest.description:
         click.echo(pack.manifest.description)
     if pack.manifest.variables:
@@ -837,6 +842,7 @@ def templates_init(directory: Path) -> None:
 
         stage_files(directory, content, files)
     else:
+        files.make_directories(directory.parent)
         files.stage_directory(destination(directory, force=False, option="DIRECTORY"), content)
     _commit(files)
     _note(

@@ -178,7 +178,7 @@ def _convert(job: ConvertJob) -> tuple[Any, Any]:
 
 def _convert_provenance(job: ConvertJob, conversion: Any, loaded: Any) -> dict[str, Any]:
     """What made a converted project, for its ``.scaffold.toml``."""
-    from generator.new import recorded_origin
+    from generator.new import pack_reference, recorded_origin
     from generator.packs.pack import builtin_pack
 
     assert job.output is not None and job.project is not None
@@ -197,7 +197,7 @@ def _convert_provenance(job: ConvertJob, conversion: Any, loaded: Any) -> dict[s
         "template": {
             "name": pack.name,
             "version": pack.version,
-            "reference": pack.reference,
+            "reference": pack_reference(pack, job.output),
             "origin": recorded_origin(pack.origin),
         },
         "variables": dict(job.variables),

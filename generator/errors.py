@@ -66,6 +66,13 @@ class ConfigError(ScaffoldError):
     exit_code = 2
 
 
+class ConflictError(ScaffoldError):
+    """``scaffold update`` left conflict markers to resolve (the files are written), or
+    finds markers an earlier update left; exit code 4."""
+
+    exit_code = 4
+
+
 class VerificationMismatch(ScaffoldError):
     """The generated model does not compute what the original computes."""
 

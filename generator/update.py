@@ -10,19 +10,31 @@ is merged; then the files, the new base and the record are staged together.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.errors import InvalidOutputError, OutputError, one_line
+from generator.errors import ConflictError, InvalidOutputError, OutputError, SpecError, one_line
 from generator.from_spec.sources import SpecSource, resolve_spec
-from generator.output.merge import CONFLICT, NOT_REGULAR, FileMerge, NotRegular, merge_file
+from generator.output.merge import (
+    CONFLICT,
+    NOT_A_FILE,
+    NOT_OURS,
+    NOT_REGULAR,
+    FileMerge,
+    NotRegular,
+    merge_file,
+)
 from generator.output.project_write import (
     BASE_DIR,
     LEGACY_RECORD_NAME,
     RECORD_NAME,
     SPEC_COPY,
+    STATE_DIR,
     project_state,
     read_record,
     stage_files,
@@ -38,6 +50,7 @@ class UpdatePlan:
     merges: tuple[FileMerge, ...]
     state: dict[str, str | bytes]  # the new base, the spec copy and the record
     pack: str  # the pack it was rendered with, for the message
+    without_base: tuple[str, ...] = ()  # edited files whose base copy is missing
 
     @property
     def conflicts(self) -> list[str]:
@@ -88,31 +101,96 @@ def plan_update(
         project.get("strategy", "default"),
         project.get("mixed_precision", False),
     )
-    made = pipeline.generate(
-        resolve_spec(source),
-        project.get("name") or target.resolve().name,
-        class_name=project.get("class_name") or None,
-        style=project.get("import_style", "tf"),
-        training=training,
-        pack=pack,
-        variables=pack_variables,
-    )
+    with _spec_errors_name_the_copy(source):
+        made = pipeline.generate(
+            resolve_spec(source),
+            project.get("name") or target.resolve().name,
+            class_name=project.get("class_name") or None,
+            style=project.get("import_style", "tf"),
+            training=training,
+            pack=pack,
+            variables=pack_variables,
+        )
     files = pipeline.project_files(made)
     record, spec_text = pipeline.provenance(made, source, target)
     record["spec"] = spec_table  # as first given (the copy stands in for the file)
     if template is None and "origin" in recorded_pack:  # how the pack was first chosen
         record["template"]["origin"] = recorded_pack["origin"]
-    base = _base_files(target)
-    merges = tuple(
-        merge_file(rel, base.get(rel), _read(target / rel), files.get(rel))
-        for rel in sorted(set(files) | set(base))
-    )
+    elif template is not None:
+        record["template"]["origin"] = "--template"
+    # Values for variables this pack does not declare stay recorded for a later pack.
+    record["variables"] = {**recorded, **pack_variables}
+    ours = _recorded_files(data)
+    _refuse_unresolved(target, ours)
+    base = _base_files(target, ours)
+    merges = []
+    without_base: list[str] = []
+    for rel in sorted(set(files) | set(base)):
+        yours = _read(target / rel)
+        before = base.get(rel)
+        if before is None and isinstance(yours, str | bytes) and rel in ours:
+            if _sha256(yours) == ours[rel]:  # the base copy is lost, the file is as written
+                before = yours
+            else:
+                without_base.append(rel)
+        merges.append(merge_file(rel, before, yours, files.get(rel), rel in ours))
+    # A file that is not scaffold's stays out of the record, so --force never takes it.
+    kept_out = {m.relative for m in merges if m.outcome in (NOT_OURS, NOT_A_FILE)}
+    generated = {rel: content for rel, content in files.items() if rel not in kept_out}
     state = {
         rel: content
-        for rel, content in project_state(files, record, spec_text).items()
+        for rel, content in project_state(generated, record, spec_text).items()
         if rel not in files  # the project's own files are written only as merged
     }
-    return UpdatePlan(target, merges, state, pack.name)
+    return UpdatePlan(target, tuple(merges), state, pack.name, tuple(without_base))
+
+
+@contextlib.contextmanager
+def _spec_errors_name_the_copy(source: SpecSource) -> Iterator[None]:
+    """A spec error names the copy the user edits, not the preset it came from (the
+    module's header keeps the original name, so an update changes nothing there)."""
+    try:
+        yield
+    except SpecError as exc:
+        label = source.label or ""
+        if source.spec_path is not None and exc.where and exc.where.startswith(label + ":"):
+            exc.where = str(source.spec_path) + exc.where[len(label) :]
+        raise
+
+
+def _recorded_files(data: dict[str, Any]) -> dict[str, str]:
+    """Project file → the sha256 scaffold wrote (scaffold's own files left out)."""
+    files = data.get("files", {})
+    return {
+        str(rel): str(digest)
+        for rel, digest in (files.items() if isinstance(files, dict) else [])
+        if not str(rel).startswith(STATE_DIR + "/") and rel != RECORD_NAME
+    }
+
+
+_MARKERS = ("<<<<<<< yours\n", ">>>>>>> scaffold\n")
+
+
+def _refuse_unresolved(target: Path, ours: dict[str, str]) -> None:
+    """An earlier update's conflict markers must be resolved before the next update
+    (its base has moved on: the markers would pass for the user's own edit)."""
+    left = []
+    for rel in sorted(ours):
+        text = _read(target / rel)
+        if isinstance(text, str) and all(marker in text for marker in _MARKERS):
+            left.append(rel)
+    if left:
+        raise ConflictError(
+            f"{', '.join(left)} still {'has' if len(left) == 1 else 'have'} conflict markers "
+            "from the last update (<<<<<<< yours / >>>>>>> scaffold); resolve them, then "
+            "run update again",
+            where=str(target),
+        )
+
+
+def _sha256(content: str | bytes) -> str:
+    data = content if isinstance(content, bytes) else content.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
 
 
 def stage_update(plan: UpdatePlan, staged: FileSet) -> None:
@@ -126,8 +204,10 @@ def stage_update(plan: UpdatePlan, staged: FileSet) -> None:
 
 def _record(target: Path) -> dict[str, Any]:
     where = str(target)
-    if not target.is_dir():
+    if not target.exists():
         raise InvalidOutputError("no such project directory", where=where)
+    if not target.is_dir():
+        raise InvalidOutputError("is not a directory; give the project's directory", where=where)
     record = read_record(target)
     if record.name == LEGACY_RECORD_NAME and record.exists:
         raise InvalidOutputError(
@@ -229,18 +309,17 @@ def _spec_source(target: Path, spec: dict[str, Any], presets: tuple[Any, ...]) -
     return SpecSource(spec_path=copy, custom_objects=custom, presets=presets, label=label)
 
 
-def _base_files(target: Path) -> dict[str, str | bytes]:
+def _base_files(target: Path, ours: dict[str, str]) -> dict[str, str | bytes]:
+    """The merge base of each file the record lists (a base copy of a file scaffold no
+    longer writes, left from an earlier version, is not a base)."""
     base = target / BASE_DIR
     found: dict[str, str | bytes] = {}
     if not base.is_dir() or base.is_symlink():
         return found
-    for current, dirnames, filenames in os.walk(base, followlinks=False):
-        dirnames.sort()
-        for name in sorted(filenames):
-            path = Path(current) / name
-            content = _read(path)
-            if isinstance(content, str | bytes):
-                found[path.relative_to(base).as_posix()] = content
+    for rel in sorted(ours):
+        content = _read(base / rel)
+        if isinstance(content, str | bytes):
+            found[rel] = content
     return found
 
 

@@ -425,3 +425,27 @@ def test_an_entry_point_package_is_located_not_imported(
     code, output = _run("templates", "list")
     assert code == 0 and "entry point 'ev' of evpkg 1.0" in output, output
     assert not marker.exists()
+
+
+def test_a_pack_that_writes_broken_python_is_named(tmp_path: Path) -> None:
+    module = '{% extends "builtin/module.py.jinja" %}\n{% block header %}\n)\n{{ super() }}'
+    pack = _pack(tmp_path, {"module.py.jinja": module + "{% endblock %}\n"})
+    out = tmp_path / "m.py"
+    code, output = _run("new", "M", "-o", str(out), "--template", str(pack), "--preset", "mlp")
+    assert code == 2 and "template pack 'team'" in output and "does not parse" in output
+    assert not out.exists()
+
+
+def test_the_sandbox_bounds_what_a_template_may_build(tmp_path: Path) -> None:
+    module = '{% extends "builtin/module.py.jinja" %}\n{% block header %}\n'
+    module += '{{ "x" * 10**10 }}\n{{ super() }}{% endblock %}\n'
+    pack = _pack(tmp_path, {"module.py.jinja": module})
+    out = str(tmp_path / "m.py")
+    code, output = _run("new", "M", "-o", out, "--template", str(pack), "--preset", "mlp")
+    assert code == 2 and "more than 10,000,000 items is refused" in output, output
+
+
+def test_templates_init_makes_the_parent_folders(tmp_path: Path) -> None:
+    code, output = _run("templates", "init", str(tmp_path / "tools" / "acme"))
+    assert code == 0, output
+    assert (tmp_path / "tools" / "acme" / "scaffold-template.toml").is_file()

@@ -271,3 +271,54 @@ def test_the_final_newline_merges_like_a_line(base: str, yours: str, new: str, m
     from generator.output.merge import merge_text
 
     assert merge_text(base, yours, new) == (merged, False)
+
+
+# -- regressions from the second review ---------------------------------------------------------
+
+
+def test_a_file_scaffold_never_wrote_is_kept_out(team: tuple[Path, Path]) -> None:
+    pack, project = team
+    (project / "EXTRA.md").write_text("my own data\n")
+    (pack / "project" / "EXTRA.md").write_text("pack extra\n")
+    code, output = _run("update", str(project))
+    assert code == 0 and "kept (not scaffold's) EXTRA.md" in output, output
+    assert (project / "EXTRA.md").read_text() == "my own data\n"
+    assert "EXTRA.md" not in (project / ".scaffold.toml").read_text()  # --force won't take it
+
+
+def test_a_lost_base_copy_of_an_untouched_file_still_updates(team: tuple[Path, Path]) -> None:
+    pack, project = team
+    (project / ".scaffold" / "base" / "CONTRIBUTING.md").unlink()
+    _edit(pack / "project" / "CONTRIBUTING.md.jinja", "Run `pytest`", "Run `make check`")
+    code, output = _run("update", str(project))
+    assert code == 0 and "updated              CONTRIBUTING.md" in output, output
+    assert "Run `make check`" in (project / "CONTRIBUTING.md").read_text()
+
+
+def test_markers_left_unresolved_stop_the_next_update(team: tuple[Path, Path]) -> None:
+    pack, project = team
+    _edit(project / "CONTRIBUTING.md", "Run `pytest`", "Run `tox`")
+    _edit(pack / "project" / "CONTRIBUTING.md.jinja", "Run `pytest`", "Run `make check`")
+    assert _run("update", str(project))[0] == 4
+    before = _tree(project)
+    code, output = _run("update", str(project))
+    assert code == 4 and "CONTRIBUTING.md still has conflict markers" in output, output
+    assert _tree(project) == before
+
+
+def test_a_spec_error_names_the_copy_the_user_edits(team: tuple[Path, Path]) -> None:
+    _, project = team
+    _edit(project / ".scaffold" / "spec.yaml", "Dense(32,", "Dnse(32,")
+    code, output = _run("update", str(project))
+    assert code == 2 and f"{project / '.scaffold' / 'spec.yaml'}:" in output, output
+    assert "unknown layer 'Dnse'" in output
+
+
+def test_variables_survive_a_round_trip_through_another_pack(team: tuple[Path, Path]) -> None:
+    pack, project = team
+    assert _run("update", str(project), "--var", "owner=ACME Labs")[0] == 0
+    assert _run("update", str(project), "--template", "builtin")[0] == 0
+    code, output = _run("update", str(project), "--template", str(pack))
+    assert code == 0, output
+    model = (project / "src" / "churn" / "model.py").read_text()
+    assert "Copyright ACME Labs." in model

@@ -21,6 +21,7 @@ ADDED = "added"  # new in this version
 KEPT_DELETED = "kept deleted"  # you deleted it: not brought back
 KEPT_BINARY = "kept yours"  # both changed a file that is not text: yours is kept
 NOT_A_FILE = "kept (not a file)"  # yours is a link, a directory...: never written through
+NOT_OURS = "kept (not scaffold's)"  # a file scaffold never wrote has the new file's name
 NOT_GENERATED = "no longer generated"  # scaffold stopped writing it: left in place
 
 Content = str | bytes | None
@@ -45,11 +46,18 @@ class FileMerge:
 
 
 def merge_file(
-    relative: str, base: Content, yours: Content | NotRegular, new: Content
+    relative: str,
+    base: Content,
+    yours: Content | NotRegular,
+    new: Content,
+    ours: bool = True,
 ) -> FileMerge:
-    """The outcome for one file (``None`` where a version does not exist)."""
+    """The outcome for one file (``None`` where a version does not exist; ``ours``:
+    the record lists it as a file scaffold wrote)."""
     if isinstance(yours, NotRegular):
         return FileMerge(relative, NOT_A_FILE if new is not None else UNCHANGED, None)
+    if base is None and yours is not None and not ours and yours != new:
+        return FileMerge(relative, NOT_OURS if new is not None else UNCHANGED, None)
     if new is None:
         return FileMerge(relative, UNCHANGED if base is None else NOT_GENERATED, None)
     if yours is None:

@@ -27,8 +27,7 @@ from generator.core.ir import (
 from generator.core.naming import to_snake
 from generator.errors import PackError
 from generator.output.diagram import mermaid_diagram
-from generator.output.formatting import format_source
-from generator.output.render import RenderOptions, pack_context
+from generator.output.render import RenderOptions, pack_context, pack_python
 from generator.output.source import SourceWriter, string_literal
 from generator.packs.environment import pack_environment, render
 from generator.packs.project_files import extra_project_files
@@ -121,6 +120,9 @@ def render_project(
     def text(template: str) -> str:
         return render(env, template, context)
 
+    def python(template: str, black_style: bool = False) -> str:
+        return pack_python(text(template), render_options.pack, template, black_style)
+
     train_template = (
         "project/train_custom.py.jinja"
         if options.loop == "custom"
@@ -129,14 +131,10 @@ def render_project(
     files: dict[str, str | bytes] = {
         "pyproject.toml": text("project/pyproject.toml.jinja"),
         "README.md": text("project/README.md.jinja"),
-        f"src/{package}/__init__.py": format_source(
-            text("project/package_init.py.jinja"), black_style=builtin
-        ),
+        f"src/{package}/__init__.py": python("project/package_init.py.jinja", builtin),
         f"src/{package}/model.py": model_source,
-        "train.py": format_source(text(train_template)),
-        "tests/test_model.py": format_source(
-            text("project/test_model.py.jinja"), black_style=builtin
-        ),
+        "train.py": python(train_template),
+        "tests/test_model.py": python("project/test_model.py.jinja", builtin),
         ".gitignore": text("project/gitignore.jinja"),
     }
     templates = {".gitignore": "gitignore.jinja", "train.py": train_template[8:]}

@@ -185,9 +185,11 @@ def stage_project(
         )
     present = sorted(rel for rel in everything if os.path.lexists(target / rel))
     if record.files is not None and not force:
+        generated = [rel for rel in ours if not rel.startswith(STATE_DIR + "/")]
         raise OutputError(
-            f"already exists; pass --force to replace the {len(ours)} files scaffold "
-            "generated there (your other files are kept)",
+            f"already exists; pass --force to replace the {len(generated)} files scaffold "
+            "generated there (your other files are kept; your edits to those are not: "
+            "`scaffold update` merges them instead)",
             where=where,
         )
     theirs = [rel for rel in present if rel not in ours and rel != RECORD_NAME]

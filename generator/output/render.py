@@ -30,6 +30,7 @@ from generator.core.ir import (
     When,
 )
 from generator.core.naming import to_snake
+from generator.errors import PackError, ScaffoldError
 from generator.output.formatting import black_format, format_source
 from generator.output.source import SourceWriter, string_literal
 from generator.packs.environment import pack_environment, render
@@ -77,10 +78,28 @@ def render_module(module: ModuleIR, options: RenderOptions = RenderOptions()) ->
 
 
 def render_formatted(module: ModuleIR, options: RenderOptions = RenderOptions()) -> str:
-    """The module's final source: rendered, then formatted as Black formats it."""
-    return format_source(
-        render_module(module, options), black_style=in_black_style(module, options)
-    )
+    """The module's final source: rendered, then formatted as Black formats it.
+
+    Raises:
+        PackError: a template pack's templates wrote code that does not parse.
+    """
+    text = render_module(module, options)
+    if options.pack.is_builtin:
+        return format_source(text, black_style=in_black_style(module, options))
+    return pack_python(text, options.pack, MODULE_TEMPLATE, black_style=False)
+
+
+def pack_python(text: str, pack: Pack, template: str, black_style: bool) -> str:
+    """Python that a pack's templates wrote, formatted; code that does not parse is the
+    pack's mistake (exit 2), not ours."""
+    try:
+        return format_source(text, black_style=black_style)
+    except ScaffoldError as exc:
+        raise PackError(
+            f"template pack {pack.name!r} ({pack.origin}) wrote Python that does not parse "
+            f"(check its templates and variables): {exc}",
+            where=template,
+        ) from None
 
 
 def in_black_style(module: ModuleIR, options: RenderOptions) -> bool:
@@ -126,7 +145,7 @@ def equivalence_test_source(
         "test_name": to_snake(generated.stem) or "generated",
     }
     text = render(pack_environment(pack), "test_equivalence.py.jinja", context)
-    return format_source(text, black_style=pack.is_builtin)
+    return pack_python(text, pack, "test_equivalence.py.jinja", black_style=pack.is_builtin)
 
 
 def _header_lines(module: ModuleIR) -> list[str]:

@@ -48,6 +48,28 @@ class _ContainedLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
+MAX_SIZE = 10_000_000  # items a template may build with * (strings, lists)
+
+
+class _BoundedSandbox(SandboxedEnvironment):
+    """The sandbox, with ``*`` and ``**`` bounded: ``{{ "x" * 10**10 }}`` is refused
+    instead of exhausting memory (``range`` is bounded by the sandbox already)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > 1000:
+            raise jinja2.exceptions.SecurityError("an exponent above 1000 is refused")
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if isinstance(seq, str | list | tuple) and isinstance(count, int):
+                    if len(seq) * count > MAX_SIZE:
+                        raise jinja2.exceptions.SecurityError(
+                            f"a result of more than {MAX_SIZE:,} items is refused"
+                        )
+        return super().call_binop(context, operator, left, right)
+
+
 def builtin_environment() -> jinja2.Environment:
     """The built-in templates alone (trusted: shipped with the tool)."""
     return _builtin((builtin_templates_dir(),))
@@ -78,7 +100,7 @@ def _sandboxed(root: Path, builtin: Path) -> jinja2.Environment:
     loader = jinja2.ChoiceLoader(
         [jinja2.PrefixLoader({BUILTIN: builtin_loader}), _ContainedLoader(root), builtin_loader]
     )
-    return SandboxedEnvironment(loader=loader, **_OPTIONS)
+    return _BoundedSandbox(loader=loader, **_OPTIONS)
 
 
 def render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
