@@ -463,3 +463,56 @@ def test_units_of_several_segments_start_where_the_names_do() -> None:
         assert prefixes == {name[:-1] + "a"} and name.endswith("b"), (inner, name)
     report = verify_source(model, source, "M", batches=1)
     assert report.ok, report.verdict()
+
+
+def _inception_like(named: bool, stem: str = "unit{}") -> keras.Model:
+    """Branches of convolution, batch normalization and activation, as Keras's
+    ``conv2d_bn`` writes them: auto-numbered names, or each named after a stem."""
+    keras.backend.clear_session()
+    inputs = keras.Input((16, 16, 3))
+    counter = iter(range(100))
+
+    def conv_bn(x, filters, kernel, strides=1, padding="same"):
+        name = stem.format(next(counter)) if named else None
+        x = layers.Conv2D(
+            filters, kernel, strides=strides, padding=padding, use_bias=False,
+            name=name and name + "_conv",
+        )(x)  # fmt: skip
+        x = layers.BatchNormalization(scale=False, name=name and name + "_bn")(x)
+        return layers.Activation("relu", name=name and name + "_ac")(x)
+
+    x = conv_bn(inputs, 8, 3, strides=2, padding="valid")
+    a = conv_bn(x, 8, 1)  # two different mixing units: nothing repeats as a block
+    b = conv_bn(conv_bn(x, 8, 1), 8, 3)
+    c = conv_bn(conv_bn(conv_bn(x, 4, 1), 8, 3), 8, 3)
+    x = layers.Concatenate()([a, b, c])
+    a = conv_bn(x, 12, 1)
+    b = conv_bn(conv_bn(x, 6, 1), 12, (1, 3))
+    c = conv_bn(conv_bn(x, 6, 1), 12, (3, 1))
+    d = layers.MaxPooling2D(3, strides=1, padding="same")(x)
+    x = layers.Concatenate()([a, b, c, conv_bn(d, 12, 1)])
+    return keras.Model(inputs, layers.GlobalAveragePooling2D()(x))
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["numbered", "stems"])
+def test_a_chain_written_many_times_becomes_one_layer_class(named: bool) -> None:
+    model = _inception_like(named)
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    classes = _classes(source)
+    assert "ConvBnAct" in classes, list(classes)
+    assert source.count("ConvBnAct(") >= 13  # every conv_bn call but in the docstring
+    if named:
+        assert 'ConvBnAct(8, 3, strides=2, padding="valid", name="unit0")' in source
+        assert 'name=self.name + "_bn"' in source
+    else:
+        assert 'name=f"batch_normalization_{number}"' in source
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, report.verdict()
+    assert source == convert_model(model, ConvertOptions(class_name="M", package="m"))
+
+
+def test_a_chain_named_as_tensorflow_refuses_a_scope_stays_written_out() -> None:
+    model = _inception_like(True, stem="unit {}")
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    assert "ConvBnAct" not in source
+    assert verify_source(model, source, "M", batches=1).ok

@@ -489,6 +489,8 @@ def _block_class(
                 anchor.name,
                 Call(call.func, call.args, (*call.kwargs, ("name", layer_name))),
                 anchor.class_label,
+                arg_names=anchor.arg_names,
+                defaults=anchor.defaults,
                 when="" if slot.flag is None else flag_names[slot.flag],
             )
         )

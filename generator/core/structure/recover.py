@@ -37,6 +37,7 @@ from generator.core.structure.dataflow import (
 from generator.core.structure.families import Family, Run, classify, eligible, find_runs
 from generator.core.structure.growth import grow_runs
 from generator.core.structure.heads import head_parameters
+from generator.core.structure.motifs import factor_motifs
 from generator.core.structure.nested import merge_nested_models
 from generator.core.structure.shared_objects import shared_objects
 from generator.core.structure.stages import construct
@@ -66,6 +67,7 @@ def _recover(module: ModuleIR) -> ModuleIR:
         blocks, factored = _factor(model, classes, nested)
         models.extend(blocks)
         models.append(factored)
+    models = factor_motifs(models, classes)
     reserved = (
         {name for name, _ in module.constants}
         | {asset.name for asset in module.assets}
