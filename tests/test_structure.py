@@ -516,3 +516,22 @@ def test_a_chain_named_as_tensorflow_refuses_a_scope_stays_written_out() -> None
     source = convert_model(model, ConvertOptions(class_name="M", package="m"))
     assert "ConvBnAct" not in source
     assert verify_source(model, source, "M", batches=1).ok
+
+
+def test_a_chain_with_training_fixed_in_the_graph_stays_its_own() -> None:
+    """MC dropout: ``Dropout(...)(x, training=True)`` in some chains and not others. One
+    motif class for both would give every instance the same call."""
+    keras.backend.clear_session()
+    inputs = keras.Input((6,))
+    branches = []
+    for index in range(16):
+        x = layers.Dense(4 + index % 3)(inputs)
+        x = layers.BatchNormalization()(x)
+        dropout = layers.Dropout(0.25)
+        branches.append(dropout(x, training=True) if index % 2 else dropout(x))
+    model = keras.Model(inputs, layers.Concatenate()(branches))
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    motifs = [name for name in _classes(source) if name.startswith("Dense")]
+    assert len(motifs) == 2, list(_classes(source))
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, report.verdict()

@@ -162,7 +162,9 @@ def _signature(model: ModelIR, start: int, length: int) -> Any:
         assert isinstance(step.value.func, SelfAttr)
         spec = layers[step.value.func.attr]
         labels.append(spec.class_label)
-        parts.append((layer_shape(spec), tuple(k for k, _ in step.value.kwargs)))
+        # The call's own arguments too: a ``training=True`` fixed in the graph (MC
+        # dropout) is not the caller's ``training``.
+        parts.append((layer_shape(spec), step.value.kwargs))
     if labels[0] in _CLOSING or labels[-1] not in _CLOSING:
         return None
     return tuple(parts)
@@ -277,7 +279,11 @@ def _motif(
         f"{len(windows)} times.",
         kind="block",
         example=(
-            *((p.name, p.values[example]) for p in params if p.values[example] != p.default),
+            *(
+                (p.name, p.values[example])
+                for p in params
+                if not _same(p.values[example], p.default)
+            ),
             *((("name", instance_names.values[example]),) if instance_names.named else ()),
         ),
     )
@@ -301,6 +307,13 @@ class _MotifParam:
 
 
 _NO_DEFAULT = object()
+
+
+def _same(value: Any, default: Any) -> bool:
+    """Equal and of one type: ``1.0`` is not the default ``1``, nor ``True``."""
+    return bool(value == default) and type(value) is type(default)
+
+
 _SHORT_NAMES = {
     "BatchNormalization": "bn",
     "LayerNormalization": "ln",
@@ -615,7 +628,7 @@ def _rewrite(
         kwargs = [
             (p.name, p.values[number])
             for p in params
-            if p.default is not _NO_DEFAULT and p.values[number] != p.default
+            if p.default is not _NO_DEFAULT and not _same(p.values[number], p.default)
         ]
         if names.named:
             kwargs.append(("name", names.values[number]))
