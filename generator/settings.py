@@ -10,18 +10,13 @@ Every value remembers where it came from, for ``scaffold config``.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.errors import ConfigError, one_line
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from generator.errors import ConfigError
+from generator.tomlfiles import read_toml
 
 ENV_TEMPLATE = "SCAFFOLD_TEMPLATE"
 _CHOICES = {"import_style": ("tf", "keras"), "loop": ("fit", "train-step", "custom")}
@@ -124,13 +119,7 @@ def load_settings(
 
 
 def _tool_table(path: Path) -> dict[str, Any]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read it: {one_line(exc)}", where=str(path)) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {one_line(exc)}", where=str(path)) from exc
-    tool = data.get("tool", {})
+    tool = read_toml(path, ConfigError).get("tool", {})
     table = tool.get("scaffold", {}) if isinstance(tool, dict) else {}
     if not isinstance(table, dict):
         raise ConfigError("[tool.scaffold] must be a table", where=str(path))

@@ -11,7 +11,6 @@ is merged; then the files, the new base and the record are staged together.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from generator.output.project_write import (
     STATE_DIR,
     project_state,
     read_record,
+    sha256_of,
     stage_files,
 )
 from generator.output.writing import FileSet
@@ -129,7 +129,7 @@ def plan_update(
         yours = _read(target / rel)
         before = base.get(rel)
         if before is None and isinstance(yours, str | bytes) and rel in ours:
-            if _sha256(yours) == ours[rel]:  # the base copy is lost, the file is as written
+            if sha256_of(yours) == ours[rel]:  # the base copy is lost, the file is as written
                 before = yours
             else:
                 without_base.append(rel)
@@ -186,11 +186,6 @@ def _refuse_unresolved(target: Path, ours: dict[str, str]) -> None:
             "run update again",
             where=str(target),
         )
-
-
-def _sha256(content: str | bytes) -> str:
-    data = content if isinstance(content, bytes) else content.encode("utf-8")
-    return hashlib.sha256(data).hexdigest()
 
 
 def stage_update(plan: UpdatePlan, staged: FileSet) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,11 +14,7 @@ from click.testing import CliRunner
 from generator.cli import main
 from generator.output.project_write import RECORD_NAME
 from generator.output.writing import TEMP_PREFIX
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from generator.tomlfiles import tomllib
 
 GENERATED = {
     ".gitignore",

@@ -27,11 +27,7 @@ from click.testing import CliRunner
 
 from generator.cli import main
 from generator.from_spec.sources import preset_names
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from generator.tomlfiles import tomllib
 
 LOOPS = ("fit", "train-step", "custom")
 TWO_HEADS = """\

@@ -137,7 +137,10 @@ def render_project(
         "tests/test_model.py": python("project/test_model.py.jinja", builtin),
         ".gitignore": text("project/gitignore.jinja"),
     }
-    templates = {".gitignore": "gitignore.jinja", "train.py": train_template[8:]}
+    templates = {
+        ".gitignore": "gitignore.jinja",
+        "train.py": train_template.removeprefix("project/"),
+    }
     for relative, content in extra_project_files(render_options.pack, env, context).items():
         if relative in files:
             template = templates.get(relative, relative + ".jinja")

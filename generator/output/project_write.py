@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +26,7 @@ import tomli_w
 from generator import __version__
 from generator.errors import OutputError
 from generator.output.writing import FileSet, destination, read_existing
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from generator.tomlfiles import tomllib
 
 RECORD_NAME = ".scaffold.toml"
 LEGACY_RECORD_NAME = ".scaffold.json"  # keras-scaffold before 0.2: file hashes only
@@ -49,7 +44,7 @@ def project_record(files: Mapping[str, str | bytes], provenance: Mapping[str, An
     sha256 of every file scaffold writes (deterministic)."""
     data: dict[str, Any] = {"generator": "keras-scaffold", "version": __version__}
     data.update(provenance)
-    data["files"] = {relative: _sha256(content) for relative, content in sorted(files.items())}
+    data["files"] = {relative: sha256_of(content) for relative, content in sorted(files.items())}
     return _RECORD_HEADER + tomli_w.dumps(data)
 
 
@@ -251,7 +246,7 @@ def _require_directories(root: Path, directory: Path, real_root: Path | None = N
             )
 
 
-def _sha256(content: str | bytes) -> str:
+def sha256_of(content: str | bytes) -> str:
     data = content if isinstance(content, bytes) else content.encode("utf-8")
     return hashlib.sha256(data).hexdigest()
 

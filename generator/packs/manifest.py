@@ -8,18 +8,13 @@ checked against them before anything is rendered.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.errors import PackError, one_line
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from generator.errors import PackError
+from generator.tomlfiles import read_toml
 
 MANIFEST_NAME = "scaffold-template.toml"
 TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
@@ -56,18 +51,9 @@ def read_manifest(root: Path) -> Manifest:
         PackError: it is missing, not TOML, or declares something invalid.
     """
     path = root / MANIFEST_NAME
-    where = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PackError(
-            f"not a template pack: it has no {MANIFEST_NAME}", where=str(root)
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PackError(f"cannot read it: {one_line(exc)}", where=where) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise PackError(f"not valid TOML: {one_line(exc)}", where=where) from exc
-    return parse_manifest(data, where)
+    if not path.exists():
+        raise PackError(f"not a template pack: it has no {MANIFEST_NAME}", where=str(root))
+    return parse_manifest(read_toml(path, PackError), str(path))
 
 
 def parse_manifest(data: Mapping[str, Any], where: str) -> Manifest:
