@@ -254,7 +254,7 @@ _NUMBERED = re.compile(r"^(.*?)_(0|[1-9][0-9]*)$")
 
 def _instance_names(slots: list[_Slot], layers: dict[str, LayerSpec], count: int) -> _Names:
     table = [[_spec_name(s, i, layers) for s in slots] for i in range(count)]
-    prefixes, own = _own_prefixes(table)
+    prefixes, own = own_prefixes(table)
     schemes: list[tuple] = []  # ("own", suffix), ("number", text, group, offset, bare), ("list",)
     groups: list[tuple[int, list[int | None]]] = []  # (first slot, its numbers)
     counters: list[list[int | None]] = []
@@ -329,7 +329,7 @@ def _forward_filled(values: list[int | None]) -> list[int]:
     return out
 
 
-def _own_prefixes(table: list[list[str | None]]) -> tuple[list[str], dict[int, str]]:
+def own_prefixes(table: list[list[str | None]]) -> tuple[list[str], dict[int, str]]:
     """Each instance's name and the suffixes that derive layer names from it, if at least
     two layers of every instance are named that way."""
     count, width = len(table), len(table[0])

@@ -8,12 +8,13 @@ larger segment into a smaller one lets both be one block class with a flag.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from generator.core.ir import Assign, LayerSpec
-from generator.core.structure.dataflow import rename_variables, variables_in
+from generator.core.ir import Assign, Call, LayerSpec
+from generator.core.structure.dataflow import layers_in, rename_variables, variables_in
 from generator.core.structure.shapes import segment_shape
 
 MAX_CHAIN = 6  # steps in one optional chain
@@ -87,16 +88,32 @@ def find_removal(
     layers: dict[str, LayerSpec],
     wanted: Any,
     wanted_length: int,
+    removed: Counter | None = None,
 ) -> tuple[Chain, ...] | None:
-    """Disjoint chains whose removal gives a segment of shape ``wanted``, or None."""
+    """Disjoint chains whose removal gives a segment of shape ``wanted``, or None.
+
+    ``removed``, when known, counts the layer classes the chains must hold between them
+    (what the larger segment has and the smaller lacks): chains with any other layer
+    are never tried, and a removal is compared by shape only when its classes add up."""
     excess = len(steps) - wanted_length
     if excess <= 0:
         return None
-    candidates = [c for c in candidate_chains(steps, result) if len(c.steps) <= excess]
+    candidates = []
+    classes: dict[Chain, Counter] = {}
+    for chain in candidate_chains(steps, result):
+        if len(chain.steps) > excess:
+            continue
+        classes[chain] = Counter(
+            _layer_class(layers, attr) for i in chain.steps for attr in layers_in(steps[i].value)
+        )
+        if removed is None or not classes[chain] - removed:
+            candidates.append(chain)
     budget = [SEARCH_BUDGET]
 
     def search(start: int, chosen: list[Chain], used: set[int], left: int, slots: int):
         if left == 0:
+            if removed is not None and sum((classes[c] for c in chosen), Counter()) != removed:
+                return None
             budget[0] -= 1
             kept, new_result = without(steps, result, chosen)
             shape, _ = segment_shape(kept, source, new_result, layers)
@@ -128,3 +145,9 @@ def find_removal(
         if found is not None:
             return found
     return None
+
+
+def _layer_class(layers: dict[str, LayerSpec], attr: str) -> Any:
+    """What ``layer_classes`` counts a layer as: its constructor's callee."""
+    constructor = layers[attr].constructor
+    return constructor.func if isinstance(constructor, Call) else None

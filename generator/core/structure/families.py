@@ -4,6 +4,7 @@ family's instances follow one another (a loop, or a stage of loops)."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,7 +128,10 @@ def _join(
         anchor_classes = layer_classes(family.steps, layers)
         if any(anchor_classes.get(cls, 0) < count for cls, count in classes.items()):
             continue
-        chains = find_removal(family.steps, anchor.source, anchor.result, layers, shape, length)
+        removed = Counter(anchor_classes) - Counter(classes)
+        chains = find_removal(
+            family.steps, anchor.source, anchor.result, layers, shape, length, removed
+        )
         if chains is None:
             continue
         if any(set(c.steps) & set(o.steps) for c in chains for o in family.chains if c != o):

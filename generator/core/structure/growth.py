@@ -9,9 +9,12 @@ wins: a shorter one may be the tail of a block that happens to match.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections import Counter
+from collections.abc import Callable, Sequence
 
 from generator.core.ir import Assign, ModelIR
+from generator.core.structure.blocks import own_prefixes
 from generator.core.structure.chains import Chain, find_removal, without
 from generator.core.structure.dataflow import Segment, flat_steps
 from generator.core.structure.families import (
@@ -25,8 +28,12 @@ from generator.core.structure.families import (
     layer_classes as _layer_classes,
 )
 from generator.core.structure.shapes import segment_shape
+from generator.core.structure.union import inserted_chains, remapped, unite
 
 MAX_ABSORBED = 16  # segments that may make up one instance
+
+# An occurrence and what admitting it changes in its family.
+_Proposal = tuple[Occurrence, Callable[[], None]]
 
 
 def grow_runs(
@@ -70,17 +77,18 @@ class _Grower:
         family = run.key[0]
         while True:  # backwards
             first = self.index_of[run.first.start]
-            found = self._absorb(family, range(first - 1, max(first - 1 - MAX_ABSORBED, -1), -1))
+            found = self._absorb(run, range(first - 1, max(first - 1 - MAX_ABSORBED, -1), -1))
             if found is None:
                 break
             run.units.insert(0, [found])
         while True:  # forwards
             last = self.index_of[run.last.start] + self._length(run.units[-1][0])
             stop = min(last + MAX_ABSORBED, len(self.atomic))
-            found = self._absorb(family, range(last, stop))
+            found = self._absorb(run, range(last, stop))
             if found is None:
                 break
             run.units.append([found])
+        assert run.key[0] == family
 
     def _length(self, occurrence: Occurrence) -> int:
         """How many atomic segments an occurrence spans."""
@@ -94,10 +102,14 @@ class _Grower:
             count += 1
         return max(count, 1)
 
-    def _absorb(self, family: int, indices: range) -> Occurrence | None:
+    def _absorb(self, run: Run, indices: range) -> Occurrence | None:
         """The longest stretch of free segments (from the run outwards) that is an instance
-        of ``family``: a shorter one may be a block's tail that happens to match."""
-        anchor_length = len(self.families[family].steps)
+        of the run's family, as it is or together with it (each lacks a part the other
+        has): a shorter one may be a block's tail that happens to match. Either way its
+        layers must be named as the run's are, where those follow one scheme
+        (``block_3_expand`` beside ``block_4_expand``): the stem before MobileNetV2's
+        first block has the shape of a block's expansion, not its names."""
+        family = run.key[0]
         stretches: list[list[int]] = []
         chosen: list[int] = []
         for index in indices:
@@ -106,21 +118,49 @@ class _Grower:
             chosen.append(index)
             stretches.append(sorted(chosen))
         for stretch in reversed(stretches):
-            first, last = self.atomic[stretch[0]], self.atomic[stretch[-1]]
-            assert first is not None and last is not None
-            segment = Segment(
-                first.segment.start, last.segment.stop, first.segment.source, last.segment.result
-            )
-            length = segment.stop - segment.start
-            if not MIN_KEPT * anchor_length <= length <= anchor_length + MAX_EXCESS:
-                continue
-            found = self._relate(family, segment)
-            if found is not None:
+            for relate in (self._relate, self._unite):
+                first, last = self.atomic[stretch[0]], self.atomic[stretch[-1]]
+                assert first is not None and last is not None
+                segment = Segment(
+                    first.segment.start,
+                    last.segment.stop,
+                    first.segment.source,
+                    last.segment.result,
+                )
+                if not self._sized(family, segment.stop - segment.start):
+                    continue
+                proposal = relate(family, segment)
+                if proposal is None or not self._named_alike(run, proposal[0]):
+                    continue
+                occurrence, commit = proposal
+                commit()
                 self.taken.update(stretch)
-                return found
+                return occurrence
         return None
 
-    def _relate(self, number: int, segment: Segment) -> Occurrence | None:
+    def _sized(self, family: int, length: int) -> bool:
+        anchor_length = len(self.families[family].steps)
+        return MIN_KEPT * anchor_length <= length <= anchor_length + MAX_EXCESS
+
+    def _named_alike(self, run: Run, candidate: Occurrence) -> bool:
+        """Whether the candidate's layers are named as the run's are: every layer that
+        the run's first two blocks name after themselves (``block_1_expand``,
+        ``block_2_expand``) the candidate names after itself too."""
+        members = [unit[0] for unit in run.units[:2]]
+        attrs = list(dict.fromkeys(a for o in (*members, candidate) for a in o.layer_of))
+
+        def row(occurrence: Occurrence) -> list[str | None]:
+            return [
+                self.layers[occurrence.layer_of[a]].name if a in occurrence.layer_of else None
+                for a in attrs
+            ]
+
+        table = [row(o) for o in members]
+        _, before = own_prefixes(table)
+        _, after = own_prefixes([*table, row(candidate)])
+        return all(j in after for j in before if attrs[j] in candidate.layer_of)
+
+    def _relate(self, number: int, segment: Segment) -> _Proposal | None:
         """An occurrence of the family when the segment is its anchor without some
         optional chains (or all of it), else None."""
         family = self.families[number]
@@ -131,8 +171,9 @@ class _Grower:
         if any(theirs.get(cls, 0) < count for cls, count in ours.items()):
             return None
         if len(steps) < len(family.steps):
+            removed = Counter(theirs) - Counter(ours)
             chains = find_removal(
-                family.steps, anchor.source, anchor.result, self.layers, shape, len(steps)
+                family.steps, anchor.source, anchor.result, self.layers, shape, len(steps), removed
             )
             if chains is not None and not _overlapping(chains, family.chains):
                 return self._member(number, segment, chains, attrs)
@@ -140,20 +181,92 @@ class _Grower:
             family.steps, anchor.source, anchor.result, self.layers
         )
         if shape == anchor_shape:
-            return Occurrence(segment, number, set(), dict(zip(anchor_attrs, attrs, strict=True)))
+            occurrence = Occurrence(
+                segment, number, set(), dict(zip(anchor_attrs, attrs, strict=True))
+            )
+            return occurrence, lambda: None
         return None
 
     def _member(
         self, number: int, segment: Segment, chains: Sequence[Chain], attrs: list[str]
-    ) -> Occurrence:
+    ) -> _Proposal:
         family = self.families[number]
-        for chain in chains:
-            if chain not in family.chains:
-                family.chains.append(chain)
+        known = family.chains + [c for c in chains if c not in family.chains]
         kept, result = without(family.steps, family.anchor.result, chains)
         _, kept_attrs = segment_shape(kept, family.anchor.source, result, self.layers)
-        skipped = {family.chains.index(chain) for chain in chains}
-        return Occurrence(segment, number, skipped, dict(zip(kept_attrs, attrs, strict=True)))
+        skipped = {known.index(chain) for chain in chains}
+        occurrence = Occurrence(segment, number, skipped, dict(zip(kept_attrs, attrs, strict=True)))
+
+        def commit() -> None:
+            family.chains = known
+
+        return occurrence, commit
+
+    def _unite(self, number: int, segment: Segment) -> _Proposal | None:
+        """An occurrence when the segment and the family are one block with optional parts
+        that each lacks (``union.py``); the family's steps then gain the segment's own."""
+        family = self.families[number]
+        steps = self.steps[segment.start : segment.stop]
+        anchor = family.anchor
+        for inserted in inserted_chains(steps, segment, family.steps, self.layers):
+            kept, result = without(steps, segment.result, inserted)
+            shape, _ = segment_shape(kept, segment.source, result, self.layers)
+            united_length = len(family.steps) + len(steps) - len(kept)
+            if len(kept) < MIN_KEPT * united_length:
+                continue
+            if len(kept) == len(family.steps):
+                anchor_shape, _ = segment_shape(
+                    family.steps, anchor.source, anchor.result, self.layers
+                )
+                skipped: tuple[Chain, ...] | None = () if anchor_shape == shape else None
+            else:
+                removed = Counter(_layer_classes(family.steps, self.layers)) - Counter(
+                    _layer_classes(kept, self.layers)
+                )
+                skipped = find_removal(
+                    family.steps,
+                    anchor.source,
+                    anchor.result,
+                    self.layers,
+                    shape,
+                    len(kept),
+                    removed,
+                )
+            if skipped is None or _overlapping(skipped, family.chains):
+                continue
+            union = unite(family.steps, anchor, skipped, steps, segment, inserted, self.layers)
+            if union is None:
+                continue
+            chains = [remapped(chain, union.moved) for chain in family.chains]
+            new = [len(chains) + i for i in range(len(union.inserted))]
+            chains.extend(union.inserted)
+            lacking = [remapped(chain, union.moved) for chain in skipped]
+            chains.extend(c for c in lacking if c not in chains)
+            lacks = {chains.index(chain) for chain in lacking}
+            commit = functools.partial(self._adopt, number, union.steps, chains, new)
+            return Occurrence(segment, number, lacks, union.layer_of), commit
+        return None
+
+    def _adopt(
+        self, number: int, steps: tuple[Assign, ...], chains: list[Chain], new: list[int]
+    ) -> None:
+        """The family becomes the union: its members found so far skip the new chains."""
+        for occurrence in self._members(number):
+            occurrence.skipped.update(new)
+        self.families[number].steps = steps
+        self.families[number].chains = chains
+
+    def _members(self, number: int) -> list[Occurrence]:
+        """Every occurrence of the family found so far, once each."""
+        found = {
+            id(o): o
+            for o in [
+                *self.atomic,
+                *(o for run in self.runs for unit in run.units for o in unit),
+            ]
+            if o is not None and o.family == number
+        }
+        return list(found.values())
 
 
 def _overlapping(chains: Sequence[Chain], known: Sequence[Chain]) -> bool:

@@ -24,6 +24,8 @@ from generator.core.ir import (
     ListValue,
     Name,
     Param,
+    SliceValue,
+    Subscript,
     Symbol,
     Value,
 )
@@ -197,8 +199,9 @@ def _staged(
     name = _name_pattern(names, stages, stage_var, index_var)
     if name is None:
         return None
-    element = _element(blocks, expressions, name)
+    element: Value = _element(blocks, expressions, name)
     if not many:
+        element = _substitute(element, {GLOBAL_INDEX.id: index_var})
         count = params.claim(f"num_{attr}")
         constructor = Comprehension(
             element, ((index_var, Call(Symbol("", "range"), (Name(count),))),)
@@ -220,10 +223,13 @@ def _staged(
             Param(model_name, entry.values, doc=_param_doc(entry.wanted, attr, many))
         )
         iterables.append(Name(model_name))
+    # A block's position in the whole list: the depths of the stages before, plus i.
+    before = Call(Symbol("", "sum"), (Subscript(iterables[-1], SliceValue(None, stage_var)),))
+    element = _substitute(element, {GLOBAL_INDEX.id: BinOp("+", before, index_var)})
     targets = tuple(entry.variable for entry in zipped)
     # strict: stage tuples of different lengths are a mistake, not a shorter network
     zip_call = Call(Symbol("", "zip"), tuple(iterables), (("strict", True),))
-    uses_stage = any(n == stage_var for n in _names_in(name))
+    uses_stage = any(n == stage_var for n in _names_in(element))
     target: Value = targets if len(targets) > 1 else targets[0]
     iterable: Value = zip_call if len(targets) > 1 else iterables[0]
     outer = (
@@ -321,19 +327,33 @@ def _names_in(value: Value) -> list[Name]:
     return [v for v in iter_values(value) if isinstance(v, Name)]
 
 
+GLOBAL_INDEX = Name("<global index>")  # the block's position in the whole list
+
+
 def _name_pattern(names: Sequence[str], stages, stage_var: Name, index_var: Name) -> Value | None:
-    """An f-string of the loop indices that gives every instance's name, or None."""
+    """An f-string of the loop indices that gives every instance's name, or None.
+
+    A number counts stages (``conv{s + 2}``), blocks within a stage (``block{i + 1}``) or
+    blocks along the whole list (``block_{n}``: ``GLOBAL_INDEX``); a letter that counts
+    blocks in a stage is ``chr(i + 97)`` (EfficientNet's ``block2a``, ``block2b``)."""
     split = [re.split(r"(\d+)", name) for name in names]
     if len({len(parts) for parts in split}) != 1:
         return None
-    coordinates = [(s, i) for s, (start, stop) in enumerate(stages) for i in range(stop - start)]
+    coordinates = [
+        (s, i, start + i) for s, (start, stop) in enumerate(stages) for i in range(stop - start)
+    ]
+    axes = ((stage_var, 0), (index_var, 1), (GLOBAL_INDEX, 2))
     parts: list[Value] = []
     for position, column in enumerate(zip(*split, strict=True)):
         if position % 2 == 0:
-            if len(set(column)) != 1:
+            if len(set(column)) == 1:
+                if column[0]:
+                    parts.append(column[0])
+                continue
+            lettered = _lettered(column, coordinates, axes)
+            if lettered is None:
                 return None
-            if column[0]:
-                parts.append(column[0])
+            parts.extend(lettered)
             continue
         if any(len(d) > 1 and d.startswith("0") for d in column):
             return None
@@ -341,21 +361,11 @@ def _name_pattern(names: Sequence[str], stages, stage_var: Name, index_var: Name
         if len(set(numbers)) == 1:
             parts.append(column[0])
             continue
-        for variable, axis in ((stage_var, 0), (index_var, 1)):
-            offsets = {n - c[axis] for n, c in zip(numbers, coordinates, strict=True)}
-            if len(offsets) == 1:
-                offset = offsets.pop()
-                parts.append(
-                    variable
-                    if offset == 0
-                    else BinOp("+", variable, offset)
-                    if offset > 0
-                    else BinOp("-", variable, -offset)
-                )
-                break
-        else:
+        counted = _counting(numbers, coordinates, axes)
+        if counted is None:
             return None
-    if not any(isinstance(p, (Name, BinOp)) for p in parts):
+        parts.append(counted)
+    if not any(isinstance(p, (Name, BinOp, Call)) for p in parts):
         return None
     merged: list[Value] = []
     for part in parts:
@@ -364,3 +374,30 @@ def _name_pattern(names: Sequence[str], stages, stage_var: Name, index_var: Name
         else:
             merged.append(part)
     return FormattedName(tuple(merged))
+
+
+def _counting(numbers: list[int], coordinates, axes) -> Value | None:
+    """``variable + offset`` for the first axis the numbers count along, or None."""
+    for variable, axis in axes:
+        offsets = {n - c[axis] for n, c in zip(numbers, coordinates, strict=True)}
+        if len(offsets) == 1:
+            return _plus(variable, offsets.pop())
+    return None
+
+
+def _lettered(column: Sequence[str], coordinates, axes) -> list[Value] | None:
+    """Text that ends in a letter counting blocks: the text, then ``chr(n + 97)``."""
+    stems = {text[:-1] for text in column}
+    if len(stems) != 1 or not all(text and "a" <= text[-1] <= "z" for text in column):
+        return None
+    counted = _counting([ord(text[-1]) for text in column], coordinates, axes)
+    if counted is None:
+        return None
+    stem = stems.pop()
+    return [*([stem] if stem else []), Call(Symbol("", "chr"), (counted,))]
+
+
+def _plus(variable: Name, offset: int) -> Value:
+    if offset == 0:
+        return variable
+    return BinOp("+", variable, offset) if offset > 0 else BinOp("-", variable, -offset)
