@@ -236,7 +236,7 @@ class LayerSpec:
     origin: str = ""  # where it was declared ("model.yaml:5:5"), for messages
     arg_names: tuple[str, ...] = ()  # the parameters the positional arguments fill
     defaults: tuple[tuple[str, Value], ...] = ()  # literal defaults of unwritten parameters
-    when: str = ""  # a block parameter: the layer exists only when it is true
+    when: Value = None  # a condition on block parameters: the layer exists only when true
 
 
 @dataclass(frozen=True)
@@ -259,10 +259,12 @@ class ForEach:
 
 @dataclass(frozen=True)
 class When:
-    """``if self.<flag>: <body> else: <orelse>``: a block's optional part (a shortcut
-    convolution present in some instances, absent in others)."""
+    """``if <condition>: <body> else: <orelse>``: a block's optional part (a shortcut
+    convolution present in some instances, absent in others). The condition reads block
+    parameters by name (``Name("conv_shortcut")``, ``strides == 2``); ``call`` reads them
+    as ``self.<name>``."""
 
-    flag: str
+    condition: Value
     body: tuple[Assign, ...]
     orelse: tuple[Assign, ...] = ()
 
@@ -322,8 +324,7 @@ class ModelIR:
                     scope.update(inner.targets)
                 continue
             if isinstance(step, When):
-                if step.flag not in scope - {"training"}:
-                    raise ScaffoldError(f"flag {step.flag!r} is not a parameter", where=where)
+                _check_refs(step.condition, {p.name for p in self.params}, set(), where)
                 branch_targets: set[str] = set()
                 for branch in (step.body, step.orelse):
                     branch_scope = set(scope)

@@ -16,6 +16,7 @@ from typing import Any
 from generator import __version__
 from generator.core.ir import (
     Assign,
+    Compare,
     DictValue,
     ForEach,
     HelperClass,
@@ -24,7 +25,9 @@ from generator.core.ir import (
     ListValue,
     ModelIR,
     ModuleIR,
+    Name,
     Param,
+    SelfAttr,
     Step,
     Value,
     When,
@@ -341,12 +344,12 @@ def _input_lines(model: ModelIR) -> list[str]:
 def _layer_lines(layers: tuple[LayerSpec, ...], writer: SourceWriter) -> list[str]:
     """One line per layer; a block's optional layers under ``if <flag>:``."""
     lines: list[str] = []
-    flag = ""
+    condition: Value = None
     for layer in layers:
-        if layer.when != flag and layer.when:
-            lines.append(f"if {layer.when}:")
-        flag = layer.when
-        lines.append(("    " if flag else "") + _layer_line(layer, writer))
+        if layer.when != condition and layer.when is not None:
+            lines.append(f"if {writer.write(layer.when)}:")
+        condition = layer.when
+        lines.append(("    " if condition is not None else "") + _layer_line(layer, writer))
     return lines
 
 
@@ -363,13 +366,22 @@ def _step_lines(step: Step, writer: SourceWriter) -> list[str]:
         body = [f"    {_assign_line(inner, writer)}" for inner in step.body]
         return [f"for {step.var} in self.{step.attr}:", *body]
     if isinstance(step, When):
-        lines = [f"if self.{step.flag}:"]
+        lines = [f"if {writer.write(_on_self(step.condition))}:"]
         lines += [f"    {_assign_line(inner, writer)}" for inner in step.body]
         if step.orelse:
             lines.append("else:")
             lines += [f"    {_assign_line(inner, writer)}" for inner in step.orelse]
         return lines
     return [_assign_line(step, writer)]
+
+
+def _on_self(condition: Value) -> Value:
+    """A condition on block parameters as ``call`` reads them: ``self.<name>``."""
+    if isinstance(condition, Name):
+        return SelfAttr(condition.id)
+    if isinstance(condition, Compare):
+        return Compare(_on_self(condition.left), condition.op, _on_self(condition.right))
+    return condition
 
 
 def _assign_line(step: Assign, writer: SourceWriter) -> str:

@@ -18,6 +18,7 @@ from generator.core.ir import (
     Assign,
     BinOp,
     Call,
+    Compare,
     FormattedName,
     IfExp,
     InputSpec,
@@ -62,6 +63,7 @@ class BlockParam:
     flag: bool = False
     counter: bool = False  # Keras's numbering of unnamed layers, not a hyperparameter
     kind: str = ""  # what the value measures (see ``_kind``); shared only within a kind
+    known: list[bool] | None = None  # where the value matters (None: everywhere)
 
 
 @dataclass
@@ -137,7 +139,7 @@ def build_blocks(
                 continue  # the whole chain is written where its last step is
             body = tuple(emit(by_index[link], flag) for link in chain.steps)
             bypass = rename_variables(Name(skipped.get(chain.bypass, chain.bypass)), local)
-            steps.append(When(f"<flag{flag}>", body, (Assign(body[-1].targets, bypass),)))
+            steps.append(When(Name(f"<flag{flag}>"), body, (Assign(body[-1].targets, bypass),)))
         current = local.get(result, result)
     if not slots:
         raise NotFactorable("a unit without layers is left as it is")
@@ -455,10 +457,16 @@ def _block_class(
     flag_names = []
     for number, present in enumerate(flags):
         flag_layers = [attrs[i] for i, s in enumerate(slot_list) if s.flag == number]
-        step = next(s for s in steps if isinstance(s, When) and s.flag == f"<flag{number}>")
+        step = next(
+            s for s in steps if isinstance(s, When) and s.condition == Name(f"<flag{number}>")
+        )
         wanted, doc = _flag_name(step, flag_layers, steps)
         flag_names.append(registry.claim(wanted))
         params.append(BlockParam(flag_names[-1], list(present), doc, True))
+    derived = derived_parameters(params)
+    params = [p for p in params if p.name not in derived]
+    values = [{path: _with(value, derived) for path, value in v.items()} for v in values]
+    conditions = [derived.get(name, Name(name)) for name in flag_names]
     counter_params = []
     for group, counter in enumerate(names.counters):
         counter_params.append(registry.claim("number"))
@@ -491,11 +499,11 @@ def _block_class(
                 anchor.class_label,
                 arg_names=anchor.arg_names,
                 defaults=anchor.defaults,
-                when="" if slot.flag is None else flag_names[slot.flag],
+                when=None if slot.flag is None else conditions[slot.flag],
             )
         )
     attr_of = dict(zip(slots, attrs, strict=True))
-    final_steps = [_final_step(step, attr_of, flag_names) for step in steps]
+    final_steps = [_final_step(step, attr_of, conditions) for step in steps]
     stem = class_stem(names.block_names) if names.block_names else ""
     class_name = classes.claim(stem or "block", style="pascal")
     reads = any(
@@ -572,22 +580,26 @@ def _flag_name(when: When, flag_layers: list[str], steps: list[Assign | When]) -
     merged = any(len(set(variables_in(r.value))) >= 2 for r in readers)
     if bypass == Name("inputs") and merged:
         return f"{base}_shortcut", f"whether the shortcut goes through {', '.join(flag_layers)}"
-    if bypass != Name("inputs") and "inputs" in variables_in(when.body[0].value):
+    adds_input = any(
+        "inputs" in (read := variables_in(step.value)) and len(set(read)) >= 2 for step in when.body
+    )
+    if bypass != Name("inputs") and adds_input:
         return "residual", "whether the block adds its input back"
     return f"use_{base}", f"whether the block has {', '.join(flag_layers) or 'this step'}"
 
 
-def _final_step(step: Assign | When, attr_of: dict[str, str], flag_names: list[str]):
-    """Placeholders replaced by the block's attributes and flags."""
+def _final_step(step: Assign | When, attr_of: dict[str, str], conditions: list[Value]):
+    """Placeholders replaced by the block's attributes and conditions."""
 
     def fix(assign: Assign) -> Assign:
         value = _replace_attrs(assign.value, lambda attr: attr_of.get(attr, attr))
         return Assign(assign.targets, value, assign.unpack)
 
     if isinstance(step, When):
-        number = int(step.flag[len("<flag") : -1])
+        assert isinstance(step.condition, Name)
+        number = int(step.condition.id[len("<flag") : -1])
         body = tuple(fix(a) for a in step.body)
-        return When(flag_names[number], body, tuple(fix(a) for a in step.orelse))
+        return When(conditions[number], body, tuple(fix(a) for a in step.orelse))
     return fix(step)
 
 
@@ -640,8 +652,35 @@ def _holes(
                     filled[index][path] = present[0]
                 continue
             vector = _spatial_ints(vector, path, anchor)
-            filled[index][path] = _parameter(vector, path, anchor, params, registry)
+            parts = _tuple_parts(vector)
+            if parts is None:
+                filled[index][path] = _parameter(vector, path, anchor, params, registry)
+                continue
+            filled[index][path] = tuple(
+                known[0]
+                if all(v == known[0] and type(v) is type(known[0]) for v in known)
+                else _parameter(part, (*path, k), anchor, params, registry)
+                for k, part in enumerate(parts)
+                for known in ([v for v in part if v is not _ABSENT],)
+            )
     return filled, params
+
+
+def _tuple_parts(vector: list[Any]) -> list[list[Any]] | None:
+    """Per component, each instance's value, for tuples of one length that agree in some
+    component (``target_shape`` (1, 1, 96) and (1, 1, 144) read ``(1, 1, filters)``);
+    else None."""
+    present = [v for v in vector if v is not _ABSENT]
+    if not all(isinstance(v, tuple) for v in present) or len({len(v) for v in present}) != 1:
+        return None
+    parts = [[_ABSENT if v is _ABSENT else v[k] for v in vector] for k in range(len(present[0]))]
+    if any(isinstance(value, tuple) for part in parts for value in part):
+        return None
+    constant = [
+        all(v == part_values[0] and type(v) is type(part_values[0]) for v in part_values)
+        for part_values in ([v for v in part if v is not _ABSENT] for part in parts)
+    ]
+    return parts if any(constant) and not all(constant) else None
 
 
 # Keras layer arguments that take an int for "the same along every axis".
@@ -705,21 +744,50 @@ def _parameter(
     same_kind = [p for p in params if p.kind == kind and not p.flag]
     for param in same_kind:
         if _agrees(vector, param.values, 1):
+            _also_known(param, vector)
             return Name(param.name)
     for param in same_kind if kind == "width" else []:
         base = param.values
         if not all(_is_int(b) and b for b in base):
             continue
-        known = [(v, b) for v, b in zip(vector, base, strict=True) if v is not _ABSENT]
-        if not all(_is_int(v) for v, _ in known) or known[0][0] % known[0][1]:
+        pairs = [(v, b) for v, b in zip(vector, base, strict=True) if v is not _ABSENT]
+        if not all(_is_int(v) for v, _ in pairs) or pairs[0][0] % pairs[0][1]:
             continue
-        factor = known[0][0] // known[0][1]
+        factor = pairs[0][0] // pairs[0][1]
         if factor > 1 and _agrees(vector, base, factor):
+            _also_known(param, vector)
             return BinOp("*", factor, Name(param.name))
+    for param in same_kind if kind == "width" else []:
+        divisor = _divisor(vector, param.values)
+        if divisor is not None:
+            _also_known(param, vector)
+            return BinOp("//", Name(param.name), divisor)
     name = registry.claim(wanted)
     doc = f"``{wanted}`` of its {anchor.class_label}"
-    params.append(BlockParam(name, list(_filled(vector)), doc, kind=kind))
+    present = [v is not _ABSENT for v in vector]
+    known = None if all(present) else present
+    params.append(BlockParam(name, list(_filled(vector)), doc, kind=kind, known=known))
     return Name(name)
+
+
+def _divisor(vector: list[Any], base: list[Any]) -> int | None:
+    """``k`` when every known value is ``base // k`` with nothing left over (an
+    EfficientNet squeeze-and-excitation width: the expansion's 1/24), else None."""
+    pairs = [(v, b) for v, b in zip(vector, base, strict=True) if v is not _ABSENT]
+    if not all(_is_int(v) and v > 0 and _is_int(b) for v, b in pairs):
+        return None
+    value, whole = pairs[0]
+    if whole % value or whole // value < 2:
+        return None
+    divisor = whole // value
+    return divisor if all(b == v * divisor for v, b in pairs) else None
+
+
+def _also_known(param: BlockParam, vector: list[Any]) -> None:
+    """The parameter now matters wherever ``vector``'s layer exists too."""
+    if param.known is not None:
+        present = zip(param.known, vector, strict=True)
+        param.known = [known or value is not _ABSENT for known, value in present]
 
 
 # Arguments that measure space, not channels: a value is shared only with the same argument.
@@ -759,3 +827,80 @@ def _hole_name(path: Path, anchor: LayerSpec) -> str:
     else:
         base = path[1]
     return base if len(path) == 2 else f"{base}_{path[2]}"
+
+
+# -- parameters that follow others ---------------------------------------------------------
+
+# A padding follows the stride or kernel size it pads for, and so does an optional padding
+# layer: MobileNetV2 writes ``padding="same" if strides == 1 else "valid"``.
+_DRIVERS = ("strides", "kernel_size", "dilation_rate", "pool_size")
+_FOLLOWERS = frozenset({"padding", "cropping"})
+MIN_SUPPORT = 2  # instances that must show each value of the driver
+
+
+def derived_parameters(params: list[BlockParam]) -> dict[str, Value]:
+    """Flags and paddings that every instance computes from a stride or kernel size (one
+    value of it decides: ``strides == 2``, ``"valid" if strides == 2 else "same"``), by
+    name. Each value of the driver must show in two instances or more: one instance
+    agrees with anything."""
+    drivers = [
+        p for kind in _DRIVERS for p in params if p.kind == kind and not (p.flag or p.counter)
+    ]
+    derived: dict[str, Value] = {}
+    for param in params:
+        if param.counter or not (param.flag or param.kind in _FOLLOWERS):
+            continue
+        for driver in drivers:
+            expression = _follows(param, driver)
+            if expression is not None:
+                derived[param.name] = expression
+                break
+    return derived
+
+
+def _follows(param: BlockParam, driver: BlockParam) -> Value | None:
+    count = len(param.values)
+    known = [
+        k
+        for k in range(count)
+        if (param.known is None or param.known[k]) and (driver.known is None or driver.known[k])
+    ]
+    if param.known is not None and driver.known is not None:
+        if any(param.known[k] and not driver.known[k] for k in range(count)):
+            return None
+    outcome_of: dict[str, tuple[Any, Any]] = {}
+    support: dict[str, int] = {}
+    for k in known:
+        key = _typed_key(driver.values[k])
+        value = param.values[k]
+        if key in outcome_of and _typed_key(outcome_of[key][1]) != _typed_key(value):
+            return None
+        outcome_of[key] = (driver.values[k], value)
+        support[key] = support.get(key, 0) + 1
+    outcomes = {_typed_key(value): value for _, value in outcome_of.values()}
+    if len(outcomes) != 2 or min(support.values()) < MIN_SUPPORT:
+        return None
+    for key, outcome in outcomes.items():
+        deciding = [d for d, value in outcome_of.values() if _typed_key(value) == key]
+        if len(deciding) != 1:
+            continue
+        other = next(v for k, v in outcomes.items() if k != key)
+        test = Compare(Name(driver.name), "==", deciding[0])
+        if param.flag:
+            return test if outcome is True else Compare(Name(driver.name), "!=", deciding[0])
+        return IfExp(test, outcome, other)
+    return None
+
+
+def _typed_key(value: Any) -> str:
+    return f"{type(value).__name__}:{value!r}"
+
+
+def _with(value: Value, expressions: dict[str, Value]) -> Value:
+    """``value`` with each parameter name in ``expressions`` replaced by its expression."""
+    return transform(
+        value,
+        lambda node: (
+            expressions[node.id] if isinstance(node, Name) and node.id in expressions else KEEP
+        ),
+    )

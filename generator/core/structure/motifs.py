@@ -121,7 +121,7 @@ def _link(step: Any, layers: dict[str, LayerSpec], uses: Counter[str]) -> str | 
     if any(key != "training" for key, _ in call.kwargs):
         return None
     spec = layers.get(call.func.attr)
-    if spec is None or uses[spec.attr] != 1 or spec.repeat or spec.when:
+    if spec is None or uses[spec.attr] != 1 or spec.repeat or spec.when is not None:
         return None
     constructor = spec.constructor
     if not isinstance(constructor, Call) or not isinstance(constructor.func, Symbol):

@@ -60,24 +60,25 @@ def construct(
     """
     count = len(blocks.params[0].values) if blocks.params else len(names or ())
     values = [{p.name: p.values[k] for p in blocks.params} for k in range(count)]
-    linear = {
-        p.name: found for p in blocks.params if not p.counter and (found := _linear(p.values))
+    counters = {p.name for p in blocks.params if p.counter}
+    # A value counting along the whole list (a dropout rate rising block by block) is
+    # one expression of the block's position, not a per-stage value.
+    linear: dict[str, Value] = {
+        p.name: found
+        for p in blocks.params
+        if not (p.counter or p.flag) and (found := _linear(p.values, p.known)) is not None
     }
-    if linear:  # a value counting up along the blocks fits one stage only
-        rest = [{k: v for k, v in row.items() if k not in linear} for row in values]
-        if len(_stages(rest)) == 1:
-            one = [(0, count)]
-            chosen = names or _made_up(base, one, taken)
-            built = _staged(blocks, values, one, chosen, attr, params, linear)
+    empty: dict[str, Value] = {}
+    for counting in (linear, empty) if linear else (empty,):
+        rows = [
+            {k: v for k, v in row.items() if k not in counters | counting.keys()} for row in values
+        ]
+        stages = _stages(rows)
+        if len(stages) == 1 or len(stages) <= count // 2:
+            chosen = names or _made_up(base, stages, taken)
+            built = _staged(blocks, values, stages, chosen, attr, params, counting)
             if built is not None:
                 return built
-    counters = {p.name for p in blocks.params if p.counter}
-    stages = _stages([{k: v for k, v in row.items() if k not in counters} for row in values])
-    if len(stages) == 1 or len(stages) <= count // 2:
-        chosen = names or _made_up(base, stages, taken)
-        built = _staged(blocks, values, stages, chosen, attr, params, {})
-        if built is not None:
-            return built
     chosen = names or _made_up(base, [(0, count)], taken)
     calls = tuple(_element(blocks, row, n) for row, n in zip(values, chosen, strict=True))
     return Construction(ListValue(calls), (), tuple(chosen))
@@ -127,19 +128,37 @@ def _stages(values: list[dict[str, Value]]) -> list[tuple[int, int]]:
     return stages
 
 
-def _linear(values: list[Any]) -> tuple[int, int] | None:
-    """``(a, b)`` when the values are ``a + b * i`` for i = 0, 1, ... (at least three)."""
-    if len(values) < 3 or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+def _linear(values: list[Any], known: list[bool] | None = None) -> Value | None:
+    """``a + b * n`` (with ``n`` the ``GLOBAL_INDEX``) when every value that matters is
+    that, exactly as Python computes it, at its position ``n`` (three such values at
+    least); else None. Floats read ``b * (n + c)``: EfficientNet's dropout rates
+    ``0.2 * n / 16`` are ``0.0125 * (n + 1)`` to the last bit."""
+    points = [(n, v) for n, v in enumerate(values) if known is None or known[n]]
+    if len(points) < 3 or len({repr(v) for _, v in points}) < 2:
         return None
-    step = values[1] - values[0]
-    if step == 0 or any(v != values[0] + step * i for i, v in enumerate(values)):
+    if all(isinstance(v, int) and not isinstance(v, bool) for _, v in points):
+        (n0, v0), (n1, v1) = points[0], points[1]
+        if (v1 - v0) % (n1 - n0):
+            return None
+        step = (v1 - v0) // (n1 - n0)
+        start = v0 - step * n0
+        if any(v != start + step * n for n, v in points):
+            return None
+        scaled: Value = GLOBAL_INDEX if step == 1 else BinOp("*", step, GLOBAL_INDEX)
+        return scaled if start == 0 else BinOp("+", start, scaled)
+    if not all(type(v) is float for _, v in points):
         return None
-    return values[0], step
-
-
-def _linear_value(a: Value, b: int, index: Name) -> Value:
-    scaled: Value = index if b == 1 else BinOp("*", b, index)
-    return scaled if a == 0 else BinOp("+", a, scaled)
+    (n0, v0), (n1, v1) = points[0], points[-1]
+    step = float(f"{(v1 - v0) / (n1 - n0):.12g}")
+    if step == 0:
+        return None
+    shift = round(v0 / step - n0)
+    if all(step * (n + shift) == v for n, v in points):
+        return BinOp("*", step, _plus(GLOBAL_INDEX, shift))
+    start = float(f"{v0 - step * n0:.12g}")
+    if all(start + step * n == v for n, v in points):
+        return BinOp("+", start, BinOp("*", step, GLOBAL_INDEX))
+    return None
 
 
 def _staged(
@@ -149,7 +168,7 @@ def _staged(
     names: Sequence[str],
     attr: str,
     params: NameRegistry,
-    linear: dict[str, tuple[int, int]],
+    linear: dict[str, Value],
 ) -> Construction | None:
     loop = NameRegistry({"s", "i"}, "value")
     stage_var, index_var = Name("s"), Name("i")
@@ -160,8 +179,7 @@ def _staged(
     expressions: dict[str, Value] = {}
     for param in blocks.params:
         if param.name in linear:
-            start_value, step = linear[param.name]
-            expressions[param.name] = _linear_value(start_value, step, index_var)
+            expressions[param.name] = linear[param.name]
             continue
         if param.counter:
             counted = _counted(param.name, values, stages, zipped, loop, index_var)
@@ -280,7 +298,10 @@ def _counted(
     else:
         first = Name(loop.claim(name))
         zipped.append(_Zipped(first, name, tuple(firsts), inline=True))
-    return first if step == 0 else _linear_value(first, step, index_var)
+    if step == 0:
+        return first
+    scaled: Value = index_var if step == 1 else BinOp("*", step, index_var)
+    return scaled if first == 0 else BinOp("+", first, scaled)
 
 
 def _per_stage(

@@ -162,7 +162,7 @@ def _renamed_steps(steps: tuple[Step, ...], names: dict[str, str]) -> list[Step]
         else:
             body = tuple(a for a in (_assign(s, names) for s in step.body) if a is not None)
             orelse = tuple(a for a in (_assign(s, names) for s in step.orelse) if a is not None)
-            out.append(When(step.flag, body, orelse))
+            out.append(When(step.condition, body, orelse))
     return out
 
 
