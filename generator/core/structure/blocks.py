@@ -625,6 +625,7 @@ def _holes(
     """
     params: list[BlockParam] = []
     filled: list[dict[Path, Value]] = [{} for _ in anchors]
+    tuples: list[tuple[int, Path, list[list[Any]]]] = []
     order = sorted(range(len(anchors)), key=lambda i: None in per_slot_specs[i])
     for index in order:
         specs, anchor = per_slot_specs[index], anchors[index]
@@ -655,14 +656,18 @@ def _holes(
             parts = _tuple_parts(vector)
             if parts is None:
                 filled[index][path] = _parameter(vector, path, anchor, params, registry)
-                continue
-            filled[index][path] = tuple(
-                known[0]
-                if all(v == known[0] and type(v) is type(known[0]) for v in known)
-                else _parameter(part, (*path, k), anchor, params, registry)
-                for k, part in enumerate(parts)
-                for known in ([v for v in part if v is not _ABSENT],)
-            )
+            else:
+                tuples.append((index, path, parts))
+    # Components of tuples last: ``(1, 1, filters)`` reads a layer's own argument, not
+    # ``filters=target_shape_2``.
+    for index, path, parts in tuples:
+        filled[index][path] = tuple(
+            known[0]
+            if all(v == known[0] and type(v) is type(known[0]) for v in known)
+            else _parameter(part, (*path, k), anchors[index], params, registry)
+            for k, part in enumerate(parts)
+            for known in ([v for v in part if v is not _ABSENT],)
+        )
     return filled, params
 
 

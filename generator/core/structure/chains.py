@@ -89,19 +89,24 @@ def find_removal(
     wanted: Any,
     wanted_length: int,
     removed: Counter | None = None,
+    known: Sequence[Chain] = (),
 ) -> tuple[Chain, ...] | None:
     """Disjoint chains whose removal gives a segment of shape ``wanted``, or None.
 
     ``removed``, when known, counts the layer classes the chains must hold between them
     (what the larger segment has and the smaller lacks): chains with any other layer
-    are never tried, and a removal is compared by shape only when its classes add up."""
+    are never tried, and a removal is compared by shape only when its classes add up.
+    A chain that overlaps one of the ``known`` optional parts without being it is never
+    tried either: the parts of one block do not overlap."""
     excess = len(steps) - wanted_length
     if excess <= 0:
         return None
     candidates = []
     classes: dict[Chain, Counter] = {}
     for chain in candidate_chains(steps, result):
-        if len(chain.steps) > excess:
+        if len(chain.steps) > excess or any(
+            chain != other and set(chain.steps) & set(other.steps) for other in known
+        ):
             continue
         classes[chain] = Counter(
             _layer_class(layers, attr) for i in chain.steps for attr in layers_in(steps[i].value)

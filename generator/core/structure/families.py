@@ -130,7 +130,14 @@ def _join(
             continue
         removed = Counter(anchor_classes) - Counter(classes)
         chains = find_removal(
-            family.steps, anchor.source, anchor.result, layers, shape, length, removed
+            family.steps,
+            anchor.source,
+            anchor.result,
+            layers,
+            shape,
+            length,
+            removed,
+            family.chains,
         )
         if chains is None:
             continue

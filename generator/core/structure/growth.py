@@ -31,6 +31,10 @@ from generator.core.structure.shapes import segment_shape
 from generator.core.structure.union import inserted_chains, remapped, unite
 
 MAX_ABSORBED = 16  # segments that may make up one instance
+# The share of the family's steps an instance must keep when its layers are named as the
+# run's are (EfficientNet's block1a, without expansion, padding or residual): names are
+# a hint that lets a smaller part of the block count.
+MIN_KEPT_NAMED = 1 / 2
 
 # An occurrence and what admitting it changes in its family.
 _Proposal = tuple[Occurrence, Callable[[], None]]
@@ -127,10 +131,15 @@ class _Grower:
                     first.segment.source,
                     last.segment.result,
                 )
-                if not self._sized(family, segment.stop - segment.start):
+                length = segment.stop - segment.start
+                if not self._sized(family, length, MIN_KEPT_NAMED):
                     continue
                 proposal = relate(family, segment)
                 if proposal is None or not self._named_alike(run, proposal[0]):
+                    continue
+                if not self._sized(family, length, MIN_KEPT) and not self._named_alike(
+                    run, proposal[0], strictly=True
+                ):
                     continue
                 occurrence, commit = proposal
                 commit()
@@ -138,14 +147,15 @@ class _Grower:
                 return occurrence
         return None
 
-    def _sized(self, family: int, length: int) -> bool:
+    def _sized(self, family: int, length: int, share: float) -> bool:
         anchor_length = len(self.families[family].steps)
-        return MIN_KEPT * anchor_length <= length <= anchor_length + MAX_EXCESS
+        return share * anchor_length <= length <= anchor_length + MAX_EXCESS
 
-    def _named_alike(self, run: Run, candidate: Occurrence) -> bool:
+    def _named_alike(self, run: Run, candidate: Occurrence, strictly: bool = False) -> bool:
         """Whether the candidate's layers are named as the run's are: every layer that
         the run's first two blocks name after themselves (``block_1_expand``,
-        ``block_2_expand``) the candidate names after itself too."""
+        ``block_2_expand``) the candidate names after itself too. Unless ``strictly``,
+        a run whose names follow no such scheme says nothing against a candidate."""
         members = [unit[0] for unit in run.units[:2]]
         attrs = list(dict.fromkeys(a for o in (*members, candidate) for a in o.layer_of))
 
@@ -158,6 +168,8 @@ class _Grower:
         table = [row(o) for o in members]
         _, before = own_prefixes(table)
         _, after = own_prefixes([*table, row(candidate)])
+        if strictly and len([j for j in before if attrs[j] in candidate.layer_of]) < 2:
+            return False
         return all(j in after for j in before if attrs[j] in candidate.layer_of)
 
     def _relate(self, number: int, segment: Segment) -> _Proposal | None:
@@ -173,7 +185,14 @@ class _Grower:
         if len(steps) < len(family.steps):
             removed = Counter(theirs) - Counter(ours)
             chains = find_removal(
-                family.steps, anchor.source, anchor.result, self.layers, shape, len(steps), removed
+                family.steps,
+                anchor.source,
+                anchor.result,
+                self.layers,
+                shape,
+                len(steps),
+                removed,
+                family.chains,
             )
             if chains is not None and not _overlapping(chains, family.chains):
                 return self._member(number, segment, chains, attrs)
@@ -231,6 +250,7 @@ class _Grower:
                     shape,
                     len(kept),
                     removed,
+                    family.chains,
                 )
             if skipped is None or _overlapping(skipped, family.chains):
                 continue

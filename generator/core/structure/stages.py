@@ -113,19 +113,35 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _stages(values: list[dict[str, Value]]) -> list[tuple[int, int]]:
-    """Split into [first, then identical ones] groups."""
+    """Split into the fewest groups of [first, then identical ones] (a first block alone
+    is a group too: MobileNetV2's first block is a stage of one)."""
+    rows = [_typed(row) for row in values]
+    count = len(rows)
+    alike = [1] * (count + 1)  # rows from j on equal to row j
+    for j in range(count - 2, -1, -1):
+        if rows[j] == rows[j + 1]:
+            alike[j] = alike[j + 1] + 1
+    # Per end: (stages, stages whose first block is like the rest, where that stage starts).
+    # Among splits into equally few stages, a first block that is like the others (or
+    # like the block before it) is no first block: [b2, b3], [b4, b5] with b4 == b5
+    # loses to [b1, b2], [b3, b4, b5].
+    best: list[tuple[int, int, int]] = [(0, 0, 0)] + [(count + 1, 0, 0)] * count
+    for start in range(count):
+        longest = start + 1 + (alike[start + 1] if start + 1 < count else 0)
+        for stop in range(start + 1, longest + 1):
+            plain = (stop - start > 1 and rows[start] == rows[start + 1]) or (
+                start > 0 and rows[start] == rows[start - 1]
+            )
+            cost = (best[start][0] + 1, best[start][1] + plain, start)
+            if cost[:2] < best[stop][:2]:
+                best[stop] = cost
     stages = []
-    start = 0
-    while start < len(values):
-        stop = start + 1
-        if stop < len(values):
-            tail = _typed(values[stop])
-            stop += 1
-            while stop < len(values) and _typed(values[stop]) == tail:
-                stop += 1
+    stop = count
+    while stop:
+        start = best[stop][2]
         stages.append((start, stop))
-        start = stop
-    return stages
+        stop = start
+    return stages[::-1]
 
 
 def _linear(values: list[Any], known: list[bool] | None = None) -> Value | None:
@@ -357,13 +373,28 @@ def _name_pattern(names: Sequence[str], stages, stage_var: Name, index_var: Name
     A number counts stages (``conv{s + 2}``), blocks within a stage (``block{i + 1}``) or
     blocks along the whole list (``block_{n}``: ``GLOBAL_INDEX``); a letter that counts
     blocks in a stage is ``chr(i + 97)`` (EfficientNet's ``block2a``, ``block2b``)."""
-    split = [re.split(r"(\d+)", name) for name in names]
-    if len({len(parts) for parts in split}) != 1:
-        return None
     coordinates = [
         (s, i, start + i) for s, (start, stop) in enumerate(stages) for i in range(stop - start)
     ]
     axes = ((stage_var, 0), (index_var, 1), (GLOBAL_INDEX, 2))
+    pattern = _pattern(names, coordinates, axes)
+    if pattern is None and len(names) > 2:
+        # The first block named apart (MobileNetV2's ``expanded_conv``, then ``block_1``...)
+        rest = _pattern(names[1:], coordinates[1:], axes)
+        if rest is not None:
+            first = (
+                Compare(index_var, "==", 0)
+                if len(stages) == 1
+                else Compare((stage_var, index_var), "==", (0, 0))
+            )
+            return IfExp(first, names[0], rest)
+    return pattern
+
+
+def _pattern(names: Sequence[str], coordinates, axes) -> Value | None:
+    split = [re.split(r"(\d+)", name) for name in names]
+    if len({len(parts) for parts in split}) != 1:
+        return None
     parts: list[Value] = []
     for position, column in enumerate(zip(*split, strict=True)):
         if position % 2 == 0:
