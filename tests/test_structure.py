@@ -535,3 +535,131 @@ def test_a_chain_with_training_fixed_in_the_graph_stays_its_own() -> None:
     assert len(motifs) == 2, list(_classes(source))
     report = verify_source(model, source, "M", batches=1)
     assert report.ok, report.verdict()
+
+
+# -- blocks that differ both ways, widths that follow the input ----------------------------
+
+
+@st.composite
+def inverted_models(draw) -> dict:
+    return {
+        "named": draw(st.booleans()),
+        "first_expands": draw(st.booleans()),
+        "expansion": draw(st.sampled_from([2, 6])),
+        "stages": draw(
+            st.lists(
+                st.tuples(st.sampled_from([4, 8, 12]), st.integers(1, 3), st.sampled_from([1, 2])),
+                min_size=2,
+                max_size=4,
+            )
+        ),
+    }
+
+
+def _inverted_residuals(spec: dict) -> keras.Model:
+    """MobileNetV2's pattern: the first block of a stage pads before a strided depthwise
+    convolution and adds nothing back; the others add their input back and pad nothing;
+    the expansion's width is a multiple of the block's input width."""
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((16, 16, 3))
+    x = layers.Conv2D(8, 3, padding="same", name="stem" if spec["named"] else None)(inputs)
+    number = 0
+    for filters, depth, stride in spec["stages"]:
+        for index in range(depth):
+            strides = stride if index == 0 else 1
+
+            def name(part: str, number: int = number) -> str | None:
+                return f"block_{number}_{part}" if spec["named"] else None
+
+            h = x
+            if number or spec["first_expands"]:
+                h = layers.Conv2D(spec["expansion"] * x.shape[-1], 1, name=name("expand"))(h)
+                h = layers.BatchNormalization(name=name("expand_bn"))(h)
+                h = layers.ReLU(6.0, name=name("expand_relu"))(h)
+            if strides == 2:
+                h = layers.ZeroPadding2D(((0, 1), (0, 1)), name=name("pad"))(h)
+            padding = "same" if strides == 1 else "valid"
+            h = layers.DepthwiseConv2D(3, strides, padding, name=name("depthwise"))(h)
+            h = layers.BatchNormalization(name=name("depthwise_bn"))(h)
+            h = layers.Conv2D(filters, 1, name=name("project"))(h)
+            h = layers.BatchNormalization(name=name("project_bn"))(h)
+            if strides == 1 and x.shape[-1] == filters:
+                h = layers.Add(name=name("add"))([x, h])
+            x = h
+            number += 1
+    return keras.Model(inputs, layers.GlobalAveragePooling2D()(x))
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(inverted_models())
+def test_blocks_that_differ_both_ways_verify(spec: dict) -> None:
+    model = _inverted_residuals(spec)
+    options = ConvertOptions(class_name="M", package="m")
+    source = convert_model(model, options)
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, f"{spec}: {report.verdict()}"
+    assert source == convert_model(model, options)
+
+
+def test_the_first_block_of_a_stage_pads_and_the_others_add_back() -> None:
+    """One class for both kinds of block, with the padding and the depthwise padding
+    following the stride, and the expansion's width following the input's."""
+    spec = {
+        "named": True,
+        "first_expands": True,
+        "expansion": 6,
+        "stages": [(8, 2, 2), (12, 3, 2), (12, 2, 1)],
+    }
+    model = _inverted_residuals(spec)
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    assert list(_classes(source)) == ["Block", "M"], list(_classes(source))
+    assert "if self.strides == 2:" in source
+    assert 'padding="valid" if self.strides == 2 else "same"' in source
+    assert "def build(self, input_shape):" in source and "6 * channels" in source
+    assert 'name=f"block_{sum(stage_depths[:s]) + i}"' in source
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, report.verdict()
+    saved = generated_class(source, "M", "m_saved")()
+    saved.build(None)
+    assert len(saved.weights) == len(model.weights)
+
+
+def test_a_value_counting_along_the_blocks_is_exact_to_the_bit() -> None:
+    from generator.core.structure.stages import GLOBAL_INDEX, _linear
+
+    rates = [0.2 * n / 16 for n in range(1, 12)]
+    expression = _linear(rates)
+    assert expression is not None and GLOBAL_INDEX in _names(expression)
+    assert _linear([0.1, 0.2, 0.30000000000000004 + 1e-9]) is None
+    assert _linear([3, 5, 7, 9]) is not None and _linear([3, 5, 8]) is None
+    unknown_between = [0.9, 0.025, 0.9, 0.05, 0.9, 0.075]  # no dropout there: any value
+    assert _linear(unknown_between, [False, True] * 3) is not None
+    assert _linear(unknown_between) is None
+
+
+def _names(value) -> list:
+    from generator.core.ir import iter_values
+
+    return [v for v in iter_values(value) if isinstance(v, Name)]
+
+
+@pytest.mark.parametrize(
+    ("rows", "stages"),
+    [
+        ("ABBCDDDEFF", [(0, 3), (3, 7), (7, 10)]),
+        ("XHTHTTHTTT", [(0, 1), (1, 3), (3, 6), (6, 10)]),
+        ("HTTHTTT", [(0, 3), (3, 7)]),
+        ("AAAA", [(0, 4)]),
+    ],
+)
+def test_stages_are_the_fewest_first_then_alike_groups(rows: str, stages: list) -> None:
+    from generator.core.structure.stages import _stages
+
+    assert _stages([{"value": row} for row in rows]) == stages

@@ -221,6 +221,10 @@ class Param:
     required: bool = False  # no default: blocks only; a model must build from defaults
 
 
+# What a block's ``build(input_shape)`` calls the size of its input's last axis.
+INPUT_CHANNELS = "channels"
+
+
 @dataclass(frozen=True)
 class LayerSpec:
     """A layer created in ``__init__`` as ``self.<attr> = <constructor>``.
@@ -237,6 +241,7 @@ class LayerSpec:
     arg_names: tuple[str, ...] = ()  # the parameters the positional arguments fill
     defaults: tuple[tuple[str, Value], ...] = ()  # literal defaults of unwritten parameters
     when: Value = None  # a condition on block parameters: the layer exists only when true
+    deferred: bool = False  # a block's layer made in build(), where INPUT_CHANNELS is known
 
 
 @dataclass(frozen=True)
@@ -287,6 +292,9 @@ class ModelIR:
     params: tuple[Param, ...] = ()
     summary: str = ""
     kind: Literal["model", "block"] = "model"  # block: a keras.layers.Layer subclass
+    # The size of the last axis of each single-tensor variable, where the graph knows it
+    # (a block's layers may take their widths from their input's).
+    channels: tuple[tuple[str, int], ...] = ()
     example: tuple[tuple[str, Value], ...] = ()  # a block's constructor arguments, for docs
 
     def output_keys(self) -> tuple[str, list[str | int | None]]:
@@ -340,9 +348,10 @@ class ModelIR:
         _check_refs(self.outputs, scope, known_attrs, where)
         params = {p.name for p in self.params}
         for layer in self.layers:
-            _check_refs(
-                layer.constructor, params | comprehension_targets(layer.constructor), set(), where
-            )
+            known = params | comprehension_targets(layer.constructor)
+            if layer.deferred:
+                known |= {INPUT_CHANNELS}
+            _check_refs(layer.constructor, known, set(), where)
             _check_refs(layer.repeat, params, set(), where)
 
 

@@ -305,6 +305,11 @@ class _FunctionalReader(_ModelReaderBase):
         model = self.model
         self.read_layers()
         specs, structure = self.input_specs(inputs_struct(model))
+        self.channels = {
+            spec.var: spec.shape[-1]
+            for spec in specs
+            if spec.shape and isinstance(spec.shape[-1], int)
+        }
         tensors: dict[int, Value] = {
             id(tensor): Name(spec.var)
             for tensor, spec in zip(_structure_items(inputs_struct(model)), specs, strict=True)
@@ -362,6 +367,7 @@ class _FunctionalReader(_ModelReaderBase):
             outputs=outputs,
             output_shapes=self.output_shapes(outputs_struct(model)),
             summary=f"Subclass of the Functional model {model.name!r}.",
+            channels=tuple(sorted(self.channels.items())),
         )
 
     def _assign(
@@ -371,6 +377,8 @@ class _FunctionalReader(_ModelReaderBase):
         if len(outputs) == 1 and not _returns_structure(op):
             var = self.locals.claim(base)
             tensors[id(outputs[0])] = Name(var)
+            if (size := _last_axis(outputs[0])) is not None:
+                self.channels[var] = size
             return Assign((var,), value)
         struct = outputs_struct(op)
         if struct is not None and not isinstance(struct, (list, tuple)):
@@ -388,6 +396,11 @@ class _FunctionalReader(_ModelReaderBase):
         for name, tensor in zip(names, outputs, strict=True):
             tensors[id(tensor)] = Name(name)
         return Assign(names, value, unpack=True)
+
+
+def _last_axis(tensor: Any) -> int | None:
+    shape = getattr(tensor, "shape", None)
+    return shape[-1] if shape and isinstance(shape[-1], int) else None
 
 
 def keras_layers() -> Any:

@@ -6,6 +6,7 @@ lay out lines. A team's template pack (``generator.packs``) overrides or extends
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import textwrap
 from collections.abc import Mapping
@@ -15,8 +16,8 @@ from typing import Any
 
 from generator import __version__
 from generator.core.ir import (
+    INPUT_CHANNELS,
     Assign,
-    Compare,
     DictValue,
     ForEach,
     HelperClass,
@@ -33,6 +34,7 @@ from generator.core.ir import (
     When,
 )
 from generator.core.naming import to_snake
+from generator.core.structure.dataflow import KEEP, transform
 from generator.errors import PackError, ScaffoldError
 from generator.output.formatting import black_format, format_source
 from generator.output.source import SourceWriter, string_literal
@@ -214,7 +216,12 @@ def _model_context(
             for p in sorted(model.params, key=lambda p: not p.required)
         ],
         "param_assigns": [f"self.{p.name} = {p.name}" for p in model.params],
-        "layer_lines": _layer_lines(model.layers, writer),
+        "layer_lines": _layer_lines(tuple(x for x in model.layers if not x.deferred), writer),
+        # A block's layers whose widths follow its input's: made once that is known.
+        "build_lines": _layer_lines(
+            tuple(x for x in model.layers if x.deferred), writer, {p.name for p in model.params}
+        ),
+        "input_channels": INPUT_CHANNELS,
         "one_element_inputs": (
             model.input_structure in ("list", "tuple") and len(model.inputs) == 1
         ),
@@ -225,7 +232,11 @@ def _model_context(
         if model.kind == "model"
         else "",
         "call_lines": _input_lines(model)
-        + [line for step in model.steps for line in _step_lines(step, writer)],
+        + [
+            line
+            for step in model.steps
+            for line in _step_lines(step, writer, {p.name for p in model.params})
+        ],
         "return_expr": writer.write(model.outputs),
         "config_items": [f"{string_literal(p.name)}: self.{p.name}" for p in model.params],
         "is_main": model is module.main,
@@ -341,11 +352,20 @@ def _input_lines(model: ModelIR) -> list[str]:
     return [f"{', '.join(spec.var for spec in model.inputs)} = inputs"]
 
 
-def _layer_lines(layers: tuple[LayerSpec, ...], writer: SourceWriter) -> list[str]:
-    """One line per layer; a block's optional layers under ``if <flag>:``."""
+def _layer_lines(
+    layers: tuple[LayerSpec, ...], writer: SourceWriter, params: set[str] | None = None
+) -> list[str]:
+    """One line per layer; a block's optional layers under ``if <flag>:``. In ``build``
+    (``params`` given) parameters read ``self.<name>``."""
     lines: list[str] = []
     condition: Value = None
     for layer in layers:
+        if params is not None:
+            layer = dataclasses.replace(
+                layer,
+                constructor=_on_self(layer.constructor, params),
+                when=_on_self(layer.when, params),
+            )
         if layer.when != condition and layer.when is not None:
             lines.append(f"if {writer.write(layer.when)}:")
         condition = layer.when
@@ -361,12 +381,12 @@ def _layer_line(layer: LayerSpec, writer: SourceWriter) -> str:
     return f"self.{layer.attr} = {constructor}"
 
 
-def _step_lines(step: Step, writer: SourceWriter) -> list[str]:
+def _step_lines(step: Step, writer: SourceWriter, params: set[str]) -> list[str]:
     if isinstance(step, ForEach):
         body = [f"    {_assign_line(inner, writer)}" for inner in step.body]
         return [f"for {step.var} in self.{step.attr}:", *body]
     if isinstance(step, When):
-        lines = [f"if {writer.write(_on_self(step.condition))}:"]
+        lines = [f"if {writer.write(_on_self(step.condition, params))}:"]
         lines += [f"    {_assign_line(inner, writer)}" for inner in step.body]
         if step.orelse:
             lines.append("else:")
@@ -375,13 +395,12 @@ def _step_lines(step: Step, writer: SourceWriter) -> list[str]:
     return [_assign_line(step, writer)]
 
 
-def _on_self(condition: Value) -> Value:
-    """A condition on block parameters as ``call`` reads them: ``self.<name>``."""
-    if isinstance(condition, Name):
-        return SelfAttr(condition.id)
-    if isinstance(condition, Compare):
-        return Compare(_on_self(condition.left), condition.op, _on_self(condition.right))
-    return condition
+def _on_self(value: Value, params: set[str]) -> Value:
+    """Block parameters as the methods after ``__init__`` read them: ``self.<name>``."""
+    return transform(
+        value,
+        lambda node: SelfAttr(node.id) if isinstance(node, Name) and node.id in params else KEEP,
+    )
 
 
 def _assign_line(step: Assign, writer: SourceWriter) -> str:

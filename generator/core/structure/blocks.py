@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.core.ir import (
+    INPUT_CHANNELS,
     Assign,
     BinOp,
     Call,
@@ -109,7 +110,10 @@ def build_blocks(
         NotFactorable: the instances differ in a way a parameter cannot express.
     """
     layers = {layer.attr: layer for layer in model.layers}
-    registry = NameRegistry(KERAS_MODEL_ATTRIBUTES | MODULE_RESERVED | {NAMES_PARAM}, "layer")
+    registry = NameRegistry(
+        KERAS_MODEL_ATTRIBUTES | MODULE_RESERVED | {NAMES_PARAM, INPUT_CHANNELS, "input_shape"},
+        "layer",
+    )
     fresh = _Fresh()
     steps: list[Assign | When] = []
     slots: dict[str, _Slot] = {}  # placeholder attribute -> slot
@@ -147,7 +151,11 @@ def build_blocks(
     training = _single_layer_call(steps)
     if training is not None:
         return _layer_run(next(iter(slots.values())), layers, registry, training)
-    return _block_class(model, steps, slots, flags, names, current, layers, registry, classes)
+    sizes = dict(model.channels)
+    channels = [sizes.get(unit[0].segment.source) for unit in units]
+    return _block_class(
+        model, steps, slots, flags, names, current, layers, registry, classes, channels
+    )
 
 
 def _single_layer_call(steps: list[Assign | When]) -> bool | None:
@@ -440,6 +448,7 @@ def _block_class(
     layers: dict[str, LayerSpec],
     registry: NameRegistry,
     classes: NameRegistry,
+    channels: list[int | None],
 ) -> Blocks:
     count = len(flags[0]) if flags else len(next(iter(slots.values())).column)
     slot_list = list(slots.values())
@@ -453,7 +462,7 @@ def _block_class(
         registry.claim(name[len(shared) :] or to_snake(anchor.class_label))
         for name, anchor in zip(attr_names, anchors, strict=True)
     ]
-    values, params = _holes(per_slot_specs, anchors, registry)
+    values, params = _holes(per_slot_specs, anchors, registry, channels)
     flag_names = []
     for number, present in enumerate(flags):
         flag_layers = [attrs[i] for i, s in enumerate(slot_list) if s.flag == number]
@@ -500,8 +509,12 @@ def _block_class(
                 arg_names=anchor.arg_names,
                 defaults=anchor.defaults,
                 when=None if slot.flag is None else conditions[slot.flag],
+                deferred=Name(INPUT_CHANNELS) in iter_values(call),
             )
         )
+    if any(layer.deferred for layer in block_layers):
+        # All made in build(), in their order: one place creates the block's layers.
+        block_layers = [dataclasses.replace(layer, deferred=True) for layer in block_layers]
     attr_of = dict(zip(slots, attrs, strict=True))
     final_steps = [_final_step(step, attr_of, conditions) for step in steps]
     stem = class_stem(names.block_names) if names.block_names else ""
@@ -616,6 +629,7 @@ def _holes(
     per_slot_specs: list[list[LayerSpec | None]],
     anchors: list[LayerSpec],
     registry: NameRegistry,
+    channels: Sequence[int | None] = (),
 ) -> tuple[list[dict[Path, Value]], list[BlockParam]]:
     """For each slot, what goes in each hole: the shared value, or a parameter (or a
     multiple of one); and the parameters with each instance's value.
@@ -655,7 +669,7 @@ def _holes(
             vector = _spatial_ints(vector, path, anchor)
             parts = _tuple_parts(vector)
             if parts is None:
-                filled[index][path] = _parameter(vector, path, anchor, params, registry)
+                filled[index][path] = _parameter(vector, path, anchor, params, registry, channels)
             else:
                 tuples.append((index, path, parts))
     # Components of tuples last: ``(1, 1, filters)`` reads a layer's own argument, not
@@ -664,7 +678,7 @@ def _holes(
         filled[index][path] = tuple(
             known[0]
             if all(v == known[0] and type(v) is type(known[0]) for v in known)
-            else _parameter(part, (*path, k), anchors[index], params, registry)
+            else _parameter(part, (*path, k), anchors[index], params, registry, channels)
             for k, part in enumerate(parts)
             for known in ([v for v in part if v is not _ABSENT],)
         )
@@ -738,6 +752,7 @@ def _parameter(
     anchor: LayerSpec,
     params: list[BlockParam],
     registry: NameRegistry,
+    channels: Sequence[int | None] = (),
 ) -> Value:
     """An existing parameter of the same kind (or, for widths, an integer multiple of
     one) that agrees wherever this layer exists, else a new parameter.
@@ -751,6 +766,10 @@ def _parameter(
         if _agrees(vector, param.values, 1):
             _also_known(param, vector)
             return Name(param.name)
+    if kind == "width" and channels:
+        relation = _of_channels(vector, channels)
+        if relation is not None:
+            return relation
     for param in same_kind if kind == "width" else []:
         base = param.values
         if not all(_is_int(b) and b for b in base):
@@ -773,6 +792,24 @@ def _parameter(
     known = None if all(present) else present
     params.append(BlockParam(name, list(_filled(vector)), doc, kind=kind, known=known))
     return Name(name)
+
+
+def _of_channels(vector: list[Any], channels: Sequence[int | None]) -> Value | None:
+    """``6 * channels`` (or ``channels // 4``, or ``channels``) where every value is that
+    multiple of the block's input width: MobileNetV2 expands its input six times, so the
+    expansion's filters follow from the input, not from a parameter."""
+    pairs = [(v, c) for v, c in zip(vector, channels, strict=True) if v is not _ABSENT]
+    if not all(_is_int(v) and v > 0 and c for v, c in pairs):
+        return None
+    width = Name(INPUT_CHANNELS)
+    value, size = pairs[0]
+    assert size is not None
+    if value % size == 0 and all(v == c * (value // size) for v, c in pairs if c):
+        factor = value // size
+        return width if factor == 1 else BinOp("*", factor, width)
+    if size % value == 0 and all(c == v * (size // value) for v, c in pairs if c):
+        return BinOp("//", width, size // value)
+    return None
 
 
 def _divisor(vector: list[Any], base: list[Any]) -> int | None:
@@ -885,7 +922,9 @@ def _follows(param: BlockParam, driver: BlockParam) -> Value | None:
     outcomes = {_typed_key(value): value for _, value in outcome_of.values()}
     if len(outcomes) != 2 or min(support.values()) < MIN_SUPPORT:
         return None
-    for key, outcome in outcomes.items():
+    # A flag reads as the value that turns it on: ``strides == 2``, not ``strides != 1``.
+    ordered = sorted(outcomes.items(), key=lambda item: item[1] is not True)
+    for key, outcome in ordered:
         deciding = [d for d, value in outcome_of.values() if _typed_key(value) == key]
         if len(deciding) != 1:
             continue

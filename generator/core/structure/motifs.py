@@ -635,8 +635,12 @@ def _rewrite(
         constructor = Call(Symbol("", class_name), args, tuple(kwargs))
         given = names.values[number]
         keras_name = given if isinstance(given, str) else attrs[0]
+        # Made in build() where the layers it replaces were (they read the input's width).
+        deferred = any(layer.deferred for layer in layers if layer.attr in attrs)
         layers = [layer for layer in layers if layer.attr not in attrs]
-        layers.insert(first, LayerSpec(attr, keras_name, constructor, class_name))
+        layers.insert(
+            first, LayerSpec(attr, keras_name, constructor, class_name, deferred=deferred)
+        )
         head, last = window_steps[0], window_steps[-1]
         call_kwargs = (("training", TrainingFlag(None)),) if reads_training else ()
         steps[window.start : window.start + window.length] = [

@@ -97,7 +97,14 @@ def _factor(
     families, occurrences = classify(model, segments, usable)
     # Single-segment units first, grown over the neighbours the cuts split apart; then
     # units of several segments among what is left.
-    runs = grow_runs(model, families, occurrences, find_runs(occurrences, max_unit=1))
+    # A pair of one-layer segments is no list (MIN_LAYER_RUN) and must not hold on to a
+    # layer a block next to it needs (a stem convolution, then a block's expansion).
+    single = [
+        run
+        for run in find_runs(occurrences, max_unit=1)
+        if len(run.units) >= MIN_LAYER_RUN or len(families[run.key[0]].steps) > 1
+    ]
+    runs = grow_runs(model, families, occurrences, single)
     covered = {
         index
         for index, occurrence in enumerate(occurrences)

@@ -203,6 +203,17 @@ def _staged(
                 return None
             expressions[param.name] = counted
             continue
+        column = [row[param.name] for row in values]
+        if (
+            many
+            and param.flag
+            and all(v is column[1] for v in column[2:])
+            and column[0] != column[1]
+        ):
+            # Only the very first block differs (MobileNetV2's expands nothing).
+            test = _first_block(stage_var, index_var, many)
+            expressions[param.name] = test if column[0] else Compare(test.left, "!=", test.right)
+            continue
         heads = [values[start][param.name] for start, _ in stages]
         tails = [values[start + 1][param.name] for start, stop in stages if stop - start > 1]
         tail_of = {
@@ -382,13 +393,13 @@ def _name_pattern(names: Sequence[str], stages, stage_var: Name, index_var: Name
         # The first block named apart (MobileNetV2's ``expanded_conv``, then ``block_1``...)
         rest = _pattern(names[1:], coordinates[1:], axes)
         if rest is not None:
-            first = (
-                Compare(index_var, "==", 0)
-                if len(stages) == 1
-                else Compare((stage_var, index_var), "==", (0, 0))
-            )
-            return IfExp(first, names[0], rest)
+            return IfExp(_first_block(stage_var, index_var, len(stages) > 1), names[0], rest)
     return pattern
+
+
+def _first_block(stage_var: Name, index_var: Name, many: bool) -> Compare:
+    """Whether the loop is at the very first block: ``(s, i) == (0, 0)``."""
+    return Compare((stage_var, index_var), "==", (0, 0)) if many else Compare(index_var, "==", 0)
 
 
 def _pattern(names: Sequence[str], coordinates, axes) -> Value | None:
