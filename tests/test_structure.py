@@ -619,6 +619,10 @@ def test_the_first_block_of_a_stage_pads_and_the_others_add_back() -> None:
     }
     model = _inverted_residuals(spec)
     source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    golden = GOLDEN / "inverted_residuals.py"
+    if REGENERATE:
+        golden.write_text(source, encoding="utf-8")
+    assert comparable(source) == comparable(golden.read_text(encoding="utf-8"))
     assert list(_classes(source)) == ["Block", "M"], list(_classes(source))
     assert "if self.strides == 2:" in source
     assert 'padding="valid" if self.strides == 2 else "same"' in source
@@ -663,3 +667,38 @@ def test_stages_are_the_fewest_first_then_alike_groups(rows: str, stages: list) 
     from generator.core.structure.stages import _stages
 
     assert _stages([{"value": row} for row in rows]) == stages
+
+
+def _fewest_by_brute_force(rows: str) -> tuple[int, int]:
+    """(stages, stages whose first row is like the rest or the row before) of the best
+    split, trying every split point: the reference for ``_stages``."""
+    best = {0: (0, 0)}
+    for stop in range(1, len(rows) + 1):
+        options = []
+        for start in range(stop):
+            tail = rows[start + 1 : stop]
+            if start in best and len(set(tail)) <= 1:
+                plain = (len(tail) > 0 and rows[start] == tail[0]) or (
+                    start > 0 and rows[start] == rows[start - 1]
+                )
+                options.append((best[start][0] + 1, best[start][1] + plain))
+        best[stop] = min(options)
+    return best[len(rows)]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.text(alphabet="ABC", min_size=1, max_size=14))
+def test_stages_split_as_well_as_trying_every_split(rows: str) -> None:
+    from generator.core.structure.stages import _stages
+
+    stages = _stages([{"value": row} for row in rows])
+    assert stages[0][0] == 0 and stages[-1][1] == len(rows)
+    assert all(a[1] == b[0] for a, b in zip(stages, stages[1:], strict=False))
+    plain = 0
+    for start, stop in stages:
+        tail = rows[start + 1 : stop]
+        assert len(set(tail)) <= 1, (rows, stages)
+        plain += (len(tail) > 0 and rows[start] == tail[0]) or (
+            start > 0 and rows[start] == rows[start - 1]
+        )
+    assert (len(stages), plain) == _fewest_by_brute_force(rows)

@@ -54,7 +54,10 @@ _MODEL = """\
       class_docstring  {{ model.doc_summary }} and {{ model.doc_sections }} (title, lines)
       init             __init__: {{ model.params }}, {{ model.param_assigns }},
                        {{ model.layer_lines }}
-      build            build(input_shape) of a model (when {{ model.has_build }})
+      build            build(input_shape) of a model (when {{ model.has_build }}), or of
+                       a block whose layers take widths from its input:
+                       {{ model.input_channels }} = input_shape[-1], then
+                       {{ model.build_lines }}
       call             call(inputs, training=None): {{ model.call_lines }},
                        {{ model.return_expr }}
       get_config       {{ model.config_items }} (absent when the class has no parameters)

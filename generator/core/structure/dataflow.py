@@ -102,8 +102,8 @@ def transform(value: Any, replace: Callable[[Any], Any]) -> Any:
 
 def rename_variables(value: Any, mapping: dict[str, str]) -> Any:
     """``value`` with each ``Name`` in ``mapping`` renamed."""
-    if not mapping:
-        return value
+    if not mapping or mapping.keys().isdisjoint(variables_in(value)):
+        return value  # rebuilding every node only to change none is the slow part
     return transform(
         value,
         lambda node: (

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from generator.core.ir import Assign, ModelIR
 from generator.core.structure.blocks import own_prefixes
@@ -36,8 +37,15 @@ MAX_ABSORBED = 16  # segments that may make up one instance
 # a hint that lets a smaller part of the block count.
 MIN_KEPT_NAMED = 1 / 2
 
-# An occurrence and what admitting it changes in its family.
-_Proposal = tuple[Occurrence, Callable[[], None]]
+
+@dataclass(frozen=True)
+class _Proposal:
+    """An occurrence, what admitting it changes in its family, and whether its layers
+    must be named as the run's are for it to count."""
+
+    occurrence: Occurrence
+    commit: Callable[[], None]
+    needs_names: bool = False
 
 
 def grow_runs(
@@ -135,16 +143,14 @@ class _Grower:
                 if not self._sized(family, length, MIN_KEPT_NAMED):
                     continue
                 proposal = relate(family, segment)
-                if proposal is None or not self._named_alike(run, proposal[0]):
+                if proposal is None or not self._named_alike(run, proposal.occurrence):
                     continue
-                if not self._sized(family, length, MIN_KEPT) and not self._named_alike(
-                    run, proposal[0], strictly=True
-                ):
+                strict = proposal.needs_names or not self._sized(family, length, MIN_KEPT)
+                if strict and not self._named_alike(run, proposal.occurrence, strictly=True):
                     continue
-                occurrence, commit = proposal
-                commit()
+                proposal.commit()
                 self.taken.update(stretch)
-                return occurrence
+                return proposal.occurrence
         return None
 
     def _sized(self, family: int, length: int, share: float) -> bool:
@@ -203,7 +209,7 @@ class _Grower:
             occurrence = Occurrence(
                 segment, number, set(), dict(zip(anchor_attrs, attrs, strict=True))
             )
-            return occurrence, lambda: None
+            return _Proposal(occurrence, lambda: None)
         return None
 
     def _member(
@@ -219,7 +225,7 @@ class _Grower:
         def commit() -> None:
             family.chains = known
 
-        return occurrence, commit
+        return _Proposal(occurrence, commit)
 
     def _unite(self, number: int, segment: Segment) -> _Proposal | None:
         """An occurrence when the segment and the family are one block with optional parts
@@ -264,7 +270,17 @@ class _Grower:
             chains.extend(c for c in lacking if c not in chains)
             lacks = {chains.index(chain) for chain in lacking}
             commit = functools.partial(self._adopt, number, union.steps, chains, new)
-            return Occurrence(segment, number, lacks, union.layer_of), commit
+            # A part made of layers the block has elsewhere (a convolution) may be the
+            # neighbour's: only names can tell. A zero padding the block lacks cannot.
+            familiar = _layer_classes(family.steps, self.layers)
+            needs_names = any(
+                cls in familiar
+                for chain in inserted
+                for i in chain.steps
+                for cls in _layer_classes([steps[i]], self.layers)
+            )
+            occurrence = Occurrence(segment, number, lacks, union.layer_of)
+            return _Proposal(occurrence, commit, needs_names)
         return None
 
     def _adopt(

@@ -9,6 +9,7 @@ from stage to stage becomes a hyperparameter of the model (``stage_filters=(64, 
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -124,16 +125,23 @@ def _stages(values: list[dict[str, Value]]) -> list[tuple[int, int]]:
     # Per end: (stages, stages whose first block is like the rest, where that stage starts).
     # Among splits into equally few stages, a first block that is like the others (or
     # like the block before it) is no first block: [b2, b3], [b4, b5] with b4 == b5
-    # loses to [b1, b2], [b3, b4, b5].
-    best: list[tuple[int, int, int]] = [(0, 0, 0)] + [(count + 1, 0, 0)] * count
-    for start in range(count):
+    # loses to [b1, b2], [b3, b4, b5]. Stages start only next to where the rows change
+    # (inside a run of equal rows a start is never better), so a run of 5,000 equal
+    # blocks costs one step, not 5,000 squared.
+    changes = [j for j in range(1, count) if rows[j] != rows[j - 1]]
+    starts = sorted({0} | {k for j in changes for k in (j - 1, j, j + 1) if 0 <= k < count})
+    ends = sorted({*starts, count} - {0})
+    best: dict[int, tuple[int, int, int]] = {0: (0, 0, 0)}
+    for start in starts:
+        if start not in best:
+            continue
         longest = start + 1 + (alike[start + 1] if start + 1 < count else 0)
-        for stop in range(start + 1, longest + 1):
+        for stop in ends[bisect.bisect_right(ends, start) : bisect.bisect_right(ends, longest)]:
             plain = (stop - start > 1 and rows[start] == rows[start + 1]) or (
                 start > 0 and rows[start] == rows[start - 1]
             )
             cost = (best[start][0] + 1, best[start][1] + plain, start)
-            if cost[:2] < best[stop][:2]:
+            if stop not in best or cost[:2] < best[stop][:2]:
                 best[stop] = cost
     stages = []
     stop = count
