@@ -702,3 +702,97 @@ def test_stages_split_as_well_as_trying_every_split(rows: str) -> None:
             start > 0 and rows[start] == rows[start - 1]
         )
     assert (len(stages), plain) == _fewest_by_brute_force(rows)
+
+
+# -- regressions found in review (session 7) ------------------------------------------------
+
+
+def _verified(model: keras.Model) -> str:
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, report.verdict()
+    return source
+
+
+def test_a_flag_never_follows_a_stride_of_an_absent_layer() -> None:
+    """The kernel size of an optional convolution is filled in where the convolution is
+    absent; a normalization present in blocks 0, 1, 4 and 5 must stay a flag of its own,
+    not ``kernel_size == 3``."""
+    keras.backend.clear_session()
+    inputs = keras.Input((8, 8, 8))
+    x = inputs
+    plan = [(3, True), (3, True), (1, False), (1, False), (None, True), (None, True)]
+    for n, (kernel, norm) in enumerate(plan):
+        h = x
+        if kernel is not None:
+            h = layers.Conv2D(8, kernel, padding="same", name=f"b{n}_pre")(h)
+        h = layers.Conv2D(8, 3, padding="same", name=f"b{n}_conv")(h)
+        if norm:
+            h = layers.BatchNormalization(name=f"b{n}_bn")(h)
+        x = layers.Add(name=f"b{n}_add")([x, h])
+    source = _verified(keras.Model(inputs, x))
+    assert "kernel_size ==" not in source
+
+
+def test_a_padding_never_follows_a_tuple(tmp_path: Path) -> None:
+    """``kernel_size == (1, 3)`` would read a list after a .keras round trip."""
+    keras.backend.clear_session()
+    inputs = keras.Input((24, 24, 8))
+    x = inputs
+    number = 0
+    for kernel, depth in [((1, 3), 2), ((3, 1), 2), ((1, 3), 2)]:
+        for _ in range(depth):
+            h = layers.Conv2D(8, 1, name=f"blk{number}_pw")(x)
+            padding = "valid" if kernel == (1, 3) else "same"
+            h = layers.DepthwiseConv2D(kernel, padding=padding, name=f"blk{number}_dw")(h)
+            h = layers.BatchNormalization(name=f"blk{number}_bn")(h)
+            x = layers.ReLU(name=f"blk{number}_relu")(h)
+            number += 1
+    source = _verified(keras.Model(inputs, layers.GlobalAveragePooling2D()(x)))
+    assert "== (" not in source
+
+
+def test_channels_first_widths_never_follow_the_last_axis() -> None:
+    """With channels first, the last axis is a spatial one: filters equal to twice it
+    are a coincidence that building at another size would change."""
+    keras.backend.clear_session()
+    inputs = keras.Input((4, 16, 16))
+    x = inputs
+    for n, filters in enumerate([32, 16, 8]):
+        x = layers.Conv2D(
+            filters, 3, strides=2, padding="same", data_format="channels_first", name=f"b{n}_c"
+        )(x)
+        x = layers.BatchNormalization(axis=1, name=f"b{n}_bn")(x)
+        x = layers.ReLU(name=f"b{n}_relu")(x)
+    model = keras.Model(inputs, x)
+    source = _verified(model)
+    assert "channels" not in source.replace("channels_first", "")
+    bigger = generated_class(source, "M", "m_channels_first")()
+    bigger.build((None, 4, 32, 32))
+    kernels = [tuple(w.shape) for w in bigger.weights if "kernel" in w.path]
+    assert kernels == [tuple(w.shape) for w in model.weights if "kernel" in w.path]
+
+
+def test_an_infinite_value_along_the_blocks_converts() -> None:
+    keras.backend.clear_session()
+    inputs = keras.Input((8, 8, 4))
+    x = inputs
+    for n, ceiling in enumerate([float("inf"), 1.0, 2.0, 3.0]):
+        h = layers.Conv2D(4, 3, padding="same", name=f"b{n}_conv")(x)
+        h = layers.ReLU(max_value=ceiling, name=f"b{n}_relu")(h)
+        x = layers.Add(name=f"b{n}_add")([x, h])
+    _verified(keras.Model(inputs, x))
+
+
+def test_blocks_that_all_differ_are_no_stages() -> None:
+    """Any two blocks are a "first, then identical" pair; stages of two everywhere are
+    no structure, and each instance is written out instead."""
+    keras.backend.clear_session()
+    inputs = keras.Input((8,))
+    x = layers.Dense(8, name="stem")(inputs)
+    for n in range(12):
+        h = layers.Dense(8, name=f"b{n}_d")(x)
+        h = layers.Dropout(0.1 * (n + 1) / 10 + (0.001 if n % 3 else 0.0), name=f"b{n}_drop")(h)
+        x = layers.Add(name=f"b{n}_add")([x, h])
+    source = _verified(keras.Model(inputs, x))
+    assert "stage_" not in source

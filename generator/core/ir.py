@@ -352,6 +352,7 @@ class ModelIR:
             if layer.deferred:
                 known |= {INPUT_CHANNELS}
             _check_refs(layer.constructor, known, set(), where)
+            _check_refs(layer.when, params, set(), where)
             _check_refs(layer.repeat, params, set(), where)
 
 

@@ -39,7 +39,11 @@ KERAS_MODEL_ATTRIBUTES = frozenset(
 )
 
 PYTHON_RESERVED = (
-    frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
+    frozenset(keyword.kwlist)
+    | frozenset(keyword.softkwlist)
+    | frozenset(dir(builtins))
+    # Letters that read as digits (pycodestyle E741-E743): ruff refuses them as names.
+    | {"l", "I", "O"}
 )
 
 # Names the generated module itself uses at module level or inside ``call``.

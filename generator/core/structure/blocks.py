@@ -462,6 +462,8 @@ def _block_class(
         registry.claim(name[len(shared) :] or to_snake(anchor.class_label))
         for name, anchor in zip(attr_names, anchors, strict=True)
     ]
+    if any(_channels_first(spec) for specs in per_slot_specs for spec in specs if spec):
+        channels = []  # the recorded sizes are of the last axis, not of the channels
     values, params = _holes(per_slot_specs, anchors, registry, channels)
     flag_names = []
     for number, present in enumerate(flags):
@@ -770,6 +772,10 @@ def _parameter(
         relation = _of_channels(vector, channels)
         if relation is not None:
             return relation
+        for param in params:
+            if param.kind == _RATIO and _agrees(vector, _times(param.values, channels), 1):
+                _also_known(param, vector)
+                return BinOp("*", Name(param.name), Name(INPUT_CHANNELS))
     for param in same_kind if kind == "width" else []:
         base = param.values
         if not all(_is_int(b) and b for b in base):
@@ -786,6 +792,23 @@ def _parameter(
         if divisor is not None:
             _also_known(param, vector)
             return BinOp("//", Name(param.name), divisor)
+    ratios = _ratios(vector, channels) if kind == "width" else None
+    if ratios is not None:
+        # Widths that are each a whole multiple of the input's, by a factor that changes
+        # (EfficientNet's expansion: 1 in its first block, 6 after): Keras's expand_ratio.
+        name = registry.claim("expansion")
+        doc = f"how many times its input's width the {anchor.class_label} ``{wanted}`` is"
+        where = [v is not _ABSENT for v in vector]
+        params.append(
+            BlockParam(
+                name,
+                list(_filled(ratios)),
+                doc,
+                kind=_RATIO,
+                known=None if all(where) else where,
+            )
+        )
+        return BinOp("*", Name(name), Name(INPUT_CHANNELS))
     name = registry.claim(wanted)
     doc = f"``{wanted}`` of its {anchor.class_label}"
     present = [v is not _ABSENT for v in vector]
@@ -799,17 +822,56 @@ def _of_channels(vector: list[Any], channels: Sequence[int | None]) -> Value | N
     multiple of the block's input width: MobileNetV2 expands its input six times, so the
     expansion's filters follow from the input, not from a parameter."""
     pairs = [(v, c) for v, c in zip(vector, channels, strict=True) if v is not _ABSENT]
-    if not all(_is_int(v) and v > 0 and c for v, c in pairs):
+    sizes = [c for _, c in pairs if c is not None]
+    if len(sizes) != len(pairs) or not all(_is_int(v) and v > 0 for v, _ in pairs):
         return None
     width = Name(INPUT_CHANNELS)
-    value, size = pairs[0]
-    assert size is not None
-    if value % size == 0 and all(v == c * (value // size) for v, c in pairs if c):
+    (value, _), size = pairs[0], sizes[0]
+    values = [v for v, _ in pairs]
+    if value % size == 0 and all(
+        v == c * (value // size) for v, c in zip(values, sizes, strict=True)
+    ):
         factor = value // size
         return width if factor == 1 else BinOp("*", factor, width)
-    if size % value == 0 and all(c == v * (size // value) for v, c in pairs if c):
+    if size % value == 0 and all(
+        c == v * (size // value) for v, c in zip(values, sizes, strict=True)
+    ):
         return BinOp("//", width, size // value)
     return None
+
+
+_RATIO = "ratio"  # the kind of a parameter that multiplies the input's width
+
+
+def _times(ratios: list[Any], channels: Sequence[int | None]) -> list[Any]:
+    return [r * c if _is_int(r) and c else None for r, c in zip(ratios, channels, strict=True)]
+
+
+def _ratios(vector: list[Any], channels: Sequence[int | None]) -> list[Any] | None:
+    """Each width divided by its block's input width, where every known width is a
+    whole multiple of it and the multiples differ (a constant one is ``k * channels``)."""
+    if not channels:
+        return None
+    ratios: list[Any] = []
+    for value, size in zip(vector, channels, strict=True):
+        if value is _ABSENT:
+            ratios.append(_ABSENT)
+        elif _is_int(value) and size and value > 0 and value % size == 0:
+            ratios.append(value // size)
+        else:
+            return None
+    known = {r for r in ratios if r is not _ABSENT}
+    return ratios if len(known) > 1 else None
+
+
+def _channels_first(spec: LayerSpec) -> bool:
+    """Whether a layer reads its channels elsewhere than on the last axis: a
+    ``data_format="channels_first"``, or a normalization over axis 1."""
+    view = _full_view(spec)
+    return view.get(("kw", "data_format")) == "channels_first" or view.get(("kw", "axis")) in (
+        1,
+        (1,),
+    )
 
 
 def _divisor(vector: list[Any], base: list[Any]) -> int | None:
@@ -902,14 +964,17 @@ def derived_parameters(params: list[BlockParam]) -> dict[str, Value]:
 
 def _follows(param: BlockParam, driver: BlockParam) -> Value | None:
     count = len(param.values)
-    known = [
-        k
-        for k in range(count)
-        if (param.known is None or param.known[k]) and (driver.known is None or driver.known[k])
-    ]
-    if param.known is not None and driver.known is not None:
-        if any(param.known[k] and not driver.known[k] for k in range(count)):
-            return None
+    matters = param.known or [True] * count
+    # The driver must be known wherever the follower matters: a filled-in stride of an
+    # absent layer decides nothing.
+    driver_known = driver.known or [True] * count
+    if any(m and not d for m, d in zip(matters, driver_known, strict=True)):
+        return None
+    # Compared by ``==`` in the generated code: a tuple would be a list after a .keras
+    # round trip, and ``[1, 3] == (1, 3)`` is False.
+    if not all(_is_int(v) or isinstance(v, str) for v in driver.values):
+        return None
+    known = [k for k in range(count) if matters[k]]
     outcome_of: dict[str, tuple[Any, Any]] = {}
     support: dict[str, int] = {}
     for k in known:

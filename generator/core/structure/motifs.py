@@ -83,6 +83,26 @@ def factor_motifs(models: list[ModelIR], classes: NameRegistry) -> list[ModelIR]
     return [*made, *models]
 
 
+def frequent_chain(model: ModelIR, start: int, stop: int) -> bool:
+    """Whether steps ``start:stop`` of a flat model are a chain the motif pass would
+    factor: one written ``MIN_OCCURRENCES`` times or more in the model. A run of such
+    chains (InceptionResNetV2's stem: three ``conv2d_bn`` calls) reads best as calls of
+    the motif class, not as a block class of its own."""
+    length = stop - start
+    if length not in CHAIN_LENGTHS:
+        return False
+    chains = _chains(model)
+    inside = any(chain[0] <= start and stop - 1 <= chain[-1] for chain in chains)
+    if not inside or (wanted := _signature(model, start, length)) is None:
+        return False
+    found = sum(
+        _signature(model, first, length) == wanted
+        for chain in chains
+        for first in range(chain[0], chain[-1] - length + 2)
+    )
+    return found >= MIN_OCCURRENCES
+
+
 def _chains(model: ModelIR) -> list[list[int]]:
     """Maximal runs of chained steps (at least two) in ``model.steps``."""
     reads = Counter(_reads(model))

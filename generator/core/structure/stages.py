@@ -10,6 +10,7 @@ from stage to stage becomes a hyperparameter of the model (``stage_filters=(64, 
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -75,7 +76,10 @@ def construct(
             {k: v for k, v in row.items() if k not in counters | counting.keys()} for row in values
         ]
         stages = _stages(rows)
-        if len(stages) == 1 or len(stages) <= count // 2:
+        # Stages are real when some stage repeats a block (any two blocks are a "first,
+        # then identical" pair: 24 stages of two say nothing).
+        repeated = any(stop - start >= 3 for start, stop in stages)
+        if len(stages) == 1 or (len(stages) <= count // 2 and repeated):
             chosen = names or _made_up(base, stages, taken)
             built = _staged(blocks, values, stages, chosen, attr, params, counting)
             if built is not None:
@@ -170,11 +174,11 @@ def _linear(values: list[Any], known: list[bool] | None = None) -> Value | None:
             return None
         scaled: Value = GLOBAL_INDEX if step == 1 else BinOp("*", step, GLOBAL_INDEX)
         return scaled if start == 0 else BinOp("+", start, scaled)
-    if not all(type(v) is float for _, v in points):
+    if not all(type(v) is float and math.isfinite(v) for _, v in points):
         return None
     (n0, v0), (n1, v1) = points[0], points[-1]
     step = float(f"{(v1 - v0) / (n1 - n0):.12g}")
-    if step == 0:
+    if step == 0 or not math.isfinite(step):
         return None
     shift = round(v0 / step - n0)
     if all(step * (n + shift) == v for n, v in points):
