@@ -796,3 +796,21 @@ def test_blocks_that_all_differ_are_no_stages() -> None:
         x = layers.Add(name=f"b{n}_add")([x, h])
     source = _verified(keras.Model(inputs, x))
     assert "stage_" not in source
+
+
+def test_an_optional_tail_continues_the_main_path() -> None:
+    """A residual part that drops and then adds back reads ``x = self.drop(x)``, with no
+    ``else``: the tensor it bypasses is the one the main path holds."""
+    keras.backend.clear_session()
+    inputs = keras.Input((8,))
+    x = layers.Dense(8, name="stem")(inputs)
+    for n, residual in enumerate([False, True, True, False, True, True]):
+        h = layers.Dense(8, name=f"b{n}_dense")(x)
+        h = layers.BatchNormalization(name=f"b{n}_bn")(h)
+        if residual:
+            h = layers.Dropout(0.1, name=f"b{n}_drop")(h)
+            h = layers.Add(name=f"b{n}_add")([h, x])
+        x = h
+    source = _verified(keras.Model(inputs, x))
+    tail = "        if self.residual:\n            x = self.drop(x, training=training)\n"
+    assert tail + "            x = self.add_([x, inputs])\n        return x" in source, source

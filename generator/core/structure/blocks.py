@@ -849,7 +849,8 @@ def _times(ratios: list[Any], channels: Sequence[int | None]) -> list[Any]:
 
 def _ratios(vector: list[Any], channels: Sequence[int | None]) -> list[Any] | None:
     """Each width divided by its block's input width, where every known width is a
-    whole multiple of it and the multiples differ (a constant one is ``k * channels``)."""
+    whole multiple of it and the multiples differ (a constant one is ``k * channels``)
+    in fewer values than the widths do."""
     if not channels:
         return None
     ratios: list[Any] = []
@@ -861,7 +862,10 @@ def _ratios(vector: list[Any], channels: Sequence[int | None]) -> list[Any] | No
         else:
             return None
     known = {r for r in ratios if r is not _ABSENT}
-    return ratios if len(known) > 1 else None
+    widths = {v for v in vector if v is not _ABSENT}
+    # Only where the multiples say it in fewer values than the widths themselves: 1 then
+    # 6 for seven widths is an expansion; 1 then 2 for 8 then 16 is just a width.
+    return ratios if 1 < len(known) < len(widths) else None
 
 
 def _channels_first(spec: LayerSpec) -> bool:

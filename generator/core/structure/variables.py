@@ -21,6 +21,10 @@ class _Event:
     reads: list[str]
     targets: tuple[str, ...]
     unpack: bool
+    # Where its reads count: its own place, or for an optional part's ``else`` the place
+    # where the part begins (the branches exclude each other, so what only the ``else``
+    # reads need not outlive the part's first step).
+    read_at: int = -1
 
 
 def readable_variables(model: ModelIR, reserved: set[str]) -> ModelIR:
@@ -39,29 +43,31 @@ def readable_variables(model: ModelIR, reserved: set[str]) -> ModelIR:
     reads: dict[str, list[int]] = {}
     for index, event in enumerate(events):
         for var in event.reads:
-            last_read[var] = index
-            reads.setdefault(var, []).append(index)
+            last_read[var] = max(last_read.get(var, -1), event.read_at)
+            reads.setdefault(var, []).append(event.read_at)
         for target in event.targets:
             defined[target] = index  # the last definition: an optional part's else
     for var in outputs:
         last_read[var] = len(events)
         reads.setdefault(var, []).append(len(events))
     merges = {}  # variable -> how many variables its last reader reads
-    for index, event in enumerate(events):
+    for event in events:
         for var in event.reads:
-            if last_read.get(var) == index:
+            if last_read.get(var) == event.read_at:
                 merges[var] = len(set(event.reads))
     fixed = {spec.var for spec in model.inputs}
     taken = set(reserved) | fixed | {p.name for p in model.params} | {"training"}
     _reserve_loop_variables(model.steps, taken)
     holder: dict[str, str] = {}  # name -> variable holding it now
     names: dict[str, str] = {var: var for var in fixed}
-    prefer = _prefer_bypass(model.steps, events, last_read, fixed)
+    prefer = _prefer_bypass(model.steps, last_read, fixed)
+    dying: dict[int, list[str]] = {}
+    for var, index in last_read.items():
+        dying.setdefault(index, []).append(var)
     for index, event in enumerate(events):
-        for var in event.reads:
-            if last_read.get(var) == index and names.get(var) in holder:
-                if holder[names[var]] == var:
-                    del holder[names[var]]
+        for var in dying.get(index, ()):
+            if names.get(var) in holder and holder[names[var]] == var:
+                del holder[names[var]]
         for var, bypass in prefer.get(index, {}).items():
             wanted = names.get(bypass)
             if wanted and wanted not in fixed and var not in names and wanted not in holder:
@@ -93,32 +99,39 @@ def readable_variables(model: ModelIR, reserved: set[str]) -> ModelIR:
 
 
 def _events(steps: tuple[Step, ...]) -> list[_Event]:
-    events = []
+    events: list[_Event] = []
+
+    def add(inner: Assign, read_at: int | None = None) -> None:
+        at = len(events) if read_at is None else read_at
+        events.append(_Event(variables_in(inner.value), inner.targets, inner.unpack, at))
+
     for step in steps:
         if isinstance(step, Assign):
-            events.append(_Event(variables_in(step.value), step.targets, step.unpack))
+            add(step)
         elif isinstance(step, ForEach):
             for inner in step.body:
-                events.append(_Event(variables_in(inner.value), inner.targets, inner.unpack))
+                add(inner)
         else:
-            for inner in (*step.body, *step.orelse):
-                events.append(_Event(variables_in(inner.value), inner.targets, inner.unpack))
+            begins = len(events)
+            for inner in step.body:
+                add(inner)
+            for inner in step.orelse:
+                add(inner, begins)
     return events
 
 
-def _prefer_bypass(steps, events, last_read, fixed) -> dict[int, dict[str, str]]:
+def _prefer_bypass(steps, last_read, fixed) -> dict[int, dict[str, str]]:
     """An optional tail that replaces the tensor it bypasses takes that tensor's name:
-    ``if self.residual: x = self.add([inputs, x])`` needs no ``else``."""
+    ``if self.residual: x = self.add([inputs, x])`` needs no ``else``, and neither does
+    ``x = self.drop(x)`` before it."""
     prefer: dict[int, dict[str, str]] = {}
     index = 0
     for step in steps:
         if isinstance(step, When):
             tail_index = index + len(step.body) - 1
-            orelse_index = index + len(step.body)
             bypass = variables_in(step.orelse[0].value) if step.orelse else []
-            if bypass and bypass[0] not in fixed and last_read.get(bypass[0]) == orelse_index:
+            if bypass and bypass[0] not in fixed and last_read.get(bypass[0]) == index:
                 tail = step.body[-1].targets[0]
-                last_read[bypass[0]] = tail_index
                 prefer.setdefault(tail_index, {})[tail] = bypass[0]
             index += len(step.body) + len(step.orelse)
         elif isinstance(step, ForEach):
