@@ -814,3 +814,27 @@ def test_an_optional_tail_continues_the_main_path() -> None:
     source = _verified(keras.Model(inputs, x))
     tail = "        if self.residual:\n            x = self.drop(x, training=training)\n"
     assert tail + "            x = self.add_([x, inputs])\n        return x" in source, source
+
+
+def test_stages_of_two_blocks_whose_width_doubles_are_stages() -> None:
+    """ResNet18's layout: two blocks a stage, the width doubling at each first block.
+    The width is the blocks' own (``units``), not a varying multiple of their input's,
+    and the stages are stages."""
+    model = _residual_stages([(8, 2), (16, 2), (32, 2), (64, 2)])
+    source = _verified(model)
+    assert "expansion" not in source
+    assert "stage_units=(8, 16, 32, 64)" in source and "stage_depths=(2, 2, 2, 2)" in source
+
+
+def test_a_run_of_chains_written_only_there_stays_a_block() -> None:
+    """Six convolution, normalization, activation units in a row and nowhere else: the
+    motif pass would not make a class of them, so the run is a block class with a loop."""
+    keras.backend.clear_session()
+    inputs = keras.Input((8, 8, 4))
+    x = inputs
+    for n in range(6):
+        x = layers.Conv2D(4, 3, padding="same", name=f"u{n}_conv")(x)
+        x = layers.BatchNormalization(name=f"u{n}_bn")(x)
+        x = layers.ReLU(name=f"u{n}_relu")(x)
+    source = _verified(keras.Model(inputs, x))
+    assert len(_classes(source)) == 2 and "for block in self." in source

@@ -861,11 +861,13 @@ def _ratios(vector: list[Any], channels: Sequence[int | None]) -> list[Any] | No
             ratios.append(value // size)
         else:
             return None
-    known = {r for r in ratios if r is not _ABSENT}
+    order = [r for r in ratios if r is not _ABSENT]
+    changes = sum(a != b for a, b in zip(order, order[1:], strict=False))
     widths = {v for v in vector if v is not _ABSENT}
-    # Only where the multiples say it in fewer values than the widths themselves: 1 then
-    # 6 for seven widths is an expansion; 1 then 2 for 8 then 16 is just a width.
-    return ratios if 1 < len(known) < len(widths) else None
+    # An expansion holds from some block on (EfficientNet: 1 in block1a, then 6), in
+    # fewer values than the widths; a width that doubles at each stage's first block
+    # (1, 2, 1, 2, 1 times the input) is just a width.
+    return ratios if changes == 1 and len(set(order)) < len(widths) else None
 
 
 def _channels_first(spec: LayerSpec) -> bool:

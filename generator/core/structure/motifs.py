@@ -83,24 +83,35 @@ def factor_motifs(models: list[ModelIR], classes: NameRegistry) -> list[ModelIR]
     return [*made, *models]
 
 
-def frequent_chain(model: ModelIR, start: int, stop: int) -> bool:
-    """Whether steps ``start:stop`` of a flat model are a chain the motif pass would
-    factor: one written ``MIN_OCCURRENCES`` times or more in the model. A run of such
-    chains (InceptionResNetV2's stem: three ``conv2d_bn`` calls) reads best as calls of
-    the motif class, not as a block class of its own."""
-    length = stop - start
-    if length not in CHAIN_LENGTHS:
+def frequent_chains(model: ModelIR, units: list[tuple[int, int]]) -> bool:
+    """Whether every unit (steps ``start:stop`` of a flat model) is a chain the motif pass
+    will factor anyway: one shape, written ``MIN_OCCURRENCES`` times or more outside the
+    units, often enough to pay for its class by the motif pass's own reckoning. A run of
+    such chains (InceptionResNetV2's stem: three ``conv2d_bn`` calls) then reads best as
+    calls of the motif class, not as a block class of its own."""
+    lengths = {stop - start for start, stop in units}
+    if len(lengths) != 1 or (length := lengths.pop()) not in CHAIN_LENGTHS:
         return False
     chains = _chains(model)
-    inside = any(chain[0] <= start and stop - 1 <= chain[-1] for chain in chains)
-    if not inside or (wanted := _signature(model, start, length)) is None:
+    wanted = _signature(model, units[0][0], length)
+    if wanted is None:
         return False
-    found = sum(
-        _signature(model, first, length) == wanted
-        for chain in chains
-        for first in range(chain[0], chain[-1] - length + 2)
-    )
-    return found >= MIN_OCCURRENCES
+    for start, stop in units:
+        inside = any(chain[0] <= start and stop - 1 <= chain[-1] for chain in chains)
+        if not inside or _signature(model, start, length) != wanted:
+            return False
+    taken = {start for start, _ in units}
+    outside = 0
+    for chain in chains:
+        first = chain[0]
+        while first + length - 1 <= chain[-1]:
+            if first not in taken and _signature(model, first, length) == wanted:
+                outside += 1
+                first += length
+            else:
+                first += 1
+    saved = (outside + len(units)) * LINES_PER_LAYER * (length - 1)
+    return outside >= MIN_OCCURRENCES and saved > CLASS_LINES + 6 * length
 
 
 def _chains(model: ModelIR) -> list[list[int]]:

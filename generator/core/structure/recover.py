@@ -37,7 +37,7 @@ from generator.core.structure.dataflow import (
 from generator.core.structure.families import Family, Run, classify, eligible, find_runs
 from generator.core.structure.growth import grow_runs
 from generator.core.structure.heads import head_parameters
-from generator.core.structure.motifs import factor_motifs, frequent_chain
+from generator.core.structure.motifs import factor_motifs, frequent_chains
 from generator.core.structure.nested import merge_nested_models
 from generator.core.structure.shared_objects import shared_objects
 from generator.core.structure.stages import construct
@@ -128,11 +128,8 @@ def _factor(
     classes_before = []
     replacements: list[tuple[Segment, Segment, LayerSpec, Blocks, tuple[Param, ...]]] = []
     for group in groups.values():
-        if all(
-            frequent_chain(model, unit[0].segment.start, unit[-1].segment.stop)
-            for run in group
-            for unit in run.units
-        ):
+        spans = [(unit[0].segment.start, unit[-1].segment.stop) for r in group for unit in r.units]
+        if frequent_chains(model, spans):
             continue  # calls of a motif class read better (factor_motifs, below)
         built_group = _build_group(model, families, group, classes)
         if built_group is None:

@@ -76,12 +76,16 @@ def construct(
             {k: v for k, v in row.items() if k not in counters | counting.keys()} for row in values
         ]
         stages = _stages(rows)
-        # Stages are real when some stage repeats a block (any two blocks are a "first,
-        # then identical" pair: 24 stages of two say nothing).
+        # Any two blocks are a "first, then identical" pair: stages of two are real when
+        # some stage repeats a block, or when no value needs both a per-stage first and a
+        # per-stage rest (ResNet18's stages of two: one width per stage, the first block
+        # strides); else 24 stages of two say nothing.
         repeated = any(stop - start >= 3 for start, stop in stages)
-        if len(stages) == 1 or (len(stages) <= count // 2 and repeated):
+        if len(stages) == 1 or len(stages) <= count // 2:
             chosen = names or _made_up(base, stages, taken)
-            built = _staged(blocks, values, stages, chosen, attr, params, counting)
+            built = _staged(
+                blocks, values, stages, chosen, attr, params, counting, two_per_stage=repeated
+            )
             if built is not None:
                 return built
     chosen = names or _made_up(base, [(0, count)], taken)
@@ -197,7 +201,11 @@ def _staged(
     attr: str,
     params: NameRegistry,
     linear: dict[str, Value],
+    two_per_stage: bool = True,
 ) -> Construction | None:
+    """The comprehension over stages, or None where it does not fit (``two_per_stage``:
+    whether a value may take a per-stage tuple for the first blocks and one for the
+    rest)."""
     loop = NameRegistry({"s", "i"}, "value")
     stage_var, index_var = Name("s"), Name("i")
     many = len(stages) > 1
@@ -247,7 +255,7 @@ def _staged(
             else:
                 expressions[param.name] = IfExp(Compare(index_var, "==", 0), head, tail)
             continue
-        if not many:
+        if not many or not two_per_stage:
             return None
         tails_per_stage = [tail_of.get(s, heads[s]) for s in range(len(stages))]
         head = _per_stage(f"first_{param.name}", heads, zipped, loop)
