@@ -305,7 +305,7 @@ class _FunctionalReader(_ModelReaderBase):
         model = self.model
         self.read_layers()
         specs, structure = self.input_specs(inputs_struct(model))
-        self.channels = {
+        self.channels: dict[str, int] = {  # last-axis sizes, for ModelIR.channels
             spec.var: spec.shape[-1]
             for spec in specs
             if spec.shape and isinstance(spec.shape[-1], int)

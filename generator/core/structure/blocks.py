@@ -798,22 +798,15 @@ def _parameter(
         # (EfficientNet's expansion: 1 in its first block, 6 after): Keras's expand_ratio.
         name = registry.claim("expansion")
         doc = f"how many times its input's width the {anchor.class_label} ``{wanted}`` is"
-        where = [v is not _ABSENT for v in vector]
         params.append(
-            BlockParam(
-                name,
-                list(_filled(ratios)),
-                doc,
-                kind=_RATIO,
-                known=None if all(where) else where,
-            )
+            BlockParam(name, list(_filled(ratios)), doc, kind=_RATIO, known=_known_where(vector))
         )
         return BinOp("*", Name(name), Name(INPUT_CHANNELS))
     name = registry.claim(wanted)
     doc = f"``{wanted}`` of its {anchor.class_label}"
-    present = [v is not _ABSENT for v in vector]
-    known = None if all(present) else present
-    params.append(BlockParam(name, list(_filled(vector)), doc, kind=kind, known=known))
+    params.append(
+        BlockParam(name, list(_filled(vector)), doc, kind=kind, known=_known_where(vector))
+    )
     return Name(name)
 
 
@@ -891,6 +884,12 @@ def _divisor(vector: list[Any], base: list[Any]) -> int | None:
         return None
     divisor = whole // value
     return divisor if all(b == v * divisor for v, b in pairs) else None
+
+
+def _known_where(vector: list[Any]) -> list[bool] | None:
+    """Where the value matters: where its layer exists (None: in every instance)."""
+    present = [v is not _ABSENT for v in vector]
+    return None if all(present) else present
 
 
 def _also_known(param: BlockParam, vector: list[Any]) -> None:

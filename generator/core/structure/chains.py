@@ -108,9 +108,7 @@ def find_removal(
             chain != other and set(chain.steps) & set(other.steps) for other in known
         ):
             continue
-        classes[chain] = Counter(
-            _layer_class(layers, attr) for i in chain.steps for attr in layers_in(steps[i].value)
-        )
+        classes[chain] = layer_classes([steps[i] for i in chain.steps], layers)
         if removed is None or not classes[chain] - removed:
             candidates.append(chain)
     budget = [SEARCH_BUDGET]
@@ -152,7 +150,10 @@ def find_removal(
     return None
 
 
-def _layer_class(layers: dict[str, LayerSpec], attr: str) -> Any:
-    """What ``layer_classes`` counts a layer as: its constructor's callee."""
-    constructor = layers[attr].constructor
-    return constructor.func if isinstance(constructor, Call) else None
+def layer_classes(steps: Sequence[Assign], layers: dict[str, LayerSpec]) -> Counter:
+    """How many layers of each class (constructor callee) the steps call."""
+    return Counter(
+        constructor.func if isinstance(constructor := layers[attr].constructor, Call) else None
+        for step in steps
+        for attr in layers_in(step.value)
+    )

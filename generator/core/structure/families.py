@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.core.ir import Assign, Call, LayerSpec, ModelIR, Symbol
-from generator.core.structure.chains import Chain, find_removal, without
+from generator.core.structure.chains import Chain, find_removal, layer_classes, without
 from generator.core.structure.dataflow import Segment, layers_in
 from generator.core.structure.shapes import segment_shape
 
@@ -118,7 +118,7 @@ def _join(
     layers: dict[str, LayerSpec],
     shape: Any,
     length: int,
-    classes: dict[Any, int],
+    classes: Counter,
 ) -> tuple[int, tuple[Chain, ...], list[str]] | None:
     for index, family in enumerate(families):
         anchor = family.anchor
@@ -126,9 +126,9 @@ def _join(
         if excess <= 0 or excess > MAX_EXCESS or length < MIN_KEPT * len(family.steps):
             continue
         anchor_classes = layer_classes(family.steps, layers)
-        if any(anchor_classes.get(cls, 0) < count for cls, count in classes.items()):
+        if classes - anchor_classes:
             continue
-        removed = Counter(anchor_classes) - Counter(classes)
+        removed = anchor_classes - classes
         chains = find_removal(
             family.steps,
             anchor.source,
@@ -147,16 +147,6 @@ def _join(
         _, anchor_attrs = segment_shape(kept, anchor.source, result, layers)
         return index, chains, anchor_attrs
     return None
-
-
-def layer_classes(steps: Sequence[Assign], layers: dict[str, LayerSpec]) -> dict[Any, int]:
-    counts: dict[Any, int] = {}
-    for step in steps:
-        for attr in layers_in(step.value):
-            constructor = layers[attr].constructor
-            key = constructor.func if isinstance(constructor, Call) else None
-            counts[key] = counts.get(key, 0) + 1
-    return counts
 
 
 @dataclass

@@ -10,13 +10,12 @@ wins: a shorter one may be the tail of a block that happens to match.
 from __future__ import annotations
 
 import functools
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from generator.core.ir import Assign, ModelIR
 from generator.core.structure.blocks import own_prefixes
-from generator.core.structure.chains import Chain, find_removal, without
+from generator.core.structure.chains import Chain, find_removal, layer_classes, without
 from generator.core.structure.dataflow import Segment, flat_steps
 from generator.core.structure.families import (
     MAX_EXCESS,
@@ -24,9 +23,6 @@ from generator.core.structure.families import (
     Family,
     Occurrence,
     Run,
-)
-from generator.core.structure.families import (
-    layer_classes as _layer_classes,
 )
 from generator.core.structure.shapes import segment_shape
 from generator.core.structure.union import inserted_chains, remapped, unite
@@ -86,7 +82,6 @@ class _Grower:
                     self.taken.add(self.index_of[occurrence.segment.start])
 
     def grow(self, run: Run) -> None:
-        family = run.key[0]
         while True:  # backwards
             first = self.index_of[run.first.start]
             found = self._absorb(run, range(first - 1, max(first - 1 - MAX_ABSORBED, -1), -1))
@@ -100,7 +95,6 @@ class _Grower:
             if found is None:
                 break
             run.units.append([found])
-        assert run.key[0] == family
 
     def _length(self, occurrence: Occurrence) -> int:
         """How many atomic segments an occurrence spans."""
@@ -130,18 +124,15 @@ class _Grower:
             chosen.append(index)
             stretches.append(sorted(chosen))
         for stretch in reversed(stretches):
+            first, last = self.atomic[stretch[0]], self.atomic[stretch[-1]]
+            assert first is not None and last is not None
+            segment = Segment(
+                first.segment.start, last.segment.stop, first.segment.source, last.segment.result
+            )
+            length = segment.stop - segment.start
+            if not self._sized(family, length, MIN_KEPT_NAMED):
+                continue
             for relate in (self._relate, self._unite):
-                first, last = self.atomic[stretch[0]], self.atomic[stretch[-1]]
-                assert first is not None and last is not None
-                segment = Segment(
-                    first.segment.start,
-                    last.segment.stop,
-                    first.segment.source,
-                    last.segment.result,
-                )
-                length = segment.stop - segment.start
-                if not self._sized(family, length, MIN_KEPT_NAMED):
-                    continue
                 proposal = relate(family, segment)
                 if proposal is None or not self._named_alike(run, proposal.occurrence):
                     continue
@@ -185,11 +176,11 @@ class _Grower:
         steps = self.steps[segment.start : segment.stop]
         shape, attrs = segment_shape(steps, segment.source, segment.result, self.layers)
         anchor = family.anchor
-        ours, theirs = _layer_classes(steps, self.layers), _layer_classes(family.steps, self.layers)
-        if any(theirs.get(cls, 0) < count for cls, count in ours.items()):
+        ours, theirs = layer_classes(steps, self.layers), layer_classes(family.steps, self.layers)
+        if ours - theirs:
             return None
         if len(steps) < len(family.steps):
-            removed = Counter(theirs) - Counter(ours)
+            removed = theirs - ours
             chains = find_removal(
                 family.steps,
                 anchor.source,
@@ -233,6 +224,7 @@ class _Grower:
         family = self.families[number]
         steps = self.steps[segment.start : segment.stop]
         anchor = family.anchor
+        familiar = layer_classes(family.steps, self.layers)
         for inserted in inserted_chains(steps, segment, family.steps, self.layers):
             kept, result = without(steps, segment.result, inserted)
             shape, _ = segment_shape(kept, segment.source, result, self.layers)
@@ -245,9 +237,7 @@ class _Grower:
                 )
                 skipped: tuple[Chain, ...] | None = () if anchor_shape == shape else None
             else:
-                removed = Counter(_layer_classes(family.steps, self.layers)) - Counter(
-                    _layer_classes(kept, self.layers)
-                )
+                removed = familiar - layer_classes(kept, self.layers)
                 skipped = find_removal(
                     family.steps,
                     anchor.source,
@@ -272,12 +262,10 @@ class _Grower:
             commit = functools.partial(self._adopt, number, union.steps, chains, new)
             # A part made of layers the block has elsewhere (a convolution) may be the
             # neighbour's: only names can tell. A zero padding the block lacks cannot.
-            familiar = _layer_classes(family.steps, self.layers)
             needs_names = any(
                 cls in familiar
                 for chain in inserted
-                for i in chain.steps
-                for cls in _layer_classes([steps[i]], self.layers)
+                for cls in layer_classes([steps[i] for i in chain.steps], self.layers)
             )
             occurrence = Occurrence(segment, number, lacks, union.layer_of)
             return _Proposal(occurrence, commit, needs_names)

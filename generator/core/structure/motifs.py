@@ -101,15 +101,8 @@ def frequent_chains(model: ModelIR, units: list[tuple[int, int]]) -> bool:
         if not inside or _signature(model, start, length) != wanted:
             return False
     taken = {start for start, _ in units}
-    outside = 0
-    for chain in chains:
-        first = chain[0]
-        while first + length - 1 <= chain[-1]:
-            if first not in taken and _signature(model, first, length) == wanted:
-                outside += 1
-                first += length
-            else:
-                first += 1
+    windows = _windows([model], [chains], wanted, length)
+    outside = sum(window.start not in taken for window in windows)
     saved = (outside + len(units)) * LINES_PER_LAYER * (length - 1)
     return outside >= MIN_OCCURRENCES and saved > CLASS_LINES + 6 * length
 

@@ -176,8 +176,7 @@ def _linear(values: list[Any], known: list[bool] | None = None) -> Value | None:
         start = v0 - step * n0
         if any(v != start + step * n for n, v in points):
             return None
-        scaled: Value = GLOBAL_INDEX if step == 1 else BinOp("*", step, GLOBAL_INDEX)
-        return scaled if start == 0 else BinOp("+", start, scaled)
+        return _affine(start, step, GLOBAL_INDEX)
     if not all(type(v) is float and math.isfinite(v) for _, v in points):
         return None
     (n0, v0), (n1, v1) = points[0], points[-1]
@@ -345,10 +344,13 @@ def _counted(
     else:
         first = Name(loop.claim(name))
         zipped.append(_Zipped(first, name, tuple(firsts), inline=True))
-    if step == 0:
-        return first
-    scaled: Value = index_var if step == 1 else BinOp("*", step, index_var)
-    return scaled if first == 0 else BinOp("+", first, scaled)
+    return first if step == 0 else _affine(first, step, index_var)
+
+
+def _affine(start: Value, step: int, index: Name) -> Value:
+    """``start + step * index``, without what adds nothing."""
+    scaled: Value = index if step == 1 else BinOp("*", step, index)
+    return scaled if start == 0 else BinOp("+", start, scaled)
 
 
 def _per_stage(

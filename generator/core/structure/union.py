@@ -16,9 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.core.ir import Assign, LayerSpec, Name, SelfAttr
-from generator.core.structure.chains import MAX_CHAINS, Chain, candidate_chains, without
+from generator.core.structure.chains import (
+    MAX_CHAINS,
+    Chain,
+    candidate_chains,
+    layer_classes,
+    without,
+)
 from generator.core.structure.dataflow import KEEP, Segment, layers_in, transform, variables_in
-from generator.core.structure.families import layer_classes
 from generator.core.structure.shapes import segment_shape
 
 MAX_INSERTED = 3  # layers an instance may bring into a family as its own optional chains
@@ -43,9 +48,7 @@ def inserted_chains(
 ) -> list[tuple[Chain, ...]]:
     """Sets of chains inside ``steps`` (never its first or last layers: those may be a
     neighbour's) whose layers are exactly what the family's steps do not have."""
-    ours, theirs = layer_classes(steps, layers), layer_classes(family_steps, layers)
-    extra = Counter({cls: count - theirs.get(cls, 0) for cls, count in ours.items()})
-    extra = +extra
+    extra = layer_classes(steps, layers) - layer_classes(family_steps, layers)
     if not extra or sum(extra.values()) > MAX_INSERTED:
         return []
     readers = Counter(var for step in steps for var in variables_in(step.value))
@@ -55,7 +58,7 @@ def inserted_chains(
         if chain.bypass != segment.source
         and steps[chain.steps[-1]].targets[0] != segment.result
         and readers[steps[chain.steps[-1]].targets[0]] > 0
-        and not (+(Counter(_classes_of(steps, chain, layers)) - extra))
+        and not _chain_classes(steps, chain, layers) - extra
     ]
     found: list[tuple[Chain, ...]] = []
 
@@ -68,8 +71,8 @@ def inserted_chains(
         used = {i for chain in chosen for i in chain.steps}
         for index in range(start, len(inside)):
             chain = inside[index]
-            own = Counter(_classes_of(steps, chain, layers))
-            if used.intersection(chain.steps) or +(own - left):
+            own = _chain_classes(steps, chain, layers)
+            if used.intersection(chain.steps) or own - left:
                 continue
             search(index + 1, [*chosen, chain], left - own)
 
@@ -77,12 +80,8 @@ def inserted_chains(
     return found
 
 
-def _classes_of(steps: Sequence[Assign], chain: Chain, layers: dict) -> list[Any]:
-    return [
-        cls
-        for cls, count in layer_classes([steps[i] for i in chain.steps], layers).items()
-        for _ in range(count)
-    ]
+def _chain_classes(steps: Sequence[Assign], chain: Chain, layers: dict) -> Counter:
+    return layer_classes([steps[i] for i in chain.steps], layers)
 
 
 def unite(

@@ -24,7 +24,7 @@ class _Event:
     # Where its reads count: its own place, or for an optional part's ``else`` the place
     # where the part begins (the branches exclude each other, so what only the ``else``
     # reads need not outlive the part's first step).
-    read_at: int = -1
+    read_at: int
 
 
 def readable_variables(model: ModelIR, reserved: set[str]) -> ModelIR:
