@@ -83,6 +83,11 @@ def _reports_errors(command: F) -> F:
 
 def _raise_reported(exc: BaseException, files: FileSet) -> None:
     """Re-raise ``exc`` as click reports it: one line, the right exit code."""
+    signum = interrupts.received()
+    if signum is not None and isinstance(exc, Exception):
+        # The interrupt came first; some library swallowed it and failed after it
+        # (``matplotlib`` half imported). What happened is the interrupt.
+        exc = Interrupted(signum)
     if isinstance(exc, ScaffoldError):
         raise _ExitError(one_line(str(exc), 2000), exc.exit_code) from None
     if isinstance(exc, (KeyboardInterrupt, Interrupted)):

@@ -37,6 +37,7 @@ class _State:
     depth = 0  # nesting of ``deferred`` blocks
     pending: int | None = None  # the first signal that arrived inside one
     finished = False  # the command is done or already reporting an interrupt
+    received: int | None = None  # the first signal raised as ``Interrupted``
 
 
 def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
@@ -45,12 +46,14 @@ def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
     if _State.depth:
         _State.pending = _State.pending or signum
         return
+    _State.received = _State.received or signum
     raise Interrupted(signum)
 
 
 def install() -> None:
     """Turn SIGINT and SIGTERM into ``Interrupted`` (unless the parent ignores them)."""
     _State.finished = False
+    _State.received = None
     for signum in HANDLED:
         if signal.getsignal(signum) is not signal.SIG_IGN:
             signal.signal(signum, _raise_interrupted)
@@ -66,7 +69,15 @@ def deferred() -> Iterator[None]:
         _State.depth -= 1
         if not _State.depth and _State.pending is not None:
             signum, _State.pending = _State.pending, None
+            _State.received = _State.received or signum
             raise Interrupted(signum)
+
+
+def received() -> int | None:
+    """The signal raised as ``Interrupted`` since ``install``, if any. A library that
+    swallows the exception (an import interrupted half-way, caught by a bare ``except``)
+    fails later in ways that say nothing of the interrupt; this still knows."""
+    return _State.received
 
 
 def ignore_from_now() -> None:

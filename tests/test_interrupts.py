@@ -181,3 +181,32 @@ def test_an_ignored_sigint_stays_ignored(tmp_path: Path, model_bytes: bytes) -> 
     _, stderr = process.communicate(timeout=300)
     assert process.returncode == 0, stderr
     assert _check_truthful(work, 0, stderr, signal.SIGINT) == "finished"
+
+
+def test_an_interrupt_a_library_swallowed_is_still_the_interrupt(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A signal landing inside a library's import can be caught by its bare ``except``
+    (seen: ``matplotlib`` half imported, then ``AttributeError: ... get_data_path``). The
+    failure that follows is reported as what it is, the interrupt: 130, not an internal
+    error with exit 1."""
+    from generator import cli, interrupts
+    from generator.output.writing import FileSet
+
+    saved = {signum: signal.getsignal(signum) for signum in interrupts.HANDLED}
+    try:
+        interrupts.install()
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.2)  # the handler runs here and raises
+        except BaseException:  # noqa: BLE001, S110 - what the library does
+            pass
+        with pytest.raises(SystemExit) as exit_info:
+            cli._raise_reported(AttributeError("module has no attribute"), FileSet())
+        assert exit_info.value.code == 130
+        assert capsys.readouterr().err.strip() == "Interrupted; no file was written."
+    finally:
+        interrupts.ignore_from_now()
+        interrupts._State.received = None  # later in-process commands saw no signal
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
