@@ -195,6 +195,9 @@ def test_an_interrupt_a_library_swallowed_is_still_the_interrupt(
 
     saved = {signum: signal.getsignal(signum) for signum in interrupts.HANDLED}
     try:
+        # Default handling first: a background job or CI runner may start with SIGINT
+        # ignored, and install() leaves an ignored signal ignored.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         interrupts.install()
         try:
             os.kill(os.getpid(), signal.SIGINT)
