@@ -387,6 +387,58 @@ def test_merged_nested_models_keep_each_instances_layer_names() -> None:
     assert report.ok, report.verdict()
 
 
+def _with_nested(inner: keras.Model, input_shape: tuple, dtype: str = "float32") -> keras.Model:
+    """A Functional model that calls ``inner`` on its input and adds a head."""
+    inputs = keras.Input(input_shape, dtype=dtype, name="features")
+    x = inner(inputs)
+    x = layers.Flatten(name="flatten")(x)
+    return keras.Model(inputs, layers.Dense(3, name="head")(x), name="outer")
+
+
+def test_a_nested_sequential_is_written_as_a_sequential() -> None:
+    """A nested Sequential of plain layers (ConvNeXt's stem, a data-augmentation stack)
+    reads as ``tf.keras.Sequential([...])`` where it is created, nested ones included;
+    its layers keep their names, so weights still pair."""
+    keras.backend.clear_session()
+    inner = keras.Sequential(
+        [
+            layers.Conv2D(4, 3, name="stem_conv"),
+            layers.BatchNormalization(name="stem_bn"),
+            keras.Sequential(
+                [layers.Dropout(0.5, name="stem_drop"), layers.ReLU(name="stem_relu")],
+                name="stem_tail",
+            ),
+        ],
+        name="stem",
+    )
+    inner.build((None, 8, 8, 3))
+    model = _with_nested(inner, (8, 8, 3))
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    assert set(_classes(source)) == {"M"}
+    assert "self.stem = tf.keras.Sequential(" in source
+    assert 'name="stem_tail"' in source and 'name="stem"' in source
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, report.verdict()
+    flat = convert_model(model, ConvertOptions(class_name="M", package="m", flat=True))
+    assert "tf.keras.Sequential(" not in flat  # --flat keeps today's classes
+
+
+def test_a_nested_sequential_that_cannot_be_an_expression_stays_a_class() -> None:
+    """Integer inputs: a Sequential builds at its first layer's dtype (float32), so the
+    nested model keeps its class and its declared input."""
+    keras.backend.clear_session()
+    inner = keras.Sequential(
+        [keras.Input((5,), dtype="int32"), layers.Embedding(10, 4, name="embed")],
+        name="tokens",
+    )
+    model = _with_nested(inner, (5,), dtype="int32")
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    assert "tf.keras.Sequential(" not in source
+    assert len(_classes(source)) == 2
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, report.verdict()
+
+
 def test_a_one_element_input_list_builds_from_a_tensor_shape() -> None:
     import tensorflow as tf
 

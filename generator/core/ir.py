@@ -296,6 +296,7 @@ class ModelIR:
     # (a block's layers may take their widths from their input's).
     channels: tuple[tuple[str, int], ...] = ()
     example: tuple[tuple[str, Value], ...] = ()  # a block's constructor arguments, for docs
+    sequential: bool = False  # read from a keras.Sequential model
 
     def output_keys(self) -> tuple[str, list[str | int | None]]:
         """The output structure (single, list or dict) and each output's key."""

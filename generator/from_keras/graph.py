@@ -294,6 +294,7 @@ class _SequentialReader(_ModelReaderBase):
             outputs=current,
             output_shapes=self.output_shapes(model.outputs[0]),
             summary=f"Subclass of the Sequential model {model.name!r}.",
+            sequential=True,
         )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -250,30 +250,58 @@ def _doc_sections(model: ModelIR, writer: SourceWriter) -> list[dict[str, Any]]:
         sections.append(
             {
                 "title": "Args",
-                "lines": [_doc_escape(_describe_param(p)) for p in model.params],
+                "lines": _wrapped(_describe_param(p) for p in model.params),
             }
         )
     if model.kind == "model":
         sections.append(
             {
                 "title": "Input shape",
-                "lines": [_doc_escape(_describe_input(i)) for i in model.inputs],
+                "lines": _wrapped(_describe_input(i) for i in model.inputs),
             }
         )
     if model.output_shapes:
         sections.append(
             {
                 "title": "Output shape",
-                "lines": [
-                    _doc_escape(f"{key}: {_shape_text(shape)}")
-                    for key, shape in model.output_shapes
-                ],
+                "lines": _wrapped(
+                    f"{key}: {_shape_text(shape)}" for key, shape in model.output_shapes
+                ),
             }
         )
     sections.append(
         {"title": "Example", "lines": [_doc_escape(line) for line in _example(model, writer)]}
     )
     return sections
+
+
+# A docstring entry's lines sit 8 spaces in; Black leaves them alone, so they wrap here.
+DOC_WIDTH = 88 - 8
+
+
+def _wrapped(entries: Iterable[str | tuple[str, str]]) -> list[str]:
+    """Each entry escaped and wrapped at spaces, its continuation lines indented four
+    more (Google style). An entry may end in a part kept whole (a default value: a
+    tuple split over two lines reads as two values); a word longer than a line stays
+    whole too."""
+    lines = []
+    for entry in entries:
+        text, whole = entry if isinstance(entry, tuple) else (entry, "")
+        wrapped = textwrap.wrap(
+            _doc_escape(text),
+            DOC_WIDTH,
+            subsequent_indent="    ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [""]
+        if whole:
+            whole = _doc_escape(whole)
+            if len(wrapped[-1]) + 1 + len(whole) <= DOC_WIDTH:
+                wrapped[-1] += " " + whole
+            else:
+                wrapped.append("    " + whole)
+        lines.extend(wrapped)
+    return lines
 
 
 def _example(model: ModelIR, writer: SourceWriter) -> list[str]:
@@ -293,12 +321,13 @@ def _example(model: ModelIR, writer: SourceWriter) -> list[str]:
     return [*lines, "model.build(None)", "model.summary()"]
 
 
-def _describe_param(param: Param) -> str:
+def _describe_param(param: Param) -> tuple[str, str]:
+    """The parameter's description, and its default (kept on one line)."""
     kind = f" ({param.annotation})" if param.annotation else ""
     doc = param.doc.rstrip(".") if param.doc else "constructor parameter"
     if param.required:
-        return f"{param.name}{kind}: {doc}."
-    return f"{param.name}{kind}: {doc}; default {param.default!r}."
+        return f"{param.name}{kind}: {doc}.", ""
+    return f"{param.name}{kind}: {doc};", f"default {param.default!r}."
 
 
 def _describe_input(spec: InputSpec) -> str:

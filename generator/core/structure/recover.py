@@ -34,11 +34,13 @@ from generator.core.structure.dataflow import (
     layers_in,
     single_tensor_segments,
 )
+from generator.core.structure.depths import merged_depths
 from generator.core.structure.families import Family, Run, classify, eligible, find_runs
 from generator.core.structure.growth import grow_runs
 from generator.core.structure.heads import head_parameters
 from generator.core.structure.motifs import factor_motifs, frequent_chains
 from generator.core.structure.nested import merge_nested_models
+from generator.core.structure.sequentials import inline_sequentials
 from generator.core.structure.shared_objects import shared_objects
 from generator.core.structure.stages import construct
 from generator.core.structure.variables import readable_variables
@@ -68,6 +70,7 @@ def _recover(module: ModuleIR) -> ModuleIR:
         models.extend(blocks)
         models.append(factored)
     models = factor_motifs(models, classes)
+    models = inline_sequentials(models)
     reserved = (
         {name for name, _ in module.constants}
         | {asset.name for asset in module.assets}
@@ -77,6 +80,7 @@ def _recover(module: ModuleIR) -> ModuleIR:
     )
     models = [readable_variables(m, reserved) for m in models]
     models = [short_attributes(m) if m.kind == "model" else m for m in models]
+    models = [merged_depths(m, reserved) if m.kind == "model" else m for m in models]
     models[-1] = head_parameters(models[-1], reserved)
     return shared_objects(dataclasses.replace(module, models=tuple(models)), reserved)
 

@@ -272,7 +272,7 @@ def _staged(
         )
         return Construction(
             constructor,
-            (Param(count, depths[0], doc=f"how many blocks {attr} holds"),),
+            (Param(count, depths[0], doc=f"blocks in {attr}"),),
             tuple(names),
         )
     zipped.append(_Zipped(depth_var, "depths", depths))
@@ -369,7 +369,7 @@ def _per_stage(
 
 def _param_doc(wanted: str, attr: str, many: bool) -> str:
     if wanted == "depths":
-        return f"how many blocks each stage of {attr} holds"
+        return f"blocks in each stage of {attr}"
     return f"{wanted} of each stage of {attr}" if many else f"{wanted} of {attr}"
 
 

@@ -39,8 +39,7 @@ class HostileNames(tf.keras.Model):
         self.input__1 = tf.keras.layers.Dense(a_b_c_units, name="Input")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs of
-        ``input_shape`` (by default the shape the model was made for)."""
+        """Create the weights by tracing ``call`` (None: the original's shape)."""
         if input_shape is None:
             input_shape = {
                 "x\\n'); open('PWNED', 'w'); ('": (None, 3),
@@ -77,8 +76,7 @@ class HostileNames(tf.keras.Model):
 
     @classmethod
     def from_weights(cls, path, **kwargs):
-        """Create and build the model, then load weights saved for this class
-        (by ``save_weights`` or ``scaffold convert --weights``)."""
+        """Build, then load weights saved by ``save_weights`` or ``--weights``."""
         model = cls(**kwargs)
         model.build(None)
         model.load_weights(path)

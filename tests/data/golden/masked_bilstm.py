@@ -46,8 +46,7 @@ class MaskedBilstm(tf.keras.Model):
         self.out = tf.keras.layers.Dense(num_classes, name="out")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs of
-        ``input_shape`` (by default the shape the model was made for)."""
+        """Create the weights by tracing ``call`` (None: the original's shape)."""
         if input_shape is None:
             input_shape = (None, 12)
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="int32"))
@@ -68,8 +67,7 @@ class MaskedBilstm(tf.keras.Model):
 
     @classmethod
     def from_weights(cls, path, **kwargs):
-        """Create and build the model, then load weights saved for this class
-        (by ``save_weights`` or ``scaffold convert --weights``)."""
+        """Build, then load weights saved by ``save_weights`` or ``--weights``."""
         model = cls(**kwargs)
         model.build(None)
         model.load_weights(path)

@@ -8,39 +8,6 @@ import tensorflow as tf
 
 
 @tf.keras.utils.register_keras_serializable(package="nested_sequential")
-class Block(tf.keras.Model):
-    """Subclass of the Sequential model 'block'.
-
-    Input shape:
-        'keras_tensor': (batch, 16), float32
-
-    Output shape:
-        output: (batch, 16)
-
-    Example:
-        model = Block()
-        outputs = model(tf.keras.ops.zeros((2, 16), dtype="float32"))
-    """
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.dense = tf.keras.layers.Dense(16, activation="gelu", name="inner_dense")
-        self.norm = tf.keras.layers.LayerNormalization(name="inner_norm")
-
-    def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs of
-        ``input_shape`` (by default the shape the model was made for)."""
-        if input_shape is None:
-            input_shape = (None, 16)
-        self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
-
-    def call(self, inputs, training=None):
-        x = self.dense(inputs)
-        x = self.norm(x)
-        return x
-
-
-@tf.keras.utils.register_keras_serializable(package="nested_sequential")
 class NestedSequential(tf.keras.Model):
     """Subclass of the Functional model 'with_block'.
 
@@ -61,13 +28,18 @@ class NestedSequential(tf.keras.Model):
     def __init__(self, num_classes=4, **kwargs):
         super().__init__(**kwargs)
         self.num_classes = num_classes
-        self.block = Block(name="block")
+        self.block = tf.keras.Sequential(
+            [
+                tf.keras.layers.Dense(16, activation="gelu", name="inner_dense"),
+                tf.keras.layers.LayerNormalization(name="inner_norm"),
+            ],
+            name="block",
+        )
         self.residual = tf.keras.layers.Add(name="residual")
         self.head = tf.keras.layers.Dense(num_classes, name="head")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs of
-        ``input_shape`` (by default the shape the model was made for)."""
+        """Create the weights by tracing ``call`` (None: the original's shape)."""
         if input_shape is None:
             input_shape = (None, 16)
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
@@ -86,8 +58,7 @@ class NestedSequential(tf.keras.Model):
 
     @classmethod
     def from_weights(cls, path, **kwargs):
-        """Create and build the model, then load weights saved for this class
-        (by ``save_weights`` or ``scaffold convert --weights``)."""
+        """Build, then load weights saved by ``save_weights`` or ``--weights``."""
         model = cls(**kwargs)
         model.build(None)
         model.load_weights(path)

@@ -18,7 +18,8 @@ class Block(tf.keras.layers.Layer):
         number: the number in its layers' names (conv2d_12: 12).
         number_1: the number in its layers' names (re_lu_10: 10).
         number_2: the number in its layers' names (dropout_5: 5).
-        layer_names: the Keras names of its layers named neither way, in order (None: absent).
+        layer_names: the Keras names of its layers named neither way, in order (None:
+            absent).
 
     Example:
         block = Block(
@@ -120,9 +121,11 @@ class RepeatedBlocks(tf.keras.Model):
         num_classes: units of the output layer 'dense'; default 5.
         stage_filters: filters of each stage of blocks; default (8, 16).
         stage_strides: strides of each stage of blocks; default (1, 2).
-        stage_conv2d_shortcuts: conv2d_shortcuts of each stage of blocks; default (False, True).
-        stage_layer_names: layer_names of each stage of blocks; default ((None, None), ('conv2d_7', 'batch_normalization_6')).
-        stage_depths: how many blocks each stage of blocks holds; default (3, 3).
+        stage_conv2d_shortcuts: conv2d_shortcuts of each stage of blocks;
+            default (False, True).
+        stage_layer_names: layer_names of each stage of blocks;
+            default ((None, None), ('conv2d_7', 'batch_normalization_6')).
+        stage_depths: blocks in each stage of blocks; default (3, 3).
 
     Input shape:
         'image': (batch, 12, 12, 3), float32
@@ -194,8 +197,7 @@ class RepeatedBlocks(tf.keras.Model):
         self.dense = tf.keras.layers.Dense(num_classes, name="dense")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs of
-        ``input_shape`` (by default the shape the model was made for)."""
+        """Create the weights by tracing ``call`` (None: the original's shape)."""
         if input_shape is None:
             input_shape = (None, 12, 12, 3)
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
@@ -221,8 +223,7 @@ class RepeatedBlocks(tf.keras.Model):
 
     @classmethod
     def from_weights(cls, path, **kwargs):
-        """Create and build the model, then load weights saved for this class
-        (by ``save_weights`` or ``scaffold convert --weights``)."""
+        """Build, then load weights saved by ``save_weights`` or ``--weights``."""
         model = cls(**kwargs)
         model.build(None)
         model.load_weights(path)

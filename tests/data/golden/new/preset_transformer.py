@@ -54,8 +54,7 @@ class MyModel(tf.keras.Model):
         self.logits = tf.keras.layers.Dense(num_classes, name="logits")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs of
-        ``input_shape`` (by default the shape the model was made for)."""
+        """Create the weights by tracing ``call`` (None: the original's shape)."""
         if input_shape is None:
             input_shape = {"tokens": (None, 32)}
         self.call(
@@ -93,8 +92,7 @@ class MyModel(tf.keras.Model):
 
     @classmethod
     def from_weights(cls, path, **kwargs):
-        """Create and build the model, then load weights saved for this class
-        (by ``save_weights`` or ``scaffold convert --weights``)."""
+        """Build, then load weights saved by ``save_weights`` or ``--weights``."""
         model = cls(**kwargs)
         model.build(None)
         model.load_weights(path)

@@ -35,8 +35,7 @@ class Scorer(tf.keras.Model):
         self.scores = tf.keras.layers.Dense(num_classes, name="scores")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs of
-        ``input_shape`` (by default the shape the model was made for)."""
+        """Create the weights by tracing ``call`` (None: the original's shape)."""
         if input_shape is None:
             input_shape = (None, 6)
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
@@ -54,8 +53,7 @@ class Scorer(tf.keras.Model):
 
     @classmethod
     def from_weights(cls, path, **kwargs):
-        """Create and build the model, then load weights saved for this class
-        (by ``save_weights`` or ``scaffold convert --weights``)."""
+        """Build, then load weights saved by ``save_weights`` or ``--weights``."""
         model = cls(**kwargs)
         model.build(None)
         model.load_weights(path)

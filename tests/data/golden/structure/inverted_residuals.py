@@ -85,7 +85,7 @@ class M(tf.keras.Model):
 
     Args:
         stage_filters: filters of each stage of blocks; default (8, 12).
-        stage_depths: how many blocks each stage of blocks holds; default (2, 5).
+        stage_depths: blocks in each stage of blocks; default (2, 5).
 
     Input shape:
         'keras_tensor': (batch, 16, 16, 3), float32
@@ -119,8 +119,7 @@ class M(tf.keras.Model):
         )
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs of
-        ``input_shape`` (by default the shape the model was made for)."""
+        """Create the weights by tracing ``call`` (None: the original's shape)."""
         if input_shape is None:
             input_shape = (None, 16, 16, 3)
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
@@ -141,8 +140,7 @@ class M(tf.keras.Model):
 
     @classmethod
     def from_weights(cls, path, **kwargs):
-        """Create and build the model, then load weights saved for this class
-        (by ``save_weights`` or ``scaffold convert --weights``)."""
+        """Build, then load weights saved by ``save_weights`` or ``--weights``."""
         model = cls(**kwargs)
         model.build(None)
         model.load_weights(path)

@@ -86,9 +86,10 @@ class ResNet50(tf.keras.Model):
 
     Args:
         num_classes: units of the output layer 'predictions'; default 1000.
-        stage_filters: filters of each stage of conv_blocks; default (64, 128, 256, 512).
+        stage_filters: filters of each stage of conv_blocks;
+            default (64, 128, 256, 512).
         stage_strides: strides of each stage of conv_blocks; default (1, 2, 2, 2).
-        stage_depths: how many blocks each stage of conv_blocks holds; default (3, 4, 6, 3).
+        stage_depths: blocks in each stage of conv_blocks; default (3, 4, 6, 3).
 
     Input shape:
         'keras_tensor': (batch, 64, 64, 3), float32
@@ -142,8 +143,7 @@ class ResNet50(tf.keras.Model):
         self.predictions = tf.keras.layers.Dense(num_classes, name="predictions")
 
     def build(self, input_shape=None):
-        """Create every weight by tracing ``call`` once on symbolic inputs of
-        ``input_shape`` (by default the shape the model was made for)."""
+        """Create the weights by tracing ``call`` (None: the original's shape)."""
         if input_shape is None:
             input_shape = (None, 64, 64, 3)
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
@@ -172,8 +172,7 @@ class ResNet50(tf.keras.Model):
 
     @classmethod
     def from_weights(cls, path, **kwargs):
-        """Create and build the model, then load weights saved for this class
-        (by ``save_weights`` or ``scaffold convert --weights``)."""
+        """Build, then load weights saved by ``save_weights`` or ``--weights``."""
         model = cls(**kwargs)
         model.build(None)
         model.load_weights(path)

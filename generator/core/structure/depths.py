@@ -1,0 +1,117 @@
+"""Separate lists of one block class take their lengths from one parameter.
+
+DenseNet121's four dense blocks sit between transitions, so each is a list of its own;
+with a count parameter each, the constructor reads ``num_conv2_blocks=6,
+num_conv3_blocks=12, ...``. Keras's own DenseNet takes ``blocks=[6, 12, 24, 16]``: one
+tuple a person edits to get DenseNet169. This pass writes ``stage_depths=(6, 12, 24, 16)``
+and ``range(stage_depths[1])``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from generator.core.ir import (
+    Call,
+    Comprehension,
+    ModelIR,
+    Name,
+    Param,
+    Subscript,
+    Symbol,
+)
+from generator.core.naming import KERAS_MODEL_ATTRIBUTES, MODULE_RESERVED, NameRegistry, to_snake
+from generator.core.structure.dataflow import KEEP, transform
+
+MIN_LISTS = 2  # lists of one class whose counts become one tuple
+
+
+def merged_depths(model: ModelIR, taken: set[str]) -> ModelIR:
+    """``model`` with the count parameters of each block class's lists as one tuple."""
+    params = {p.name: p for p in model.params}
+    by_class: dict[str, list[tuple[str, str]]] = {}  # class -> [(count parameter, attr)]
+    for layer in model.layers:
+        found = _counted_list(layer.constructor)
+        if found is not None and _is_count(getattr(params.get(found[1]), "default", None)):
+            by_class.setdefault(found[0], []).append((found[1], layer.attr))
+    if all(len(members) < MIN_LISTS for members in by_class.values()):
+        return model
+    uses = _name_uses(model)  # a count read anywhere else stays a parameter of its own
+    groups = {}
+    for class_name, members in by_class.items():
+        members = [m for m in members if uses.get(m[0]) == 1]
+        if len(members) >= MIN_LISTS:
+            groups[class_name] = members
+    if not groups:
+        return model
+    registry = NameRegistry(
+        taken
+        | set(params)
+        | {layer.attr for layer in model.layers}
+        | KERAS_MODEL_ATTRIBUTES
+        | MODULE_RESERVED,
+        "depths",
+    )
+    replaced: dict[str, Any] = {}  # count parameter -> ``depths[k]``
+    merged: dict[str, Param] = {}  # first count parameter of a group -> the tuple
+    for class_name, members in groups.items():
+        wanted = "stage_depths" if len(groups) == 1 else f"{to_snake(class_name)}_depths"
+        name = registry.claim(wanted)
+        for index, (count, _) in enumerate(members):
+            replaced[count] = Subscript(Name(name), index)
+        attrs = [attr for _, attr in members]
+        listed = ", ".join(attrs[:-1]) + f" and {attrs[-1]}"
+        merged[members[0][0]] = Param(
+            name,
+            tuple(params[count].default for count, _ in members),
+            doc=f"blocks in {listed}",
+        )
+
+    def rename(node: Any) -> Any:
+        return replaced[node.id] if isinstance(node, Name) and node.id in replaced else KEEP
+
+    layers = tuple(
+        dataclasses.replace(layer, constructor=transform(layer.constructor, rename))
+        for layer in model.layers
+    )
+    new_params = tuple(
+        merged.get(p.name, p) for p in model.params if p.name in merged or p.name not in replaced
+    )
+    return dataclasses.replace(model, layers=layers, params=new_params)
+
+
+def _counted_list(constructor: Any) -> tuple[str, str] | None:
+    """(block class, count parameter) of ``[Block(...) for i in range(count)]``."""
+    if not isinstance(constructor, Comprehension) or len(constructor.clauses) != 1:
+        return None
+    element, (_, iterable) = constructor.element, constructor.clauses[0]
+    if not (
+        isinstance(element, Call)
+        and isinstance(element.func, Symbol)
+        and element.func.module == ""
+        and isinstance(iterable, Call)
+        and iterable.func == Symbol("", "range")
+        and len(iterable.args) == 1
+        and isinstance(iterable.args[0], Name)
+        and not iterable.kwargs
+    ):
+        return None
+    return element.func.qualname, iterable.args[0].id
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _name_uses(model: ModelIR) -> dict[str, int]:
+    """How often each name is read in the model's layers, steps and outputs."""
+    uses: dict[str, int] = {}
+
+    def count(node: Any) -> Any:
+        if isinstance(node, Name):
+            uses[node.id] = uses.get(node.id, 0) + 1
+        return KEEP
+
+    transform((model.layers, model.steps, model.outputs), count)
+    return uses

@@ -1,0 +1,115 @@
+"""Nested Sequential models of plain layers are written as ``tf.keras.Sequential([...])``.
+
+ConvNeXt's stem is a nested Sequential of a convolution and a normalization; as a class
+of its own it costs a docstring, ``build`` and ``call`` (some 35 lines) to say what
+keras.applications says in one expression. The expression keeps the model's name and its
+layers theirs, so weights still pair by name, and a Sequential builds on the shape it is
+first called with.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from generator.core.ir import (
+    Assign,
+    Call,
+    ListValue,
+    ModelIR,
+    Name,
+    SelfAttr,
+    Symbol,
+    TrainingFlag,
+    Value,
+)
+
+# The keyword arguments ``keras.Sequential`` itself takes.
+SEQUENTIAL_KWARGS = frozenset({"name", "trainable"})
+
+
+def inline_sequentials(models: list[ModelIR]) -> list[ModelIR]:
+    """``models`` without the nested Sequential classes that read better as an
+    expression, their single user creating ``tf.keras.Sequential([...])`` instead."""
+    users: dict[str, int] = {}
+    for model in models:
+        for layer in model.layers:
+            call = layer.constructor
+            if isinstance(call, Call) and (name := _class_called(call)) is not None:
+                users[name] = users.get(name, 0) + (1 if _plain_creation(call) else 2)
+    layer_lists: dict[str, ListValue] = {}
+    kept: list[ModelIR] = []
+    for model in models:
+        model = _with_inlined(model, layer_lists)
+        items = _layer_list(model) if model is not models[-1] else None
+        if items is not None and users.get(model.class_name) == 1:
+            layer_lists[model.class_name] = items
+        else:
+            kept.append(model)
+    if not layer_lists:
+        return models
+    return [_with_inlined(model, layer_lists) for model in kept]
+
+
+def _class_called(constructor: Value) -> str | None:
+    """The generated class a layer's constructor calls, if any."""
+    if isinstance(constructor, Call) and isinstance(constructor.func, Symbol):
+        if constructor.func.module == "":
+            return constructor.func.qualname
+    return None
+
+
+def _plain_creation(call: Call) -> bool:
+    """Whether a nested model is created with nothing ``keras.Sequential`` cannot take."""
+    return not call.args and all(key in SEQUENTIAL_KWARGS for key, _ in call.kwargs)
+
+
+def _layer_list(model: ModelIR) -> ListValue | None:
+    """The constructors of ``model``'s layers in call order, when ``model`` is a
+    Sequential that calls each of its plain layers once in a line; else None."""
+    if (
+        not model.sequential
+        or model.kind != "model"
+        or model.params
+        or len(model.inputs) != 1
+        or model.inputs[0].dtype != "float32"  # Sequential builds at its first layer's dtype
+        or model.inputs[0].sparse
+        or model.input_structure != "single"
+    ):
+        return None
+    by_attr = {layer.attr: layer for layer in model.layers}
+    current = model.inputs[0].var
+    constructors = []
+    for step in model.steps:
+        if not isinstance(step, Assign) or step.unpack or len(step.targets) != 1:
+            return None
+        call = step.value
+        if (
+            not isinstance(call, Call)
+            or not isinstance(call.func, SelfAttr)
+            or call.args != (Name(current),)
+            or any(k != "training" or v != TrainingFlag(None) for k, v in call.kwargs)
+        ):
+            return None
+        layer = by_attr.pop(call.func.attr, None)
+        if layer is None or layer.repeat or layer.when is not None or layer.deferred:
+            return None
+        if not isinstance(layer.constructor, Call):
+            return None
+        constructors.append(layer.constructor)
+        current = step.targets[0]
+    if by_attr or model.outputs != Name(current) or not constructors:
+        return None
+    return ListValue(tuple(constructors))
+
+
+def _with_inlined(model: ModelIR, layer_lists: dict[str, ListValue]) -> ModelIR:
+    layers = []
+    for layer in model.layers:
+        name = _class_called(layer.constructor)
+        if name in layer_lists:
+            call = layer.constructor
+            assert isinstance(call, Call) and _plain_creation(call)
+            constructor = Call(Symbol("keras", "Sequential"), (layer_lists[name],), call.kwargs)
+            layer = dataclasses.replace(layer, constructor=constructor, class_label="Sequential")
+        layers.append(layer)
+    return dataclasses.replace(model, layers=tuple(layers))
