@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import __version__
+from generator.core.collector import collector_paused
 from generator.core.ir import Header, ModuleIR
 from generator.core.naming import to_pascal, to_snake
 from generator.core.structure.recover import recover_structure
@@ -111,9 +112,15 @@ class Conversion:
 def convert(
     model: Any, options: ConvertOptions = ConvertOptions(), source_name: str = "", sha256: str = ""
 ) -> Conversion:
-    """Read ``model`` into the IR, render it and format it."""
-    module = model_to_ir(model, options, source_name, sha256)
-    return Conversion(module, render_formatted(module, render_options(options)), options)
+    """Read ``model`` into the IR, render it and format it.
+
+    The collector stays off throughout (``collector_paused``): with it on, the objects a
+    conversion makes survive into the oldest generation, and beside a loaded model (a
+    million objects) the full collection that follows costs as much as the conversion.
+    """
+    with collector_paused():
+        module = model_to_ir(model, options, source_name, sha256)
+        return Conversion(module, render_formatted(module, render_options(options)), options)
 
 
 def render_options(options: ConvertOptions) -> RenderOptions:

@@ -134,8 +134,11 @@ def test_sequential_inside_sequential(tmp_path: Path) -> None:
     inner = keras.Sequential([layers.Dense(4, name="i1"), layers.ReLU(name="r")], name="inner")
     model = keras.Sequential([keras.Input((6,)), inner, layers.Dense(2, name="out")], name="outer")
     source, cls = _convert(model, "Outer")
-    assert "class Inner(tf.keras.Model):" in source
+    assert "self.inner = tf.keras.Sequential(" in source  # structure recovery's idiom
     assert_equivalent(model, cls, tmp_path)
+    flat, flat_cls = _convert(model, "OuterFlat", flat=True)
+    assert "class Inner(tf.keras.Model):" in flat
+    assert_equivalent(model, flat_cls, tmp_path)
 
 
 def test_ops_with_mixed_dtypes_stay_function_calls(tmp_path: Path) -> None:

@@ -439,6 +439,40 @@ def test_a_nested_sequential_that_cannot_be_an_expression_stays_a_class() -> Non
     assert report.ok, report.verdict()
 
 
+def _dense_stages(depths: tuple[int, ...], named: bool) -> keras.Model:
+    """DenseNet's shape: runs of concatenating units, a transition between runs."""
+    keras.backend.clear_session()
+    inputs = keras.Input((6,))
+    x = inputs
+    for s, depth in enumerate(depths):
+        for i in range(depth):
+            names = {"name": f"conv{s + 2}_block{i + 1}"} if named else {}
+            h = layers.Dense(4, activation="relu", **{k: v + "_1" for k, v in names.items()})(x)
+            h = layers.Dense(2, **{k: v + "_2" for k, v in names.items()})(h)
+            x = layers.Concatenate(**{k: v + "_concat" for k, v in names.items()})([x, h])
+        if s < len(depths) - 1:
+            x = layers.Dense(8, activation="relu", name=f"pool{s + 2}" if named else None)(x)
+    return keras.Model(inputs, layers.Dense(3, name="head")(x))
+
+
+@pytest.mark.parametrize("named", [True, False], ids=["named", "auto names"])
+def test_separate_runs_of_one_block_take_one_depths_tuple(named: bool) -> None:
+    """DenseNet121's runs sit between transitions: one ``stage_depths`` tuple (Keras's
+    ``blocks=[6, 12, 24, 16]``), not a count parameter per run; other depths build."""
+    import numpy as np
+
+    model = _dense_stages((3, 4, 3), named)
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    assert "stage_depths=(3, 4, 3)" in source
+    assert not re.search(r"num_\w*blocks", source)
+    assert "range(stage_depths[1])" in source
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, report.verdict()
+    deeper = generated_class(source, "M", f"dense_stages_{named}")(stage_depths=(1, 2, 5))
+    assert tuple(deeper(np.zeros((2, 6), "float32")).shape) == (2, 3)
+    assert deeper.get_config()["stage_depths"] == (1, 2, 5)
+
+
 def test_a_one_element_input_list_builds_from_a_tensor_shape() -> None:
     import tensorflow as tf
 
