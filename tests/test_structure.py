@@ -22,7 +22,7 @@ from generator.core.structure.chains import find_removal
 from generator.core.structure.dataflow import single_tensor_segments
 from generator.core.structure.shapes import segment_shape
 from generator.output.writing import comparable
-from generator.verify import verify_source
+from generator.verify import transfer_weights, verify_source
 
 GOLDEN = Path(__file__).parent / "data" / "golden" / "structure"
 REGENERATE = os.environ.get("SCAFFOLD_REGENERATE_GOLDEN") == "1"
@@ -471,6 +471,45 @@ def test_separate_runs_of_one_block_take_one_depths_tuple(named: bool) -> None:
     deeper = generated_class(source, "M", f"dense_stages_{named}")(stage_depths=(1, 2, 5))
     assert tuple(deeper(np.zeros((2, 6), "float32")).shape) == (2, 3)
     assert deeper.get_config()["stage_depths"] == (1, 2, 5)
+
+
+def test_a_nested_sequential_of_another_dtype_keeps_its_input() -> None:
+    """An inline Sequential builds at its first layer's dtype: float16 ids 4097 and 4099
+    would read embedding rows 4096 and 4100. Found in review."""
+    import numpy as np
+
+    keras.backend.clear_session()
+    inner = keras.Sequential(
+        [keras.Input((3,)), layers.Embedding(5000, 2, dtype="mixed_float16", name="emb")],
+        name="inner",
+    )
+    inputs = keras.Input((3,), name="ids")
+    outputs = layers.Activation("linear", dtype="float32", name="out")(inner(inputs))
+    model = keras.Model(inputs, outputs)
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    assert "tf.keras.Sequential(" not in source
+    generated = generated_class(source, "M", "dtype_sequential")()
+    generated.build(None)
+    transfer_weights(model, generated)
+    ids = np.array([[4097.0, 4099.0, 10.0]], "float32")
+    np.testing.assert_array_equal(np.asarray(generated(ids)), np.asarray(model(ids)))
+
+
+def test_the_diagram_draws_blocks_with_optional_parts() -> None:
+    """The project README's diagram walks a block's optional parts (``if
+    self.residual:``), which crashed it; a list built by a comprehension is a list.
+    Found in review."""
+    from generator.output.diagram import mermaid_diagram
+
+    spec = {
+        "named": True,
+        "first_expands": True,
+        "expansion": 6,
+        "stages": [(8, 2, 2), (12, 3, 2), (12, 2, 1)],
+    }
+    conversion = convert(_inverted_residuals(spec), ConvertOptions(class_name="M", package="m"))
+    text = mermaid_diagram(conversion.module)
+    assert " list" in text and " x 0" not in text
 
 
 def test_a_one_element_input_list_builds_from_a_tensor_shape() -> None:

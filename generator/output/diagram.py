@@ -17,7 +17,9 @@ from generator.core.ir import (
     ModuleIR,
     Name,
     SelfAttr,
+    Step,
     Value,
+    When,
     iter_values,
 )
 
@@ -47,14 +49,15 @@ class _Diagram:
     def steps(self, model: ModelIR, producer: dict[str, str], indent: str) -> None:
         """Nodes and edges for ``model``'s call steps; ``producer`` maps variables to nodes."""
         layers = {layer.attr: layer for layer in model.layers}
-        for step in model.steps:
+        for step in _flattened(model.steps):
             if isinstance(step, ForEach):
                 layer = layers[step.attr]
                 count = layer.repeat.id if isinstance(layer.repeat, Name) else layer.repeat
                 sources = {
                     producer[t] for inner in step.body for t in inner.targets if t in producer
                 }
-                node = self.node(layer.name, f"{layer.class_label} x {count}", indent)
+                label = f"{layer.class_label} x {count}" if count else f"{layer.class_label} list"
+                node = self.node(layer.name, label, indent)
                 self.edges(sources, node, indent)
                 for inner in step.body:
                     for target in inner.targets:
@@ -114,3 +117,14 @@ def _text(text: str) -> str:
 
 def _shape(shape: tuple[int | None, ...]) -> str:
     return "(batch, " + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
+def _flattened(steps: tuple[Step, ...]) -> list[Step]:
+    """A block's optional parts drawn as if present: both branches, in order."""
+    flat: list[Step] = []
+    for step in steps:
+        if isinstance(step, When):
+            flat.extend(_flattened((*step.body, *step.orelse)))
+        else:
+            flat.append(step)
+    return flat

@@ -38,9 +38,9 @@ def inline_sequentials(models: list[ModelIR]) -> list[ModelIR]:
                 users[name] = users.get(name, 0) + (1 if _plain_creation(call) else 2)
     layer_lists: dict[str, ListValue] = {}
     kept: list[ModelIR] = []
-    for model in models:
+    for index, model in enumerate(models):
         model = _with_inlined(model, layer_lists)
-        items = _layer_list(model) if model is not models[-1] else None
+        items = _layer_list(model) if index < len(models) - 1 else None
         if items is not None and users.get(model.class_name) == 1:
             layer_lists[model.class_name] = items
         else:
@@ -95,6 +95,8 @@ def _layer_list(model: ModelIR) -> ListValue | None:
             return None
         if not isinstance(layer.constructor, Call):
             return None
+        if any(key == "dtype" for key, _ in layer.constructor.kwargs):
+            return None  # a Sequential would cast its input to the first layer's dtype
         constructors.append(layer.constructor)
         current = step.targets[0]
     if by_attr or model.outputs != Name(current) or not constructors:
