@@ -469,3 +469,30 @@ def test_custom_objects_module_that_cannot_be_imported(runner: CliRunner, model_
     )
     assert result.exit_code == 1
     assert "cannot import --custom-objects module 'no_such_layers_xyz'" in _one_line_error(result)
+
+
+def test_a_layer_shared_across_models_is_refused(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One Dense inside a nested Sequential and in its parent: each generated class makes
+    its own layers, so the weights would split in two. Refused by name, exit 1 (Keras
+    cannot save such a model to .keras, so it comes from a module); a nested Functional
+    model that starts at the parent's own Input is fine."""
+    (tmp_path / "crossing.py").write_text(
+        "import keras\n"
+        "from keras import layers\n\n"
+        "shared = layers.Dense(6, name='shared_d')\n"
+        "inner = keras.Sequential([shared, layers.ReLU(name='r')], name='inner')\n"
+        "inputs = keras.Input((6,), name='x')\n"
+        "model = keras.Model(inputs, layers.Dense(2, name='head')(shared(inner(inputs))))\n"
+        "x = keras.Input((6,), name='x')\n"
+        "inner_model = keras.Model(x, layers.Dense(6, name='d')(x), name='inner')\n"
+        "outer = keras.Model(x, layers.Dense(2, name='head')(inner_model(x)))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = runner.invoke(main, ["convert", "crossing:model"])
+    assert result.exit_code == 1, result.output
+    message = _one_line_error(result)
+    assert "'shared_d'" in message and "'inner'" in message
+    result = runner.invoke(main, ["convert", "crossing:outer", "-o", str(tmp_path / "ok.py")])
+    assert result.exit_code == 0, result.output

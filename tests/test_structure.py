@@ -963,3 +963,22 @@ def test_a_run_of_chains_written_only_there_stays_a_block() -> None:
         x = layers.ReLU(name=f"u{n}_relu")(x)
     source = _verified(keras.Model(inputs, x))
     assert len(_classes(source)) == 2 and "for block in self." in source
+
+
+def test_parameters_of_alike_layers_say_which_layer() -> None:
+    """Two convolutions with their own widths: "``filters`` of its Conv2D" twice would not
+    say which is which (InceptionResNetV2's block17), so each names its layer."""
+    keras.backend.clear_session()
+    inputs = keras.Input((8, 8, 4))
+    x = inputs
+    for index, (narrow, wide) in enumerate(((4, 6), (5, 7), (4, 9))):
+        x = layers.Conv2D(narrow, 1, name=f"b{index}_reduce")(x)
+        x = layers.Conv2D(wide, 3, padding="same", name=f"b{index}_conv")(x)
+        x = layers.ReLU(name=f"b{index}_relu")(x)
+    model = keras.Model(inputs, x)
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    docs = re.findall(r"^ +(filters\w*): (.*)$", source, re.MULTILINE)
+    assert len(docs) == 2 and docs[0][1] != docs[1][1], docs
+    assert all(re.search(r"``\w+``\.$", doc) for _, doc in docs), docs
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, report.verdict()

@@ -84,6 +84,20 @@ def read_model(
     return module
 
 
+def _layers_within(model: Any) -> list[Any]:
+    """Every layer of ``model``, nested models' included (each once)."""
+    found: dict[int, Any] = {}
+    stack = list(model.layers)
+    while stack:
+        layer = stack.pop()
+        if id(layer) in found:
+            continue
+        found[id(layer)] = layer
+        if is_graph_model(layer):
+            stack.extend(layer.layers)
+    return list(found.values())
+
+
 def is_graph_model(obj: Any) -> bool:
     """Sequential and Functional models have a graph we can replay; subclasses do not."""
     import keras
@@ -135,6 +149,7 @@ class _ModelReaderBase:
     def read_layers(self) -> None:
         import keras
 
+        self.check_no_layer_crosses_models()
         for layer in self.model.layers:
             if isinstance(layer, keras.layers.InputLayer):
                 continue
@@ -152,6 +167,33 @@ class _ModelReaderBase:
                     defaults=defaults,
                 )
             )
+
+    def check_no_layer_crosses_models(self) -> None:
+        """A layer used both inside a nested model and outside it (or in two nested
+        models) is one object in Keras, but each generated class creates its own layers:
+        the copies would hold two sets of weights.
+
+        Raises:
+            UnsupportedModelError: naming the layer and the nested model.
+        """
+        import keras
+
+        def counted(layers: list[Any]) -> list[Any]:  # an Input may be shared: no weights
+            return [layer for layer in layers if not isinstance(layer, keras.layers.InputLayer)]
+
+        owner: dict[int, str] = {id(layer): "" for layer in counted(self.model.layers)}
+        for nested in self.model.layers:
+            if not is_graph_model(nested):
+                continue
+            for layer in counted(_layers_within(nested)):
+                elsewhere = owner.setdefault(id(layer), nested.name)
+                if elsewhere != nested.name:
+                    outside = f"nested model {elsewhere!r}" if elsewhere else "its parent"
+                    raise UnsupportedModelError(
+                        f"layer {layer.name!r} is used inside nested model {nested.name!r} "
+                        f"and in {outside}; a layer shared across models is not supported",
+                        where=f"model {self.model.name!r}",
+                    )
 
     def constructor(self, layer: Any) -> Call:
         where = self.where(layer)

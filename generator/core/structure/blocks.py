@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -535,7 +536,10 @@ def _block_class(
         layers=tuple(block_layers),
         steps=tuple(final_steps),
         outputs=Name(result),
-        params=tuple(Param(p.name, None, doc=p.doc, required=True) for p in params),
+        params=tuple(
+            Param(p.name, None, doc=doc, required=True)
+            for p, doc in zip(params, _distinct_docs(params, block_layers), strict=True)
+        ),
         summary=f"A block that {model.class_name} repeats.",
         kind="block",
         example=(
@@ -945,6 +949,22 @@ def _hole_name(path: Path, anchor: LayerSpec) -> str:
 _DRIVERS = ("strides", "kernel_size", "dilation_rate", "pool_size")
 _FOLLOWERS = frozenset({"padding", "cropping"})
 MIN_SUPPORT = 2  # instances that must show each value of the driver
+
+
+def _distinct_docs(params: list[BlockParam], layers: list[LayerSpec]) -> list[str]:
+    """Each parameter's description; where several would read alike (InceptionResNetV2's
+    three "``filters`` of its Conv2D"), each names the layers that read it."""
+    seen = Counter(p.doc for p in params)
+    docs = []
+    for param in params:
+        users = [
+            f"``{layer.attr}``"
+            for layer in layers
+            if Name(param.name) in iter_values(layer.constructor)
+        ]
+        alike = seen[param.doc] > 1 and users
+        docs.append(f"{param.doc} {', '.join(users)}" if alike else param.doc)
+    return docs
 
 
 def derived_parameters(params: list[BlockParam]) -> dict[str, Value]:
