@@ -982,3 +982,24 @@ def test_parameters_of_alike_layers_say_which_layer() -> None:
     assert all(re.search(r"``\w+``\.$", doc) for _, doc in docs), docs
     report = verify_source(model, source, "M", batches=1)
     assert report.ok, report.verdict()
+
+
+def test_lists_of_one_class_are_named_after_their_runs() -> None:
+    """InceptionResNetV2's block17_1..20 and block8_1..9 are one class: the lists read
+    ``block17s`` and ``block8s`` (a number the names share whole), not ``blocks`` and
+    ``blocks_1``; ``unit10, unit11`` share a cut-short counter, not a number."""
+    keras.backend.clear_session()
+    inputs = keras.Input((6,))
+    x = inputs
+    for prefix, indices in (("block17_", range(1, 4)), ("stage1_unit", range(10, 13))):
+        for i in indices:
+            h = layers.Dense(6, activation="relu", name=f"{prefix}{i}_a")(x)
+            h = layers.Dense(6, name=f"{prefix}{i}_b")(h)
+            x = layers.Add(name=f"{prefix}{i}_add")([x, h])
+        x = layers.Dense(6, name=f"{prefix}transition")(x)
+    model = keras.Model(inputs, x)
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    assert "self.block17s = [" in source
+    assert "self.stage1_units = [" in source
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, report.verdict()

@@ -228,7 +228,12 @@ def _list_attr(blocks: Blocks, names: list[str] | None, shared: bool) -> str:
     (``conv2_blocks``, ``conv3_blocks``)."""
     plural = to_snake(blocks.label) + "s"
     if shared and names:
-        prefix = re.sub(r"[\d_\-./]+$", "", _common_prefix(names))
+        prefix = _common_prefix(names)
+        # A number the names share whole names the run (``block17_1``... ``block17_20``:
+        # block17s); one cut short is the instances' counter (``unit10``, ``unit11``).
+        if not re.search(r"[_\-./]$", prefix):
+            prefix = re.sub(r"\d+$", "", prefix)
+        prefix = re.sub(r"[_\-./]+$", "", prefix)
         if len(prefix) >= 3:
             return to_snake(prefix) + "s"
     return plural
