@@ -328,28 +328,47 @@ def test_an_initializer_written_many_times_is_one_module_constant() -> None:
     assert verify_source(model, source, "M", batches=1).ok
 
 
-def test_look_alike_nested_models_become_one_layer_class() -> None:
-    """ConvNeXt's downsampling blocks: nested Sequential models that differ only in their
-    widths are one Layer class with a parameter; weights still pair by name."""
+def _downsampling(extra: int) -> keras.Model:
+    """ConvNeXt's downsampling blocks: three nested Sequentials that differ only in their
+    widths (with ``extra`` more layers each)."""
     keras.backend.clear_session()
     inputs = keras.Input((8, 8, 4))
     x = inputs
     for index, filters in enumerate((6, 8, 10)):
+        more = [layers.ReLU(name=f"down_relu{k}_{index}") for k in range(extra)]
         down = keras.Sequential(
             [
                 layers.LayerNormalization(epsilon=1e-6, name=f"down_norm_{index}"),
+                *more,
                 layers.Conv2D(filters, 2, strides=2, name=f"down_conv_{index}"),
             ],
             name=f"down_{index}",
         )
         x = down(x)
         x = layers.Activation("gelu", name=f"gelu_{index}")(x)
-    model = keras.Model(inputs, layers.GlobalAveragePooling2D(name="gap")(x))
+    return keras.Model(inputs, layers.GlobalAveragePooling2D(name="gap")(x))
+
+
+def test_look_alike_nested_models_become_one_layer_class() -> None:
+    """Look-alike nested Sequentials long enough to pay for a class are one Layer class
+    with a parameter; weights still pair by name."""
+    model = _downsampling(extra=3)
     source = convert_model(model, ConvertOptions(class_name="M", package="m"))
     classes = _classes(source)
     assert classes == {"Down": ["tf.keras.layers.Layer"], "M": ["tf.keras.Model"]}
     assert 'name=f"down_conv_{number}"' in source
     assert 'Down(filters=8, number=1, name="down_1")' in source
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, report.verdict()
+
+
+def test_short_look_alike_nested_models_are_written_where_they_are_created() -> None:
+    """Two layers each, three times: shorter as three ``tf.keras.Sequential([...])``
+    expressions, as keras.applications writes ConvNeXt's, than as a class."""
+    model = _downsampling(extra=0)
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    assert set(_classes(source)) == {"M"}
+    assert source.count("tf.keras.Sequential(") == 3
     report = verify_source(model, source, "M", batches=1)
     assert report.ok, report.verdict()
 

@@ -1,10 +1,12 @@
 """Nested models that differ only in literal values become one block class.
 
-ConvNeXt's three downsampling blocks are nested Sequential models, converted as three
-classes that differ only in 192, 384, 768; this pass writes one ``Layer`` class with a
-``filters`` parameter instead, and the parents create it with each model's values. The
-instance keeps the nested model's name, and its layers theirs, so weights still pair by
-name (``verify.pairing`` descends into a block where the original had a model).
+Three nested Sequential models that differ only in 192, 384, 768 would be converted as
+three classes; this pass writes one ``Layer`` class with a ``filters`` parameter
+instead, and the parents create it with each model's values. The instance keeps the
+nested model's name, and its layers theirs, so weights still pair by name
+(``verify.pairing`` descends into a block where the original had a model). Short ones
+that read better written where they are created (ConvNeXt's two-layer downsampling
+blocks) are left to ``sequentials.py``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from generator.core.structure.dataflow import (
     transform,
 )
 from generator.core.structure.families import Family, Occurrence
+from generator.core.structure.sequentials import inline_pays
 from generator.core.structure.shapes import segment_shape
 
 
@@ -36,7 +39,7 @@ def merge_nested_models(module: ModuleIR, classes: NameRegistry) -> ModuleIR:
     replaced: dict[str, tuple[str, tuple[tuple[str, Any], ...]]] = {}
     blocks_before: dict[str, ModelIR] = {}  # first member's class -> the block class
     for members in groups.values():
-        if len(members) < 2:
+        if len(members) < 2 or inline_pays(members, module.models):
             continue
         merged = _merge(members, classes)
         if merged is None:

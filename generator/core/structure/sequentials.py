@@ -27,15 +27,39 @@ from generator.core.ir import (
 SEQUENTIAL_KWARGS = frozenset({"name", "trainable"})
 
 
-def inline_sequentials(models: list[ModelIR]) -> list[ModelIR]:
-    """``models`` without the nested Sequential classes that read better as an
-    expression, their single user creating ``tf.keras.Sequential([...])`` instead."""
+# What a line count estimate takes a layer, and a block class around them, to cost.
+LINES_PER_LAYER = 3
+CLASS_LINES = 30
+
+
+def inline_pays(members: list[ModelIR], models: list[ModelIR] | tuple[ModelIR, ...]) -> bool:
+    """Whether look-alike nested Sequentials read shorter each written where it is
+    created (as keras.applications writes ConvNeXt's three downsampling blocks) than as
+    one block class and its calls."""
+    users = _creations(models)
+    if not all(users.get(m.class_name) == 1 and _layer_list(m) is not None for m in members):
+        return False
+    layers = len(members[0].layers)
+    written_out = len(members) * (LINES_PER_LAYER * layers + 3)
+    as_class = CLASS_LINES + LINES_PER_LAYER * layers + 3 * len(members)
+    return written_out < as_class
+
+
+def _creations(models: list[ModelIR] | tuple[ModelIR, ...]) -> dict[str, int]:
+    """How many layers create each generated class (2 for one Sequential cannot be)."""
     users: dict[str, int] = {}
     for model in models:
         for layer in model.layers:
             call = layer.constructor
             if isinstance(call, Call) and (name := _class_called(call)) is not None:
                 users[name] = users.get(name, 0) + (1 if _plain_creation(call) else 2)
+    return users
+
+
+def inline_sequentials(models: list[ModelIR]) -> list[ModelIR]:
+    """``models`` without the nested Sequential classes that read better as an
+    expression, their single user creating ``tf.keras.Sequential([...])`` instead."""
+    users = _creations(models)
     layer_lists: dict[str, ListValue] = {}
     kept: list[ModelIR] = []
     for index, model in enumerate(models):
