@@ -174,3 +174,21 @@ def test_output_is_identical_across_hash_seeds(tmp_path: Path) -> None:
         outputs.append(result.stdout)
     assert outputs[0] == outputs[1]
     assert outputs[0].count("class ") >= 5
+
+
+def test_docstring_entries_wrap_without_touching_quoted_names() -> None:
+    """Entries wrap at 88 columns (8 in, so 80), continuation lines 4 more; a quoted
+    name from the model never breaks, so its spaces all stay (found in review: three
+    spaces in an input name were dropped at a break)."""
+    from generator.output.render import DOC_WIDTH, _break_points, _wrapped
+
+    name = "input " + "a" * 60 + "   " + "b" * 10
+    entry = f"{name!r}: (batch, 3), float32 and some words to wrap after the name"
+    lines = _wrapped([entry])
+    assert repr(name) in "\n".join(lines)
+    assert all(len(line) <= DOC_WIDTH or not _break_points(line.strip()) for line in lines)
+    assert all(line.startswith("    ") for line in lines[1:])
+    assert " ".join(line.strip() for line in lines) == entry
+    # A default stays whole, on the last line or its own.
+    text = ["stage_filters: filters of each stage of conv_blocks;", "default (64, 128, 256, 512)."]
+    assert _wrapped([tuple(text)])[-1].endswith("default (64, 128, 256, 512).")

@@ -280,20 +280,13 @@ DOC_WIDTH = 88 - 8
 
 
 def _wrapped(entries: Iterable[str | tuple[str, str]]) -> list[str]:
-    """Each entry escaped and wrapped at spaces, its continuation lines indented four
-    more (Google style). An entry may end in a part kept whole (a default value: a
-    tuple split over two lines reads as two values); a word longer than a line stays
-    whole too."""
+    """Each entry escaped and wrapped, its continuation lines indented four more (Google
+    style). An entry may end in a part kept whole (a default value: a tuple split over
+    two lines reads as two values)."""
     lines = []
     for entry in entries:
         text, whole = entry if isinstance(entry, tuple) else (entry, "")
-        wrapped = textwrap.wrap(
-            _doc_escape(text),
-            DOC_WIDTH,
-            subsequent_indent="    ",
-            break_long_words=False,
-            break_on_hyphens=False,
-        ) or [""]
+        wrapped = _wrap(_doc_escape(text))
         if whole:
             whole = _doc_escape(whole)
             if len(wrapped[-1]) + 1 + len(whole) <= DOC_WIDTH:
@@ -302,6 +295,55 @@ def _wrapped(entries: Iterable[str | tuple[str, str]]) -> list[str]:
                 wrapped.append("    " + whole)
         lines.extend(wrapped)
     return lines
+
+
+def _wrap(text: str) -> list[str]:
+    """``text`` in lines of at most ``DOC_WIDTH``, broken only at a lone space outside
+    quotes: a quoted name from the model keeps every character, spaces included. A word
+    longer than a line stays whole."""
+    breaks = _break_points(text)
+    lines: list[str] = []
+    start = 0
+    while True:
+        width = DOC_WIDTH - (4 if lines else 0)
+        if len(text) - start <= width:
+            break
+        fitting = [b for b in breaks if start < b <= start + width]
+        later = [b for b in breaks if b > start]
+        cut = fitting[-1] if fitting else (later[0] if later else None)
+        if cut is None:
+            break
+        lines.append(("    " if lines else "") + text[start:cut])
+        start = cut + 1
+    lines.append(("    " if lines else "") + text[start:])
+    return lines
+
+
+def _break_points(text: str) -> list[int]:
+    """Positions of the single spaces outside quoted strings (``'a  b'`` stays whole)."""
+    points = []
+    quote = ""
+    escaped = False
+    for index, char in enumerate(text):
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "'\"" and _opens_quote(text, index):
+            quote = char
+        elif char == " " and text[index - 1 : index] != " " and text[index + 1 : index + 2] != " ":
+            points.append(index)
+    return points
+
+
+def _opens_quote(text: str, index: int) -> bool:
+    """A quote that starts a string (after a space, a bracket, or at the start), not an
+    apostrophe inside a word (``layers' names``) and only when it is closed later."""
+    before = text[index - 1] if index else " "
+    return (before.isspace() or before in "([{,=:") and text.find(text[index], index + 1) != -1
 
 
 def _example(model: ModelIR, writer: SourceWriter) -> list[str]:
