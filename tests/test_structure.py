@@ -1022,3 +1022,48 @@ def test_lists_of_one_class_are_named_after_their_runs() -> None:
     assert "self.stage1_units = [" in source
     report = verify_source(model, source, "M", batches=1)
     assert report.ok, report.verdict()
+
+
+@pytest.mark.slow
+def test_a_project_of_a_factored_model_passes_its_own_tests(tmp_path: Path) -> None:
+    """``convert -o DIR --loop fit`` on a model with blocks (optional parts, stage
+    tuples) and a nested Sequential: the project's own test suite passes as the user runs
+    it (its diagram crashed on optional parts, its round trip compared a stage tuple with
+    the list .keras gives back; both found in review)."""
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    spec = {
+        "named": True,
+        "first_expands": True,
+        "expansion": 6,
+        "stages": [(8, 2, 2), (12, 3, 2)],
+    }
+    blocks = _inverted_residuals(spec)
+    inner = keras.Sequential(
+        [layers.Dense(4, name="head_dense"), layers.Dropout(0.1, name="head_drop")],
+        name="head_stack",
+    )
+    model = keras.Model(blocks.input, layers.Dense(3, name="logits")(inner(blocks.output)))
+    model_path = tmp_path / "factored.keras"
+    model.save(model_path)
+    project = tmp_path / "factored"
+    result = CliRunner().invoke(
+        main, ["convert", str(model_path), "-o", str(project), "--loop", "fit"]
+    )
+    assert result.exit_code == 0, result.output
+    source = (project / "src" / "factored" / "model.py").read_text()
+    assert "stage_depths=(" in source and "tf.keras.Sequential(" in source
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert " passed" in run.stdout
