@@ -42,6 +42,7 @@ UNARY = {
         "gaussian_noise",
         "shared_dense",
         "nested_sequential",
+        "fresh_sequential",
         "nested_functional",
         "reshape_seq",
         "repeat_vector",
@@ -235,6 +236,13 @@ class _Builder:
                     name=n("seq_block"),
                 )
             return self.nested(x)
+        if op == "fresh_sequential":
+            # A new look-alike nested model each time (ConvNeXt's downsampling blocks):
+            # written out as tf.keras.Sequential, or one block class when that is shorter.
+            stack = [layers.LayerNormalization(name=n("stack_norm"))]
+            stack += [layers.Dense(4, activation="relu", name=n("stack_mid"))] * (variant % 2)
+            stack.append(layers.Dense(3 + variant, name=n("stack_out")))
+            return keras.Sequential(stack, name=n("stack"))(x)
         if op == "nested_functional":
             if self.nested_functional is None or self.nested_functional.inputs[0].shape[-1] != last:
                 inner_in = keras.Input((last,), name=n("sub_in"))

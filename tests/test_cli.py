@@ -488,11 +488,18 @@ def test_a_layer_shared_across_models_is_refused(
         "x = keras.Input((6,), name='x')\n"
         "inner_model = keras.Model(x, layers.Dense(6, name='d')(x), name='inner')\n"
         "outer = keras.Model(x, layers.Dense(2, name='head')(inner_model(x)))\n"
+        "shared_2 = layers.Dense(6, name='shared_2')\n"
+        "unnamed = keras.Sequential([shared_2], name='')\n"
+        "y = keras.Input((6,), name='y')\n"
+        "empty_name = keras.Model(y, shared_2(unnamed(y)))\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     result = runner.invoke(main, ["convert", "crossing:model"])
     assert result.exit_code == 1, result.output
     message = _one_line_error(result)
     assert "'shared_d'" in message and "'inner'" in message
+    result = runner.invoke(main, ["convert", "crossing:empty_name"])  # a name of ""
+    assert result.exit_code == 1, result.output
+    assert "'shared_2'" in _one_line_error(result)
     result = runner.invoke(main, ["convert", "crossing:outer", "-o", str(tmp_path / "ok.py")])
     assert result.exit_code == 0, result.output

@@ -189,6 +189,14 @@ def test_docstring_entries_wrap_without_touching_quoted_names() -> None:
     assert all(len(line) <= DOC_WIDTH or not _break_points(line.strip()) for line in lines)
     assert all(line.startswith("    ") for line in lines[1:])
     assert " ".join(line.strip() for line in lines) == entry
+    # Names with both quotes (repr escapes one, the docstring doubles the backslash),
+    # and a quoted key after a slash (an output path): still whole.
+    from generator.output.render import _doc_escape
+
+    both = "it's the " + '"raw" input, ' + "word " * 20 + "end"
+    for entry in (f"{both!r}: (batch, 3), float32", f"0/{both!r}: (batch, 3)"):
+        lines = _wrapped([entry])
+        assert _doc_escape(repr(both)) in "\n".join(lines), lines
     # A default stays whole, on the last line or its own.
     text = ["stage_filters: filters of each stage of conv_blocks;", "default (64, 128, 256, 512)."]
     assert _wrapped([tuple(text)])[-1].endswith("default (64, 128, 256, 512).")

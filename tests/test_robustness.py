@@ -17,6 +17,21 @@ from generator.verify import verify_source
 EXAMPLES = 500 if FULL else 100
 
 REGRESSIONS: list[Recipe] = [
+    # Look-alike nested Sequentials, fresh each time: written out or one class.
+    Recipe(
+        inputs=("vec",),
+        steps=(
+            ("fresh_sequential", 0, 0, 0),
+            ("fresh_sequential", 1, 1, 2),
+            ("fresh_sequential", 2, 2, 0),
+            ("fresh_sequential", 3, 3, 1),
+            ("fresh_sequential", 4, 4, 3),
+            ("fresh_sequential", 5, 5, 1),
+            ("fresh_sequential", 6, 6, 3),
+        ),
+        outputs=(7,),
+        structure="single",
+    ),
     # A one-element output list: Keras returns the bare tensor (found by this test).
     Recipe(inputs=("img",), steps=(("conv2d", 0, 0, 0),), outputs=(1,), structure="list"),
     # A shared layer that the generated code calls in another (valid) order than Keras:

@@ -529,6 +529,8 @@ def test_the_diagram_draws_blocks_with_optional_parts() -> None:
     conversion = convert(_inverted_residuals(spec), ConvertOptions(class_name="M", package="m"))
     text = mermaid_diagram(conversion.module)
     assert " list" in text and " x 0" not in text
+    assert "subgraph" in text  # the block's own steps, optional parts included
+    assert "_expand" in text and "_pad" in text
 
 
 def test_a_one_element_input_list_builds_from_a_tensor_shape() -> None:
@@ -993,12 +995,15 @@ def test_parameters_of_alike_layers_say_which_layer() -> None:
     for index, (narrow, wide) in enumerate(((4, 6), (5, 7), (4, 9))):
         x = layers.Conv2D(narrow, 1, name=f"b{index}_reduce")(x)
         x = layers.Conv2D(wide, 3, padding="same", name=f"b{index}_conv")(x)
+        x = layers.Dense(narrow, name=f"b{index}_dense")(x)  # reads the same value
         x = layers.ReLU(name=f"b{index}_relu")(x)
     model = keras.Model(inputs, x)
     source = convert_model(model, ConvertOptions(class_name="M", package="m"))
-    docs = re.findall(r"^ +(filters\w*): (.*)$", source, re.MULTILINE)
-    assert len(docs) == 2 and docs[0][1] != docs[1][1], docs
-    assert all(re.search(r"``\w+``\.$", doc) for _, doc in docs), docs
+    docs = dict(re.findall(r"^ +(filters\w*): (.*)$", source, re.MULTILINE))
+    assert docs == {
+        "filters": "``filters`` of its Conv2D ``reduce``; also read by ``dense`` (Dense).",
+        "filters_1": "``filters`` of its Conv2D ``conv``.",
+    }, docs
     report = verify_source(model, source, "M", batches=1)
     assert report.ok, report.verdict()
 

@@ -181,14 +181,18 @@ class _ModelReaderBase:
         def counted(layers: list[Any]) -> list[Any]:  # an Input may be shared: no weights
             return [layer for layer in layers if not isinstance(layer, keras.layers.InputLayer)]
 
-        owner: dict[int, str] = {id(layer): "" for layer in counted(self.model.layers)}
+        # The owner of each layer: None for the parent, else the nested model (by
+        # identity: two nested models may share a name, even an empty one).
+        owner: dict[int, Any] = {id(layer): None for layer in counted(self.model.layers)}
         for nested in self.model.layers:
             if not is_graph_model(nested):
                 continue
             for layer in counted(_layers_within(nested)):
-                elsewhere = owner.setdefault(id(layer), nested.name)
-                if elsewhere != nested.name:
-                    outside = f"nested model {elsewhere!r}" if elsewhere else "its parent"
+                elsewhere = owner.setdefault(id(layer), nested)
+                if elsewhere is not nested:
+                    outside = (
+                        "its parent" if elsewhere is None else f"nested model {elsewhere.name!r}"
+                    )
                     raise UnsupportedModelError(
                         f"layer {layer.name!r} is used inside nested model {nested.name!r} "
                         f"and in {outside}; a layer shared across models is not supported",

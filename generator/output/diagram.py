@@ -57,7 +57,7 @@ class _Diagram:
                     producer[t] for inner in step.body for t in inner.targets if t in producer
                 }
                 label = f"{layer.class_label} x {count}" if count else f"{layer.class_label} list"
-                node = self.node(layer.name, label, indent)
+                node = self.node(layer.name, label, indent, layer.class_label)
                 self.edges(sources, node, indent)
                 for inner in step.body:
                     for target in inner.targets:
@@ -71,7 +71,7 @@ class _Diagram:
                 sources = {
                     producer[v.id] for v in found if isinstance(v, Name) and v.id in producer
                 }
-                node = self.node(layer.name, layer.class_label, indent)
+                node = self.node(layer.name, layer.class_label, indent, layer.class_label)
                 self.edges(sources, node, indent)
                 for target in step.targets:
                     producer[target] = node
@@ -79,10 +79,11 @@ class _Diagram:
                 for target in step.targets:
                     producer[target] = producer[call.id]
 
-    def node(self, name: str, label: str, indent: str) -> str:
+    def node(self, name: str, label: str, indent: str, class_name: str) -> str:
+        """A node; a subgraph of the block's own steps when ``class_name`` is a block."""
         node = f"n{self.counter}"
         self.counter += 1
-        block = self.blocks.get(label.split(" x ")[0])
+        block = self.blocks.get(class_name)
         if block is None:
             self.lines.append(f'{indent}{node}["{_text(name)}: {_text(label)}"]')
             return node

@@ -283,17 +283,17 @@ def _wrapped(entries: Iterable[str | tuple[str, str]]) -> list[str]:
     """Each entry escaped and wrapped, its continuation lines indented four more (Google
     style). An entry may end in a part kept whole (a default value: a tuple split over
     two lines reads as two values)."""
-    lines = []
+    lines: list[str] = []
     for entry in entries:
         text, whole = entry if isinstance(entry, tuple) else (entry, "")
-        wrapped = _wrap(_doc_escape(text))
+        # Wrapped as Python wrote the names (``repr``), escaped for the docstring after.
+        wrapped = _wrap(text)
         if whole:
-            whole = _doc_escape(whole)
             if len(wrapped[-1]) + 1 + len(whole) <= DOC_WIDTH:
                 wrapped[-1] += " " + whole
             else:
                 wrapped.append("    " + whole)
-        lines.extend(wrapped)
+        lines.extend(_doc_escape(line) for line in wrapped)
     return lines
 
 
@@ -340,10 +340,11 @@ def _break_points(text: str) -> list[int]:
 
 
 def _opens_quote(text: str, index: int) -> bool:
-    """A quote that starts a string (after a space, a bracket, or at the start), not an
-    apostrophe inside a word (``layers' names``) and only when it is closed later."""
+    """A quote that starts a string (at the start or after anything but a letter, digit
+    or underscore: ``0/'key'``), not an apostrophe ending a word (``layers' names``), and
+    only when it is closed later."""
     before = text[index - 1] if index else " "
-    return (before.isspace() or before in "([{,=:") and text.find(text[index], index + 1) != -1
+    return not (before.isalnum() or before == "_") and text.find(text[index], index + 1) != -1
 
 
 def _example(model: ModelIR, writer: SourceWriter) -> list[str]:

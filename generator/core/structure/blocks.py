@@ -953,17 +953,23 @@ MIN_SUPPORT = 2  # instances that must show each value of the driver
 
 def _distinct_docs(params: list[BlockParam], layers: list[LayerSpec]) -> list[str]:
     """Each parameter's description; where several would read alike (InceptionResNetV2's
-    three "``filters`` of its Conv2D"), each names the layers that read it."""
+    three "``filters`` of its Conv2D"), each names the layers of that class that read it,
+    and any other layer reading it with its class."""
     seen = Counter(p.doc for p in params)
     docs = []
     for param in params:
-        users = [
-            f"``{layer.attr}``"
-            for layer in layers
-            if Name(param.name) in iter_values(layer.constructor)
+        readers = [layer for layer in layers if Name(param.name) in iter_values(layer.constructor)]
+        if seen[param.doc] < 2 or not readers:
+            docs.append(param.doc)
+            continue
+        named = [f"``{r.attr}``" for r in readers if param.doc.endswith(f" {r.class_label}")]
+        others = [
+            f"``{r.attr}`` ({r.class_label})"
+            for r in readers
+            if not param.doc.endswith(f" {r.class_label}")
         ]
-        alike = seen[param.doc] > 1 and users
-        docs.append(f"{param.doc} {', '.join(users)}" if alike else param.doc)
+        doc = f"{param.doc} {', '.join(named)}" if named else param.doc
+        docs.append(f"{doc}; also read by {', '.join(others)}" if others else doc)
     return docs
 
 
