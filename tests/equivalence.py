@@ -55,3 +55,19 @@ def train_briefly(model: Any, steps: int = 3) -> None:
     targets = tree.map_structure(lambda t: np.zeros(t.shape, dtype="float32"), outputs)
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
     model.fit(inputs, targets, epochs=steps, verbose=0)
+
+
+def assert_project_tests_pass(project: Path) -> None:
+    """A generated project's own test suite, run as its user runs it (in the project)."""
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert " passed" in run.stdout

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import REGENERATE
+from equivalence import assert_project_tests_pass
 
 from generator.cli import main
 from generator.new import preset_names
@@ -215,15 +216,7 @@ def test_generated_project_tests_pass(preset: str, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     project = tmp_path / f"{preset}_project"
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    assert " passed" in run.stdout
+    assert_project_tests_pass(project)
 
 
 def test_smoke_test_reports_the_failing_layer(tmp_path: Path) -> None:

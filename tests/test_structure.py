@@ -11,7 +11,7 @@ from pathlib import Path
 import keras
 import pytest
 from cases import build_case
-from equivalence import generated_class
+from equivalence import assert_project_tests_pass, generated_class
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from keras import layers
@@ -1035,9 +1035,6 @@ def test_a_project_of_a_factored_model_passes_its_own_tests(tmp_path: Path) -> N
     tuples) and a nested Sequential: the project's own test suite passes as the user runs
     it (its diagram crashed on optional parts, its round trip compared a stage tuple with
     the list .keras gives back; both found in review)."""
-    import subprocess
-    import sys
-
     from click.testing import CliRunner
 
     from generator.cli import main
@@ -1063,12 +1060,4 @@ def test_a_project_of_a_factored_model_passes_its_own_tests(tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     source = (project / "src" / "factored" / "model.py").read_text()
     assert "stage_depths=(" in source and "tf.keras.Sequential(" in source
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    assert " passed" in run.stdout
+    assert_project_tests_pass(project)
