@@ -391,10 +391,11 @@ def test_a_none_argument_in_a_written_out_list(sequential: bool) -> None:
 
 
 def test_merged_nested_models_keep_each_instances_layer_names() -> None:
+    """Five look-alike nested models (enough to pay for a class, not written out)."""
     keras.backend.clear_session()
     inputs = keras.Input((8,))
     x = inputs
-    for k in range(2):
+    for k in range(5):
         stage = keras.Sequential(
             [layers.Dense(8, name=f"stage{k}_d{i}") for i in range(3)], name=f"stage{k}"
         )
