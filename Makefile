@@ -43,7 +43,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 golden: $(STAMP)
-	SCAFFOLD_REGENERATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py tests/test_new.py tests/test_training.py tests/test_packs.py tests/test_structure.py -k "golden or seed or multi_input_spec or team_style or resnet50_factors or pads_and"
+	SCAFFOLD_REGENERATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py tests/test_new.py tests/test_training.py tests/test_packs.py tests/test_structure.py -k "golden or seed or multi_input_spec or team_style or resnet50_factors or pads_and or documented_resnet50"
 
 catalog: $(STAMP)
 	$(BIN)/python -m generator.from_spec.catalog

@@ -1062,3 +1062,28 @@ def test_a_project_of_a_factored_model_passes_its_own_tests(tmp_path: Path) -> N
     source = (project / "src" / "factored" / "model.py").read_text()
     assert "stage_depths=(" in source and "tf.keras.Sequential(" in source
     assert_project_tests_pass(project)
+
+
+@pytest.mark.slow
+def test_the_documented_resnet50_is_what_convert_writes(tmp_path: Path) -> None:
+    """docs/structure.md shows the factored ResNet50 beside Keras's resnet.py, converted
+    from a .keras file: it must be today's output (it had drifted: an older docstring, a
+    build() that ignored its argument). ``make golden`` rewrites it."""
+    keras.backend.clear_session()
+    path = tmp_path / "resnet50.keras"
+    keras.applications.ResNet50(weights=None).save(path)
+    model = keras.models.load_model(path)
+    source = convert_model(model, ConvertOptions(class_name="ResNet50", package="resnet50"))
+    body = source[source.index("@tf.keras") :].rstrip("\n")
+    doc_path = Path(__file__).parent.parent / "docs" / "structure.md"
+
+    def shown() -> tuple[str, int, int]:
+        doc = doc_path.read_text(encoding="utf-8")
+        start = doc.index("```python\n", doc.index("## The factored ResNet50")) + 10
+        return doc, start, doc.index("\n```", start)
+
+    doc, start, stop = shown()
+    if REGENERATE:
+        doc_path.write_text(doc[:start] + body + doc[stop:], encoding="utf-8")
+        doc, start, stop = shown()
+    assert doc[start:stop] == body, "docs/structure.md is stale; run `make golden`"
