@@ -8,7 +8,13 @@ import dataclasses
 from typing import Any
 
 from generator.core.ir import ForEach, ModelIR, Name, SelfAttr
-from generator.core.naming import attribute_registry, to_snake
+from generator.core.naming import (
+    KERAS_MODEL_ATTRIBUTES,
+    MODULE_RESERVED,
+    NameRegistry,
+    attribute_registry,
+    to_snake,
+)
 from generator.core.structure.blocks import SEPARATORS, common_prefix
 from generator.core.structure.dataflow import KEEP, transform
 
@@ -66,3 +72,16 @@ def _renamed_doc(doc: str, renames: dict[str, str]) -> str:
         if doc.endswith(f" {old}"):
             doc = doc[: -len(old)] + renames[old]
     return doc
+
+
+def parameter_registry(model: ModelIR, taken: set[str], fallback: str) -> NameRegistry:
+    """Names for new constructor parameters of ``model``: parameters are attributes too
+    (``self.num_classes``), so never a layer's, an existing parameter's or Keras's."""
+    return NameRegistry(
+        taken
+        | {p.name for p in model.params}
+        | {layer.attr for layer in model.layers}
+        | KERAS_MODEL_ATTRIBUTES
+        | MODULE_RESERVED,
+        fallback,
+    )

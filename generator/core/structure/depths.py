@@ -21,7 +21,8 @@ from generator.core.ir import (
     Subscript,
     Symbol,
 )
-from generator.core.naming import KERAS_MODEL_ATTRIBUTES, MODULE_RESERVED, NameRegistry, to_snake
+from generator.core.naming import to_snake
+from generator.core.structure.attributes import parameter_registry
 from generator.core.structure.dataflow import KEEP, transform
 
 MIN_LISTS = 2  # lists of one class whose counts become one tuple
@@ -45,14 +46,7 @@ def merged_depths(model: ModelIR, taken: set[str]) -> ModelIR:
             groups[class_name] = members
     if not groups:
         return model
-    registry = NameRegistry(
-        taken
-        | set(params)
-        | {layer.attr for layer in model.layers}
-        | KERAS_MODEL_ATTRIBUTES
-        | MODULE_RESERVED,
-        "depths",
-    )
+    registry = parameter_registry(model, taken, "depths")
     replaced: dict[str, Any] = {}  # count parameter -> ``depths[k]``
     merged: dict[str, Param] = {}  # first count parameter of a group -> the tuple
     for class_name, members in groups.items():

@@ -18,12 +18,8 @@ from generator.core.ir import (
     Symbol,
     Value,
 )
-from generator.core.naming import (
-    KERAS_MODEL_ATTRIBUTES,
-    MODULE_RESERVED,
-    NameRegistry,
-    to_snake,
-)
+from generator.core.naming import to_snake
+from generator.core.structure.attributes import parameter_registry
 
 _DENSE = Symbol("keras", "layers.Dense")
 _PASS_THROUGH = {"Activation", "Softmax", "Dropout"}  # a head may end in these
@@ -37,15 +33,7 @@ def head_parameters(model: ModelIR, taken: set[str]) -> ModelIR:
         for step in model.steps
         if isinstance(step, Assign) and len(step.targets) == 1
     }
-    # Parameters are attributes too (``self.num_classes``): never a layer's or Keras's.
-    registry = NameRegistry(
-        taken
-        | {p.name for p in model.params}
-        | {layer.attr for layer in model.layers}
-        | KERAS_MODEL_ATTRIBUTES
-        | MODULE_RESERVED,
-        "units",
-    )
+    registry = parameter_registry(model, taken, "units")
     heads = _heads(model.outputs)
     changed: dict[str, tuple[str, int]] = {}
     for key, var in heads:
