@@ -354,6 +354,12 @@ def main() -> None:
     is_flag=True,
     help="One statement per graph node: no block classes, loops or renamed variables.",
 )
+@click.option(
+    "--weightless-layers",
+    is_flag=True,
+    help="Keep Add, Concatenate, Activation and the like as layers, not operators "
+    "(x + shortcut, keras.activations.relu(x)).",
+)
 @_training_options(None)
 @_verification_options
 @_pack_options
@@ -373,6 +379,7 @@ def convert(
     run_verification: bool,
     emit_test: Path | None,
     flat: bool,
+    weightless_layers: bool,
     atol: float | None,
     rtol: float | None,
     batches: int,
@@ -435,6 +442,7 @@ def convert(
         verification=verification if run_verification else None,
         project=TrainingOptions(loop, strategy, mixed_precision) if loop else None,
         flat=flat,
+        weightless_layers=weightless_layers,
         pack=pack,
         variables=pack_variables,
     )

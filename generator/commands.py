@@ -47,6 +47,7 @@ class ConvertJob:
     verification: Verification | None = field(default_factory=Verification)  # None: skip
     project: Any = None  # TrainingOptions: write a project into the -o directory (--loop)
     flat: bool = False  # no structure recovery (--flat)
+    weightless_layers: bool = False  # no operators for weightless layers (--weightless-layers)
     pack: Any = None  # packs.pack.Pack (None: the built-in templates)
     variables: dict[str, Any] = field(default_factory=dict)  # the pack's, checked
 
@@ -168,7 +169,13 @@ def _convert(job: ConvertJob) -> tuple[Any, Any]:
     options = ConvertOptions.for_output(
         output, loaded.model.name, job.class_name, job.package, job.import_style, job.unsafe
     )
-    options = replace(options, flat=job.flat, pack=job.pack, variables=job.variables)
+    options = replace(
+        options,
+        flat=job.flat,
+        weightless_layers=job.weightless_layers,
+        pack=job.pack,
+        variables=job.variables,
+    )
     if job.project is not None:
         options = replace(
             options, assets_file="model.assets.npz", train_step=job.project.loop == "train-step"
@@ -193,7 +200,12 @@ def _convert_provenance(job: ConvertJob, conversion: Any, loaded: Any) -> dict[s
             "strategy": job.project.strategy,
             "mixed_precision": job.project.mixed_precision,
         },
-        "model": {"source": job.model, "sha256": loaded.sha256, "flat": job.flat},
+        "model": {
+            "source": job.model,
+            "sha256": loaded.sha256,
+            "flat": job.flat,
+            "weightless_layers": job.weightless_layers,
+        },
         "template": {
             "name": pack.name,
             "version": pack.version,

@@ -26,6 +26,7 @@ class ConvertOptions:
     assets_file: str = ""  # file name beside the module for constants too large for source
     train_step: bool = False  # the class overrides train_step/test_step (--loop train-step)
     flat: bool = False  # one statement per node, no blocks (--flat)
+    weightless_layers: bool = False  # keep Add, Activation, ... as layers (--weightless-layers)
     pack: Any = None  # packs.pack.Pack: the team's templates (None: the built-in ones)
     variables: Mapping[str, Any] = field(default_factory=dict)  # the pack's, checked
 
@@ -86,7 +87,7 @@ def model_to_ir(
     )
     if options.flat:
         return module
-    factored = recover_structure(module)
+    factored = recover_structure(module, operators=not options.weightless_layers)
     factored.validate()
     return factored
 

@@ -492,6 +492,10 @@ def test_a_layer_shared_across_models_is_refused(
         "unnamed = keras.Sequential([shared_2], name='')\n"
         "y = keras.Input((6,), name='y')\n"
         "empty_name = keras.Model(y, shared_2(unnamed(y)))\n"
+        "frame = layers.Dense(4, name='per_frame')\n"
+        "per_step = keras.Sequential([frame], name='per_step')\n"
+        "z = keras.Input((3, 4), name='z')\n"
+        "wrapped = keras.Model(z, frame(layers.TimeDistributed(per_step, name='td')(z)))\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     result = runner.invoke(main, ["convert", "crossing:model"])
@@ -501,5 +505,9 @@ def test_a_layer_shared_across_models_is_refused(
     result = runner.invoke(main, ["convert", "crossing:empty_name"])  # a name of ""
     assert result.exit_code == 1, result.output
     assert "'shared_2'" in _one_line_error(result)
+    result = runner.invoke(main, ["convert", "crossing:wrapped"])  # through TimeDistributed
+    assert result.exit_code == 1, result.output
+    message = _one_line_error(result)
+    assert "'per_frame'" in message and "wrapper 'td'" in message
     result = runner.invoke(main, ["convert", "crossing:outer", "-o", str(tmp_path / "ok.py")])
     assert result.exit_code == 0, result.output

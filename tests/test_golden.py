@@ -57,3 +57,58 @@ def test_keras_import_style_is_equivalent(name: str, tmp_path: Path) -> None:
     assert "tensorflow" not in source and "tf." not in source
     cls = generated_class(source, to_pascal(name), f"keras_style_{name}")
     assert_equivalent(model, cls, tmp_path)
+
+
+def test_the_readme_shows_what_convert_writes_for_the_demo(tmp_path: Path) -> None:
+    """README's "Before and after" is `make demo`'s conversion, class and all: it must be
+    today's output (it had drifted once weightless layers became operators). ``make
+    golden`` rewrites it."""
+    import importlib.util
+
+    import keras
+
+    script = Path(__file__).parent.parent / "docs" / "examples" / "build_demo_model.py"
+    spec = importlib.util.spec_from_file_location("build_demo_model", script)
+    assert spec is not None and spec.loader is not None
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    keras.backend.clear_session()
+    path = tmp_path / "demo_model.keras"
+    demo.main(str(path))
+    model = keras.models.load_model(path)
+    options = ConvertOptions.for_output(tmp_path / "demo_model.py", model.name)
+    source = convert_model(model, options)
+    body = source[source.index("@tf.keras") :].rstrip("\n")
+    readme = Path(__file__).parent.parent / "README.md"
+
+    def shown() -> tuple[str, int, int]:
+        text = readme.read_text(encoding="utf-8")
+        start = text.index("```python\n", text.index("printed this")) + 10
+        return text, start, text.index("\n```", start)
+
+    text, start, stop = shown()
+    if REGENERATE:
+        readme.write_text(text[:start] + body + text[stop:], encoding="utf-8")
+        text, start, stop = shown()
+    assert text[start:stop] == body, "README.md's demo is stale; run `make golden`"
+
+
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
+def test_a_made_up_optimizer_name_is_the_default_whatever_came_before(tmp_path: Path) -> None:
+    """Keras numbers the names it makes up (``adam``, ``adam_1``, ...) per process: a
+    compile config read after other optimizers were made must not name its ``Adam``."""
+    import keras
+
+    keras.backend.clear_session()
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(2, name="d")(inputs))
+    model.compile(optimizer="adam", loss="mse")
+    path = tmp_path / "m.keras"
+    model.save(path)
+    options = ConvertOptions(class_name="M", package="m")
+    first = convert_model(keras.models.load_model(path), options)
+    made = [keras.optimizers.Adam() for _ in range(3)]
+    assert made[-1].name != "adam"  # the next fresh Adam would not be called "adam"
+    second = convert_model(keras.models.load_model(path), options)
+    assert first == second
+    assert "tf.keras.optimizers.Adam()" in first

@@ -449,3 +449,40 @@ def test_templates_init_makes_the_parent_folders(tmp_path: Path) -> None:
     code, output = _run("templates", "init", str(tmp_path / "tools" / "acme"))
     assert code == 0, output
     assert (tmp_path / "tools" / "acme" / "scaffold-template.toml").is_file()
+
+
+def test_a_pack_that_extends_init_keeps_it_where_the_builtin_leaves_it_out(
+    tmp_path: Path,
+) -> None:
+    """A block whose layers are all made in ``build`` needs no ``__init__``; the built-in
+    templates leave it out, but a pack that adds a line to it (``{{ super() }}`` then its
+    own) keeps one that parses. Found in review."""
+    import keras
+
+    keras.backend.clear_session()
+    inputs = keras.Input((8, 8, 6))
+    x = inputs
+    for n, width in enumerate([6, 6, 6, 12, 12, 12]):
+        if n == 3:
+            x = keras.layers.Conv2D(width, 1, name="widen")(x)
+        h = keras.layers.DepthwiseConv2D(3, padding="same", name=f"b{n}_dw")(x)
+        h = keras.layers.LayerNormalization(name=f"b{n}_ln")(h)
+        x = keras.layers.Add(name=f"b{n}_add")([x, keras.layers.Dense(width, name=f"b{n}_pw")(h)])
+    keras.Model(inputs, x).save(tmp_path / "m.keras")
+    pack = _pack(
+        tmp_path,
+        {
+            "model.py.jinja": '{% extends "builtin/model.py.jinja" %}\n{% block init %}\n'
+            '{{ super() }}\n        self.created_by = "team"\n{% endblock %}\n'
+        },
+    )
+    plain, packed = tmp_path / "plain.py", tmp_path / "packed.py"
+    code, output = _run("convert", str(tmp_path / "m.keras"), "-o", str(plain))
+    assert code == 0, output
+    code, output = _run(
+        "convert", str(tmp_path / "m.keras"), "-o", str(packed), "--template", str(pack)
+    )
+    assert code == 0 and "EQUIVALENT" in output, output
+    plain_text, packed_text = plain.read_text(), packed.read_text()
+    assert plain_text.count("def __init__") == 1  # the model's; the block has none
+    assert packed_text.count("def __init__") == 2 and packed_text.count('= "team"') == 2

@@ -59,10 +59,10 @@ MUTANTS = {
         "bn",
     ),
     "wrong stride": ("strides=2", "strides=1", "conv"),
-    "swapped Concatenate inputs": (
-        "self.merge([x, extra])",
-        "self.merge([extra, x])",
-        "merge",
+    "swapped Concatenate inputs": (  # an operator now: seen at the layer that reads it
+        "concatenate([x, extra], axis=-1)",
+        "concatenate([extra, x], axis=-1)",
+        "dropout",
     ),
     "missing layer call": (
         "x = self.second(x)",

@@ -431,6 +431,9 @@ class ModuleIR:
     assets: tuple[Asset, ...] = ()
     assets_file: str = ""  # the .npz beside the module that holds ``assets``
     training: Training | None = None  # from a spec's task/loss/metrics (scaffold new)
+    # The weightless layer classes (``"layers.Add"``) the reader vouches an operator
+    # computes exactly in this model (``a + b``; core/structure/operators.py).
+    exact_operators: frozenset[str] = frozenset()
 
     @property
     def main(self) -> ModelIR:

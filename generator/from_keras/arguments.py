@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+import re
 from typing import Any
 
 MISSING = object()
@@ -135,10 +136,22 @@ class _ConfigCheck:
             return None
         if self.ignore_name:
             produced = {k: v for k, v in produced.items() if k != "name"}
+        elif "name" not in kwargs and _auto_named(self.target.get("name"), produced.get("name")):
+            # Keras numbers the names it makes up (``adam``, then ``adam_1`` in the same
+            # process): the original's made-up name is the default whatever came before.
+            produced = {**produced, "name": self.target["name"]}
         keys = set(self.target) | set(produced)
         return {
             k for k in keys if _normalize(produced.get(k, MISSING)) != self.target.get(k, MISSING)
         }
+
+
+def _auto_named(target: Any, produced: Any) -> bool:
+    """Whether ``produced`` is the name Keras made up for an unnamed object whose original
+    made-up name was ``target``: the same, or it numbered (``adam_3`` for ``adam``)."""
+    if not isinstance(target, str) or not isinstance(produced, str):
+        return False
+    return re.fullmatch(re.escape(target) + r"(_\d+)?", produced) is not None
 
 
 def _simplify(

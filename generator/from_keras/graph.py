@@ -36,10 +36,12 @@ from generator.core.naming import attribute_registry, class_registry, local_regi
 from generator.errors import UnsupportedModelError
 from generator.from_keras.arguments import init_parameters
 from generator.from_keras.constants import Constants, is_constant
+from generator.from_keras.exact_operators import exact_operator_layers
 from generator.from_keras.execution_order import execution_order, unpack_singleton
 from generator.from_keras.function_source import recover_lambda
 from generator.from_keras.internals import (
     call_takes_training,
+    flatten_layers,
     has_graph,
     inputs_struct,
     is_functional,
@@ -79,6 +81,7 @@ def read_model(
         constants=tuple(reader.constants.definitions),
         assets=tuple(reader.constants.assets),
         assets_file=options.assets_file if reader.constants.assets else "",
+        exact_operators=exact_operator_layers(model),
     )
     module.validate()
     return module
@@ -185,17 +188,19 @@ class _ModelReaderBase:
         # identity: two nested models may share a name, even an empty one).
         owner: dict[int, Any] = {id(layer): None for layer in counted(self.model.layers)}
         for nested in self.model.layers:
-            if not is_graph_model(nested):
+            if is_graph_model(nested):
+                inside = _layers_within(nested)
+            elif isinstance(nested, keras.layers.Wrapper):  # TimeDistributed(model), ...
+                inside = list(flatten_layers(nested, include_self=False))
+            else:
                 continue
-            for layer in counted(_layers_within(nested)):
+            for layer in counted(inside):
                 elsewhere = owner.setdefault(id(layer), nested)
                 if elsewhere is not nested:
-                    outside = (
-                        "its parent" if elsewhere is None else f"nested model {elsewhere.name!r}"
-                    )
                     raise UnsupportedModelError(
-                        f"layer {layer.name!r} is used inside nested model {nested.name!r} "
-                        f"and in {outside}; a layer shared across models is not supported",
+                        f"layer {layer.name!r} is used inside {_holder(nested)} and in "
+                        f"{'its parent' if elsewhere is None else _holder(elsewhere)}; a "
+                        "layer shared across models is not supported",
                         where=f"model {self.model.name!r}",
                     )
 
@@ -443,6 +448,11 @@ class _FunctionalReader(_ModelReaderBase):
         for name, tensor in zip(names, outputs, strict=True):
             tensors[id(tensor)] = Name(name)
         return Assign(names, value, unpack=True)
+
+
+def _holder(layer: Any) -> str:
+    """``nested model 'inner'`` or ``wrapper 'time_distributed'``."""
+    return f"{'nested model' if is_graph_model(layer) else 'wrapper'} {layer.name!r}"
 
 
 def _last_axis(tensor: Any) -> int | None:

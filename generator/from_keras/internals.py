@@ -153,6 +153,22 @@ def producer_node(tensor: Any) -> Any:
     return operation._inbound_nodes[node_index]
 
 
+def inbound_nodes(layer: Any) -> list[Any]:
+    """Every call of ``layer`` recorded in a graph (its input and output tensors).
+
+    Missing: a public list of the places a layer is called.
+    """
+    return list(getattr(layer, "_inbound_nodes", []))
+
+
+def keras_mask(tensor: Any) -> Any:
+    """The mask Keras carries along with a symbolic tensor (None without one).
+
+    Missing: ``keras.backend`` does not export ``get_keras_mask``.
+    """
+    return getattr(tensor, "_keras_mask", None)
+
+
 # -- layers ---------------------------------------------------------------------------------
 
 

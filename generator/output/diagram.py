@@ -2,13 +2,15 @@
 
 Read from the IR's ``call`` steps: inputs as parallelograms with their shapes, one node
 per layer call (``x N`` for a repeated layer), a block drawn as a subgraph of its own
-layers, and outputs labelled as the model returns them (by key for a dict).
+layers, a circle where an operation joins branches (``+``), and outputs labelled as the
+model returns them (by key for a dict).
 """
 
 from __future__ import annotations
 
 from generator.core.ir import (
     Assign,
+    BinOp,
     Call,
     DictValue,
     ForEach,
@@ -18,6 +20,8 @@ from generator.core.ir import (
     Name,
     SelfAttr,
     Step,
+    Subscript,
+    Symbol,
     Value,
     When,
     iter_values,
@@ -65,19 +69,27 @@ class _Diagram:
                 continue
             assert isinstance(step, Assign)
             call = step.value
-            if isinstance(call, Call) and isinstance(call.func, SelfAttr):
-                layer = layers[call.func.attr]
-                found = iter_values((call.args, tuple(v for _, v in call.kwargs)))
-                sources = {
-                    producer[v.id] for v in found if isinstance(v, Name) and v.id in producer
-                }
-                node = self.node(layer.name, layer.class_label, indent, layer.class_label)
+            found = iter_values(
+                (call.args, tuple(v for _, v in call.kwargs)) if isinstance(call, Call) else call
+            )
+            sources = {producer[v.id] for v in found if isinstance(v, Name) and v.id in producer}
+            attr, index = _called_layer(call)
+            if attr is not None:
+                layer = layers[attr]
+                name = layer.name if index is None else f"{layer.name}{index}"
+                node = self.node(name, layer.class_label, indent, layer.class_label)
                 self.edges(sources, node, indent)
-                for target in step.targets:
-                    producer[target] = node
-            elif isinstance(call, Name) and call.id in producer:
-                for target in step.targets:
-                    producer[target] = producer[call.id]
+            elif len(sources) > 1:  # ``shortcut + x``: where branches meet
+                node = f"n{self.counter}"
+                self.counter += 1
+                self.lines.append(f'{indent}{node}(("{_text(_operation(call))}"))')
+                self.edges(sources, node, indent)
+            elif sources:  # ``relu(x)``, ``x = inputs``: the line goes on
+                (node,) = sources
+            else:
+                continue
+            for target in step.targets:
+                producer[target] = node
 
     def node(self, name: str, label: str, indent: str, class_name: str) -> str:
         """A node; a subgraph of the block's own steps when ``class_name`` is a block."""
@@ -97,6 +109,28 @@ class _Diagram:
     def edges(self, sources: set[str], node: str, indent: str) -> None:
         for source in sorted(sources):
             self.lines.append(f"{indent}{source} --> {node}")
+
+
+def _called_layer(value: Value) -> tuple[str | None, str | None]:
+    """The attribute a step calls (``self.conv(x)``, or ``self.downs[1](x)`` with its
+    index as a label), else (None, None)."""
+    if not isinstance(value, Call):
+        return None, None
+    if isinstance(value.func, SelfAttr):
+        return value.func.attr, None
+    func = value.func
+    if isinstance(func, Subscript) and isinstance(func.value, SelfAttr):
+        return func.value.attr, f"[{func.key}]"
+    return None, None
+
+
+def _operation(value: Value) -> str:
+    """A short label for an operation: ``+``, ``concatenate``."""
+    if isinstance(value, BinOp):
+        return value.op
+    if isinstance(value, Call) and isinstance(value.func, Symbol):
+        return value.func.qualname.rsplit(".", 1)[-1]
+    return "op"
 
 
 def _outputs(outputs: Value) -> list[tuple[str, str]]:

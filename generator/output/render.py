@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from generator.core.ir import (
 from generator.core.naming import to_snake
 from generator.core.structure.dataflow import KEEP, transform
 from generator.errors import PackError, ScaffoldError
-from generator.output.formatting import black_format, format_source
+from generator.output.formatting import LINE_LENGTH, black_format, format_source
 from generator.output.source import SourceWriter, string_literal
 from generator.packs.environment import pack_environment, render
 from generator.packs.pack import Pack, builtin_pack
@@ -79,7 +80,17 @@ def render_module(module: ModuleIR, options: RenderOptions = RenderOptions()) ->
         "assets_file": string_literal(module.assets_file),
         "assets": _asset_lines(module, writer),
     }
-    return render(pack_environment(options.pack), MODULE_TEMPLATE, context)
+    text = render(pack_environment(options.pack), MODULE_TEMPLATE, context)
+    return _NO_OP_INIT.sub("", text)
+
+
+# An ``__init__`` that only calls the base class's (a block whose layers are all made in
+# ``build``): left out, as a person would. Removed from the rendered text, so a pack that
+# extends the ``init`` block with lines of its own keeps its ``__init__``.
+_NO_OP_INIT = re.compile(
+    r"(?<=\n\n)    def __init__\(self, \*\*kwargs\):\n        super\(\)\.__init__\(\*\*kwargs\)\n\n"
+    r"(?!        )"  # nothing a pack adds to its body after a blank line
+)
 
 
 def render_formatted(module: ModuleIR, options: RenderOptions = RenderOptions()) -> str:
@@ -348,13 +359,15 @@ def _opens_quote(text: str, index: int) -> bool:
 
 
 def _example(model: ModelIR, writer: SourceWriter) -> list[str]:
-    """Two lines a reader can paste: make one, call it."""
+    """Two lines a reader can paste: make one, call it. A block's example leaves out the
+    Keras ``name`` the model gives each instance (so weights pair): a new block needs none."""
     if model.kind == "block":
-        args = [f"{key}={writer.write(value)}" for key, value in model.example]
-        one_line = f"block = {model.class_name}({', '.join(args)})"
-        if len(one_line) <= 84:
-            return [one_line, "x = block(x)"]
-        return [f"block = {model.class_name}(", *(f"    {a}," for a in args), ")", "x = block(x)"]
+        args = [f"{key}={writer.write(value)}" for key, value in model.example if key != "name"]
+        creation = f"block = {model.class_name}({', '.join(args)})"
+        width = LINE_LENGTH - 8  # the docstring's indentation
+        if len(creation) > width:  # as Black writes it there
+            return [*black_format(creation, line_length=width).splitlines(), "x = block(x)"]
+        return [creation, "x = block(x)"]
     lines = [f"model = {model.class_name}()"]
     spec = model.inputs[0]
     if model.input_structure == "single" and spec.dtype.startswith(("float", "int")):

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from generator.core.structure.operators import OPERATOR_LAYERS
 from generator.from_keras.internals import direct_sublayers
 from generator.verify.report import Check
 
@@ -57,6 +58,14 @@ def _leaf_children(model: Any, root: Any, keep: set[str]) -> list[Any]:
     return found
 
 
+def _written_as_operator(layer: Any) -> bool:
+    """A layer of a class structure recovery may write as an operator, and stateless."""
+    import keras
+
+    classes = [getattr(keras.layers, qualname.split(".")[1]) for qualname in OPERATOR_LAYERS]
+    return type(layer) in classes and not layer.variables
+
+
 def pair_layers(original: Any, generated: Any, prefix: str = "") -> LayerPairs:
     pairs = LayerPairs()
     # A block named like one of the original's nested models stands for it; a block
@@ -68,6 +77,8 @@ def pair_layers(original: Any, generated: Any, prefix: str = "") -> LayerPairs:
         path = f"{prefix}{layer.name}"
         seen.add(layer.name)
         twin = ours.get(layer.name)
+        if twin is None and _written_as_operator(layer):
+            continue  # an Add written as ``+``: the layers after it compare its result
         if twin is None:
             pairs.problems.append(
                 Check(

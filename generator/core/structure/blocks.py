@@ -589,6 +589,12 @@ def _layer_name(names: _Names, index: int, counter_params: list[str]) -> Value:
     return numbered
 
 
+# What a flag's doc says it switches: these, then the layers' attribute names.
+SHORTCUT_DOC = "whether the shortcut goes through "
+HAS_DOC = "whether the block has "
+OPTIONAL_STEP = "this step"
+
+
 def _flag_name(when: When, flag_layers: list[str], steps: list[Assign | When]) -> tuple[str, str]:
     """Name an optional part by its role: a convolved shortcut, an added residual, or
     else the layer it holds."""
@@ -598,13 +604,13 @@ def _flag_name(when: When, flag_layers: list[str], steps: list[Assign | When]) -
     readers = [s for s in steps if isinstance(s, Assign) and tail in variables_in(s.value)]
     merged = any(len(set(variables_in(r.value))) >= 2 for r in readers)
     if bypass == Name("inputs") and merged:
-        return f"{base}_shortcut", f"whether the shortcut goes through {', '.join(flag_layers)}"
+        return f"{base}_shortcut", SHORTCUT_DOC + ", ".join(flag_layers)
     adds_input = any(
         "inputs" in (read := variables_in(step.value)) and len(set(read)) >= 2 for step in when.body
     )
     if bypass != Name("inputs") and adds_input:
         return "residual", "whether the block adds its input back"
-    return f"use_{base}", f"whether the block has {', '.join(flag_layers) or 'this step'}"
+    return f"use_{base}", HAS_DOC + (", ".join(flag_layers) or OPTIONAL_STEP)
 
 
 def _final_step(step: Assign | When, attr_of: dict[str, str], conditions: list[Value]):
@@ -807,7 +813,7 @@ def _parameter(
         )
         return BinOp("*", Name(name), Name(INPUT_CHANNELS))
     name = registry.claim(wanted)
-    doc = f"``{wanted}`` of its {anchor.class_label}"
+    doc = f"``{_hole_label(path, anchor)}`` of its {anchor.class_label}"
     params.append(
         BlockParam(name, list(_filled(vector)), doc, kind=kind, known=_known_where(vector))
     )
@@ -931,6 +937,12 @@ def _agrees(vector: list[Any], values: list[Any], factor: int) -> bool:
 
 def _is_int(value: Value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _hole_label(path: Path, anchor: LayerSpec) -> str:
+    """What a hole is, for docs: ``kernel_size[1]`` for one element of a tuple."""
+    base = _hole_name(path[:2], anchor)
+    return base if len(path) == 2 else f"{base}[{path[2]}]"
 
 
 def _hole_name(path: Path, anchor: LayerSpec) -> str:

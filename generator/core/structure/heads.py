@@ -9,12 +9,14 @@ from generator.core.ir import (
     Assign,
     Call,
     DictValue,
+    ForEach,
     LayerSpec,
     ListValue,
     ModelIR,
     Name,
     Param,
     SelfAttr,
+    Step,
     Symbol,
     Value,
 )
@@ -22,22 +24,17 @@ from generator.core.naming import to_snake
 from generator.core.structure.attributes import parameter_registry
 
 _DENSE = Symbol("keras", "layers.Dense")
-_PASS_THROUGH = {"Activation", "Softmax", "Dropout"}  # a head may end in these
+_PASS_THROUGH = {"Activation", "ReLU", "Softmax", "Dropout"}  # a head may end in these
 
 
 def head_parameters(model: ModelIR, taken: set[str]) -> ModelIR:
     """``model`` with the units of each output's Dense layer as a parameter."""
     layers = {layer.attr: layer for layer in model.layers}
-    producer = {
-        step.targets[0]: step.value
-        for step in model.steps
-        if isinstance(step, Assign) and len(step.targets) == 1
-    }
     registry = parameter_registry(model, taken, "units")
     heads = _heads(model.outputs)
     changed: dict[str, tuple[str, int]] = {}
     for key, var in heads:
-        found = _dense_behind(var, producer, layers)
+        found = _dense_behind(var, model.steps, layers)
         if found is None or found[0] in changed:
             continue
         attr, units = found
@@ -77,24 +74,57 @@ def _heads(outputs: Value) -> list[tuple[object, str]]:
 
 
 def _dense_behind(
-    var: str, producer: dict[str, Value], layers: dict[str, LayerSpec]
+    var: str, steps: tuple[Step, ...], layers: dict[str, LayerSpec]
 ) -> tuple[str, int] | None:
     """The Dense layer whose units an output has (through an activation or dropout)."""
+    index = len(steps)
     for _ in range(3):
-        value = producer.get(var)
-        if not (isinstance(value, Call) and isinstance(value.func, SelfAttr)):
+        found = _last_definition(var, steps, index)
+        if found is None:
             return None
-        layer = layers[value.func.attr]
-        call = layer.constructor
-        if isinstance(call, Call) and call.func == _DENSE and not layer.repeat:
-            units = call.args[0] if call.args else None
-            if isinstance(units, int) and not isinstance(units, bool):
-                return layer.attr, units
-            return None
-        if layer.class_label not in _PASS_THROUGH or not value.args:
-            return None
-        source = value.args[0]
+        index, value = found
+        if _is_activation_function(value):
+            assert isinstance(value, Call)
+            source = value.args[0] if len(value.args) == 1 else None
+        else:
+            if not (isinstance(value, Call) and isinstance(value.func, SelfAttr)):
+                return None
+            layer = layers[value.func.attr]
+            call = layer.constructor
+            if isinstance(call, Call) and call.func == _DENSE and not layer.repeat:
+                units = call.args[0] if call.args else None
+                if isinstance(units, int) and not isinstance(units, bool):
+                    return layer.attr, units
+                return None
+            if layer.class_label not in _PASS_THROUGH or not value.args:
+                return None
+            source = value.args[0]
         if not isinstance(source, Name):
             return None
         var = source.id
     return None
+
+
+def _last_definition(var: str, steps: tuple[Step, ...], before: int) -> tuple[int, Value] | None:
+    """Where ``var`` was last bound before step ``before``, and to what; None when that
+    is inside a loop or an optional part (a name reused along the main path, ``x``)."""
+    for index in range(before - 1, -1, -1):
+        step = steps[index]
+        if isinstance(step, Assign):
+            if var in step.targets:
+                return (index, step.value) if step.targets == (var,) else None
+            continue
+        inner = step.body if isinstance(step, ForEach) else (*step.body, *step.orelse)
+        if any(var in assign.targets for assign in inner):
+            return None
+    return None
+
+
+def _is_activation_function(value: Value) -> bool:
+    """``keras.activations.softmax(x)``: an Activation layer written as what it calls."""
+    return (
+        isinstance(value, Call)
+        and isinstance(value.func, Symbol)
+        and value.func.module == "keras"
+        and value.func.qualname.startswith("activations.")
+    )

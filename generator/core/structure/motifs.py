@@ -41,7 +41,7 @@ from generator.core.ir import (
 from generator.core.naming import NameRegistry, attribute_registry, to_snake
 from generator.core.structure.dataflow import layers_in, variables_in
 from generator.core.structure.families import SCOPE_NAME
-from generator.core.structure.shapes import layer_shape
+from generator.core.structure.shapes import is_literal, layer_shape
 
 CHAIN_LENGTHS = (4, 3, 2)  # the longest first: conv-bn-act-dropout before conv-bn-act
 MIN_OCCURRENCES = 6
@@ -188,10 +188,46 @@ def _signature(model: ModelIR, start: int, length: int) -> Any:
         labels.append(spec.class_label)
         # The call's own arguments too: a ``training=True`` fixed in the graph (MC
         # dropout) is not the caller's ``training``.
-        parts.append((layer_shape(spec), step.value.kwargs))
+        parts.append((_motif_layer_shape(spec), step.value.kwargs))
     if labels[0] in _CLOSING or labels[-1] not in _CLOSING:
         return None
     return tuple(parts)
+
+
+def _motif_layer_shape(spec: LayerSpec) -> Any:
+    """``layer_shape``, with a block's parameters taken for literals: inside a block that
+    sizes its chains by its own arguments (InceptionResNetV2's ``block17``: ``filters``,
+    ``(1, kernel_size)``), a chain is the same idea as one written with numbers, and an
+    instance passes the block's parameter on (``ConvBnAct(self.filters, 1, ...)``)."""
+    call = spec.constructor
+    assert isinstance(call, Call)
+    if not any(_parameter_expression(v) for v in (*call.args, *(v for _, v in call.kwargs))):
+        return layer_shape(spec)
+    literal = dataclasses.replace(
+        spec,
+        constructor=Call(
+            call.func,
+            tuple(0 if _parameter_expression(a) else a for a in call.args),
+            tuple((key, value) for key, value in call.kwargs if not _parameter_expression(value)),
+        ),
+    )
+    return layer_shape(literal)
+
+
+def _parameter_expression(value: Value) -> bool:
+    """A value built from a block's parameters and numbers (``filters``, ``(1, k)``,
+    ``number + 2``), and not a literal alone."""
+    if is_literal(value):
+        return False
+
+    def plain(v: Value) -> bool:
+        if is_literal(v) or isinstance(v, Name):
+            return True
+        if isinstance(v, tuple):
+            return all(plain(item) for item in v)
+        return isinstance(v, BinOp) and plain(v.left) and plain(v.right)
+
+    return plain(value)
 
 
 def _windows(
@@ -362,7 +398,7 @@ def _default(fixed: dict, spec: LayerSpec, hole: _Hole) -> Any:
     the inner layer's own default."""
     if hole.path[0] != "kw":
         return _NO_DEFAULT
-    plain = [v for v in hole.values if isinstance(v, int | float | str | bool | tuple)]
+    plain = [v for v in hole.values if is_literal(v)]
     if plain:
         value, count = Counter(repr(v) for v in plain).most_common(1)[0]
         if 2 * count > len(hole.values):

@@ -40,6 +40,7 @@ from generator.core.structure.growth import grow_runs
 from generator.core.structure.heads import head_parameters
 from generator.core.structure.motifs import factor_motifs, frequent_chains
 from generator.core.structure.nested import merge_nested_models
+from generator.core.structure.operators import operators_in_models
 from generator.core.structure.sequentials import inline_sequentials
 from generator.core.structure.shared_objects import shared_objects
 from generator.core.structure.stages import construct
@@ -49,13 +50,15 @@ MIN_BLOCK_STEPS = 6  # steps a run of a block class must replace to be worth a c
 MIN_LAYER_RUN = 3  # layers a list of one layer class must replace
 
 
-def recover_structure(module: ModuleIR) -> ModuleIR:
-    """The module with each model's repeated units factored into blocks."""
+def recover_structure(module: ModuleIR, operators: bool = True) -> ModuleIR:
+    """The module with each model's repeated units factored into blocks, and (with
+    ``operators``, where the reader vouches they are exact) weightless layers written as
+    operators."""
     with collector_paused():
-        return _recover(module)
+        return _recover(module, module.exact_operators if operators else frozenset())
 
 
-def _recover(module: ModuleIR) -> ModuleIR:
+def _recover(module: ModuleIR, operators: frozenset[str]) -> ModuleIR:
     classes = class_registry()
     for name in [h.class_name for h in module.helpers] + [m.class_name for m in module.models]:
         classes.reserve(name)
@@ -70,7 +73,6 @@ def _recover(module: ModuleIR) -> ModuleIR:
         models.extend(blocks)
         models.append(factored)
     models = factor_motifs(models, classes)
-    models = inline_sequentials(models)
     reserved = (
         {name for name, _ in module.constants}
         | {asset.name for asset in module.assets}
@@ -78,6 +80,9 @@ def _recover(module: ModuleIR) -> ModuleIR:
         | {h.class_name for h in module.helpers}
         | {"tf", "keras", "np", "Path", "assets"}
     )
+    models = inline_sequentials(models, reserved)
+    if operators:
+        models = operators_in_models(models, operators)
     models = [readable_variables(m, reserved) for m in models]
     models = [short_attributes(m) if m.kind == "model" else m for m in models]
     models = [merged_depths(m, reserved) if m.kind == "model" else m for m in models]

@@ -22,6 +22,7 @@ from generator.core.ir import (
     TrainingFlag,
     Value,
 )
+from generator.core.structure.sequential_lists import SequentialParts, listed_sequentials
 
 # The keyword arguments ``keras.Sequential`` itself takes.
 SEQUENTIAL_KWARGS = frozenset({"name", "trainable"})
@@ -56,22 +57,24 @@ def _creations(models: list[ModelIR] | tuple[ModelIR, ...]) -> dict[str, int]:
     return users
 
 
-def inline_sequentials(models: list[ModelIR]) -> list[ModelIR]:
+def inline_sequentials(models: list[ModelIR], taken: set[str]) -> list[ModelIR]:
     """``models`` without the nested Sequential classes that read better as an
-    expression, their single user creating ``tf.keras.Sequential([...])`` instead."""
+    expression, their single user creating ``tf.keras.Sequential([...])`` instead (look-
+    alike ones in one list: ``sequential_lists.py``). ``taken``: names new parameters
+    must not take."""
     users = _creations(models)
-    layer_lists: dict[str, ListValue] = {}
+    parts: dict[str, SequentialParts] = {}
     kept: list[ModelIR] = []
     for index, model in enumerate(models):
-        model = _with_inlined(model, layer_lists)
-        items = _layer_list(model) if index < len(models) - 1 else None
-        if items is not None and users.get(model.class_name) == 1:
-            layer_lists[model.class_name] = items
+        model = _with_inlined(listed_sequentials(model, parts, taken)[0], parts)
+        found = _layer_list(model) if index < len(models) - 1 else None
+        if found is not None and users.get(model.class_name) == 1:
+            parts[model.class_name] = found
         else:
             kept.append(model)
-    if not layer_lists:
+    if not parts:
         return models
-    return [_with_inlined(model, layer_lists) for model in kept]
+    return [_with_inlined(model, parts) for model in kept]
 
 
 def _class_called(constructor: Value) -> str | None:
@@ -87,9 +90,10 @@ def _plain_creation(call: Call) -> bool:
     return not call.args and all(key in SEQUENTIAL_KWARGS for key, _ in call.kwargs)
 
 
-def _layer_list(model: ModelIR) -> ListValue | None:
-    """The constructors of ``model``'s layers in call order, when ``model`` is a
-    Sequential that calls each of its plain layers once in a line; else None."""
+def _layer_list(model: ModelIR) -> SequentialParts | None:
+    """The constructors of ``model``'s layers in call order (and their positional
+    arguments' names), when ``model`` is a Sequential that calls each of its plain layers
+    once in a line; else None."""
     if (
         not model.sequential
         or model.kind != "model"
@@ -103,6 +107,7 @@ def _layer_list(model: ModelIR) -> ListValue | None:
     by_attr = {layer.attr: layer for layer in model.layers}
     current = model.inputs[0].var
     constructors = []
+    arg_names: list[tuple[str, ...]] = []
     for step in model.steps:
         if not isinstance(step, Assign) or step.unpack or len(step.targets) != 1:
             return None
@@ -122,20 +127,21 @@ def _layer_list(model: ModelIR) -> ListValue | None:
         if any(key == "dtype" for key, _ in layer.constructor.kwargs):
             return None  # a Sequential would cast its input to the first layer's dtype
         constructors.append(layer.constructor)
+        arg_names.append(layer.arg_names)
         current = step.targets[0]
     if by_attr or model.outputs != Name(current) or not constructors:
         return None
-    return ListValue(tuple(constructors))
+    return SequentialParts(ListValue(tuple(constructors)), tuple(arg_names))
 
 
-def _with_inlined(model: ModelIR, layer_lists: dict[str, ListValue]) -> ModelIR:
+def _with_inlined(model: ModelIR, parts: dict[str, SequentialParts]) -> ModelIR:
     layers = []
     for layer in model.layers:
         name = _class_called(layer.constructor)
-        if name in layer_lists:
+        if name in parts:
             call = layer.constructor
             assert isinstance(call, Call) and _plain_creation(call)
-            constructor = Call(Symbol("keras", "Sequential"), (layer_lists[name],), call.kwargs)
+            constructor = Call(Symbol("keras", "Sequential"), (parts[name].items,), call.kwargs)
             layer = dataclasses.replace(layer, constructor=constructor, class_label="Sequential")
         layers.append(layer)
     return dataclasses.replace(model, layers=tuple(layers))

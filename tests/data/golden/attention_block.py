@@ -33,7 +33,6 @@ class AttentionBlock(tf.keras.Model):
         self.ln1 = tf.keras.layers.LayerNormalization(epsilon=1e-06, name="ln1")
         self.ff1 = tf.keras.layers.Dense(32, activation="relu", name="ff1")
         self.ff2 = tf.keras.layers.Dense(16, name="ff2")
-        self.add2 = tf.keras.layers.Add(name="add2")
         self.ln2 = tf.keras.layers.LayerNormalization(epsilon=1e-06, name="ln2")
         self.pool = tf.keras.layers.GlobalAveragePooling1D(name="pool")
         self.logits = tf.keras.layers.Dense(num_classes, name="logits")
@@ -50,7 +49,7 @@ class AttentionBlock(tf.keras.Model):
         ln1 = self.ln1(x)
         x = self.ff1(ln1)
         x = self.ff2(x)
-        x = self.add2([ln1, x])
+        x = ln1 + x
         x = self.ln2(x)
         x = self.pool(x)
         x = self.logits(x)

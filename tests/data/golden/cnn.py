@@ -36,7 +36,6 @@ class Cnn(tf.keras.Model):
             16, 3, strides=2, use_bias=False, name="conv2"
         )
         self.bn2 = tf.keras.layers.BatchNormalization(momentum=0.9, name="bn2")
-        self.relu2 = tf.keras.layers.ReLU(name="relu2")
         self.pool2 = tf.keras.layers.MaxPooling2D(name="pool2")
         self.gap = tf.keras.layers.GlobalAveragePooling2D(name="gap")
         self.dropout = tf.keras.layers.Dropout(0.5, name="dropout")
@@ -53,7 +52,7 @@ class Cnn(tf.keras.Model):
         x = self.pool1(x)
         x = self.conv2(x)
         x = self.bn2(x, training=training)
-        x = self.relu2(x)
+        x = tf.keras.activations.relu(x)
         x = self.pool2(x)
         x = self.gap(x)
         x = self.dropout(x, training=training)

@@ -39,7 +39,6 @@ class DictIo(tf.keras.Model):
         self.history_dense = tf.keras.layers.Dense(
             8, activation="tanh", name="history_dense"
         )
-        self.merge = tf.keras.layers.Concatenate(name="merge")
         self.hidden = tf.keras.layers.Dense(16, activation="relu", name="hidden")
         self.klass = tf.keras.layers.Dense(class_units, name="klass")
         self.score = tf.keras.layers.Dense(score_units, name="score")
@@ -73,7 +72,7 @@ class DictIo(tf.keras.Model):
         x = self.user_embedding(user_id)
         flatten = self.flatten(x)
         x = self.history_dense(history)
-        x = self.merge([flatten, class_, x])
+        x = tf.keras.ops.concatenate([flatten, class_, x], axis=-1)
         x = self.hidden(x)
         score = self.score(x)
         klass = self.klass(x)

@@ -35,7 +35,6 @@ class HostileNames(tf.keras.Model):
         self.layers_ = tf.keras.layers.Dense(4, name="layers")
         self.weights_ = tf.keras.layers.Dense(4, name="weights")
         self.init = tf.keras.layers.Dense(4, name="__init__")
-        self.input_ = tf.keras.layers.Add(name="input")
         self.input__1 = tf.keras.layers.Dense(a_b_c_units, name="Input")
 
     def build(self, input_shape=None):
@@ -64,7 +63,7 @@ class HostileNames(tf.keras.Model):
         layers = self.layers_(class_)
         weights = self.weights_(class_)
         x = self.init(class_)
-        input_ = self.input_([x_1st_layer, layers, weights, x])
+        input_ = x_1st_layer + layers + weights + x
         input__1 = self.input__1(input_)
         return {"def": input_, "a-b.c": input__1}
 

@@ -30,7 +30,6 @@ class Block(tf.keras.layers.Layer):
             number_1=0,
             number_2=0,
             layer_names=(None, None),
-            name="block_1",
         )
         x = block(x)
     """
@@ -81,7 +80,6 @@ class Block(tf.keras.layers.Layer):
         self.dropout = tf.keras.layers.Dropout(
             0.1, name=f"dropout_{number_2}" if number_2 else "dropout"
         )
-        self.add_ = tf.keras.layers.Add(name=f"add_{number_2}" if number_2 else "add")
         self.re_lu_1 = tf.keras.layers.ReLU(name=f"re_lu_{number_1 + 1}")
 
     def call(self, inputs, training=None):
@@ -96,7 +94,7 @@ class Block(tf.keras.layers.Layer):
         x = self.conv2d_2(x)
         x = self.batch_normalization_2(x, training=training)
         x = self.dropout(x, training=training)
-        x = self.add_([shortcut, x])
+        x = shortcut + x
         x = self.re_lu_1(x)
         return x
 

@@ -33,8 +33,6 @@ class SharedLayer(tf.keras.Model):
         self.shared_encoder = tf.keras.layers.Dense(
             8, activation="relu", name="shared_encoder"
         )
-        self.difference = tf.keras.layers.Subtract(name="difference")
-        self.product = tf.keras.layers.Multiply(name="product")
         self.similarity = tf.keras.layers.Dense(
             num_outputs, activation="sigmoid", name="similarity"
         )
@@ -54,8 +52,8 @@ class SharedLayer(tf.keras.Model):
         left, right = inputs
         shared_encoder = self.shared_encoder(left)
         x = self.shared_encoder(right)
-        x = self.difference([shared_encoder, x])
-        x = self.product([x, x])
+        x = shared_encoder - x
+        x = x * x
         x = self.similarity(x)
         return x
 

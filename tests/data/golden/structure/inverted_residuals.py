@@ -15,7 +15,7 @@ class Block(tf.keras.layers.Layer):
         filters: ``filters`` of its Conv2D.
 
     Example:
-        block = Block(strides=2, filters=8, name="block_0")
+        block = Block(strides=2, filters=8)
         x = block(x)
     """
 
@@ -31,9 +31,6 @@ class Block(tf.keras.layers.Layer):
         )
         self.expand_bn = tf.keras.layers.BatchNormalization(
             name=self.name + "_expand_bn"
-        )
-        self.expand_relu = tf.keras.layers.ReLU(
-            max_value=6.0, name=self.name + "_expand_relu"
         )
         if self.strides == 2:
             self.pad = tf.keras.layers.ZeroPadding2D(
@@ -54,13 +51,11 @@ class Block(tf.keras.layers.Layer):
         self.project_bn = tf.keras.layers.BatchNormalization(
             name=self.name + "_project_bn"
         )
-        if self.strides == 1:
-            self.add_ = tf.keras.layers.Add(name=self.name + "_add")
 
     def call(self, inputs, training=None):
         x = self.expand(inputs)
         x = self.expand_bn(x, training=training)
-        x = self.expand_relu(x)
+        x = tf.keras.activations.relu(x, max_value=6.0)
         if self.strides == 2:
             x = self.pad(x)
         x = self.depthwise(x)
@@ -68,7 +63,7 @@ class Block(tf.keras.layers.Layer):
         x = self.project(x)
         x = self.project_bn(x, training=training)
         if self.strides == 1:
-            x = self.add_([inputs, x])
+            x = inputs + x
         return x
 
     def get_config(self):

@@ -16,7 +16,7 @@ class ConvBlock(tf.keras.layers.Layer):
         conv_shortcut: whether the shortcut goes through conv_0, bn_0.
 
     Example:
-        block = ConvBlock(filters=64, strides=1, conv_shortcut=True, name="conv2_block1")
+        block = ConvBlock(filters=64, strides=1, conv_shortcut=True)
         x = block(x)
     """
 
@@ -38,20 +38,16 @@ class ConvBlock(tf.keras.layers.Layer):
         self.bn_1 = tf.keras.layers.BatchNormalization(
             axis=3, epsilon=1.001e-05, name=self.name + "_1_bn"
         )
-        self.relu_1 = tf.keras.layers.Activation("relu", name=self.name + "_1_relu")
         self.conv_2 = tf.keras.layers.Conv2D(
             filters, 3, padding="same", name=self.name + "_2_conv"
         )
         self.bn_2 = tf.keras.layers.BatchNormalization(
             axis=3, epsilon=1.001e-05, name=self.name + "_2_bn"
         )
-        self.relu_2 = tf.keras.layers.Activation("relu", name=self.name + "_2_relu")
         self.conv_3 = tf.keras.layers.Conv2D(4 * filters, 1, name=self.name + "_3_conv")
         self.bn_3 = tf.keras.layers.BatchNormalization(
             axis=3, epsilon=1.001e-05, name=self.name + "_3_bn"
         )
-        self.add_ = tf.keras.layers.Add(name=self.name + "_add")
-        self.out = tf.keras.layers.Activation("relu", name=self.name + "_out")
 
     def call(self, inputs, training=None):
         if self.conv_shortcut:
@@ -61,14 +57,14 @@ class ConvBlock(tf.keras.layers.Layer):
             shortcut = inputs
         x = self.conv_1(inputs)
         x = self.bn_1(x, training=training)
-        x = self.relu_1(x)
+        x = tf.keras.activations.relu(x)
         x = self.conv_2(x)
         x = self.bn_2(x, training=training)
-        x = self.relu_2(x)
+        x = tf.keras.activations.relu(x)
         x = self.conv_3(x)
         x = self.bn_3(x, training=training)
-        x = self.add_([shortcut, x])
-        x = self.out(x)
+        x = shortcut + x
+        x = tf.keras.activations.relu(x)
         return x
 
     def get_config(self):
@@ -122,7 +118,6 @@ class ResNet50(tf.keras.Model):
         self.conv1_bn = tf.keras.layers.BatchNormalization(
             axis=3, epsilon=1.001e-05, name="conv1_bn"
         )
-        self.conv1_relu = tf.keras.layers.Activation("relu", name="conv1_relu")
         self.pool1_pad = tf.keras.layers.ZeroPadding2D(name="pool1_pad")
         self.pool1_pool = tf.keras.layers.MaxPooling2D(
             pool_size=3, strides=2, name="pool1_pool"
@@ -152,7 +147,7 @@ class ResNet50(tf.keras.Model):
         x = self.conv1_pad(inputs)
         x = self.conv1_conv(x)
         x = self.conv1_bn(x, training=training)
-        x = self.conv1_relu(x)
+        x = tf.keras.activations.relu(x)
         x = self.pool1_pad(x)
         x = self.pool1_pool(x)
         for block in self.conv_blocks:
