@@ -13,7 +13,7 @@ import tensorflow as tf
 from equivalence import assert_equivalent, generated_class
 from keras import layers
 
-from generator.convert import ConvertOptions, convert
+from generator.convert import ConvertOptions, convert, model_to_ir
 from generator.core.ir import (
     Assign,
     BinOp,
@@ -317,45 +317,83 @@ def test_a_linear_activation_in_an_optional_part_stays_a_layer():
     _assert_exact(model, source)
 
 
-def test_arithmetic_on_a_raw_model_input_stays_a_layer():
-    """A Functional model casts what it is given to its inputs' dtype; a subclass does
-    not, and ``+`` does not promote int64 as ``Add`` (``keras.ops.add``) does."""
+def test_inputs_are_cast_first_as_a_functional_model_does():
+    """A Functional model converts what it is given to its inputs' dtype; the generated
+    ``call`` casts first, so int64 features (and ``+`` on them) and uint8 images fed to a
+    first ``Conv2D`` work as they did with the original."""
     inputs = keras.Input((4,), name="features")
     x = layers.Dense(4, name="d")(inputs)
     x = layers.Add(name="res")([inputs, x])
-    x = layers.Add(name="res2")([x, layers.Dense(4, name="d2")(x)])
-    model = keras.Model(inputs, x)
+    model = keras.Model(inputs, layers.Add(name="res2")([x, layers.Dense(4, name="d2")(x)]))
     source = _convert(model)
-    assert "self.res = tf.keras.layers.Add(" in source and "self.res2" not in source
+    assert 'inputs = tf.keras.ops.cast(inputs, "float32")' in source
+    assert "Add" not in _layer_classes(source)
+    _assert_exact(model, source)
     generated = generated_class(source, "M")()
     generated.build(None)
     transfer_weights(model, generated)
     counts = np.arange(8).reshape(2, 4)  # int64
     np.testing.assert_array_equal(generated(counts), model(counts))
 
+    image = keras.Input((6, 6, 3), name="image")
+    features = layers.Conv2D(2, 3, name="conv")(image)
+    cnn = keras.Model(image, layers.GlobalAveragePooling2D(name="pool")(features))
+    source = _convert(cnn)
+    generated = generated_class(source, "M", "cnn")()
+    generated.build(None)
+    transfer_weights(cnn, generated)
+    pixels = np.random.RandomState(0).randint(0, 256, (2, 6, 6, 3)).astype("uint8")
+    np.testing.assert_array_equal(generated(pixels), cnn(pixels))
+    predicted = generated.predict(pixels, verbose=0)
+    np.testing.assert_array_equal(predicted, cnn.predict(pixels, verbose=0))
 
-def test_a_block_called_on_the_raw_input_keeps_its_sum_a_layer():
+
+def _recovered_without_casts(model: keras.Model) -> str:
+    """``model`` converted as if ``call`` did not cast its inputs (a sparse input, which
+    ``call`` cannot cast, is the case in practice)."""
+    import dataclasses
+
+    from generator.convert import render_options
+    from generator.core.structure.recover import recover_structure
+    from generator.output.render import render_formatted
+
+    options = ConvertOptions(class_name="M", package="ops_case", flat=True)
+    module = model_to_ir(model, options)
+    uncast = tuple(dataclasses.replace(m, casts_inputs=False) for m in module.models)
+    module = recover_structure(dataclasses.replace(module, models=uncast))
+    return render_formatted(module, render_options(options))
+
+
+def test_a_block_called_on_an_uncast_input_keeps_its_sum_a_layer():
     """The first block of the loop gets the model's input as given; its class keeps
-    ``Add`` (every instance runs the same code), its activations are still functions."""
+    ``Add`` (every instance runs the same code), its activations are still functions;
+    after the loop the name holds a block's output, so the tail's sum is ``+``."""
     x = inputs = keras.Input((8,))
     for n in range(4):
         y = layers.Dense(8, name=f"b{n}_d1")(x)
         y = layers.BatchNormalization(name=f"b{n}_bn")(y)
         y = layers.Dense(8, name=f"b{n}_d2")(y)
         x = layers.Activation("relu", name=f"b{n}_out")(layers.Add(name=f"b{n}_add")([x, y]))
-    # After the loop the name holds a block's output, no longer the input as given.
     x = layers.Add(name="tail")([x, layers.Dense(8, name="last")(x)])
-    model = keras.Model(inputs, x)
-    source = _convert(model)
-    assert "for block in self." in source
-    assert "Add" in _layer_classes(source) and "tf.keras.activations.relu(x)" in source
+    source = _recovered_without_casts(keras.Model(inputs, x))
+    assert "for block in self." in source and "tf.keras.ops.cast" not in source
+    block = source[: source.index("class M(")]
+    assert "tf.keras.layers.Add(" in block and "tf.keras.activations.relu(x)" in block
     assert "self.tail" not in source and " + " in source[source.index("class M(") :]
-    _assert_exact(model, source)
-    generated = generated_class(source, "M")()
-    generated.build(None)
-    transfer_weights(model, generated)
-    counts = np.arange(16).reshape(2, 8)  # int64
-    np.testing.assert_allclose(generated(counts), model(counts), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("keep", ["Flatten", "Dropout", "Identity", "ReLU"])
+def test_an_uncast_input_through_dtype_keeping_layers_keeps_the_sum_a_layer(keep):
+    """Found in review: Dropout, Flatten, Identity or an activation keep an int64
+    tensor int64; a sum of it with a float is no ``+``. A Dense makes it float."""
+    inputs = keras.Input((8,))
+    kept = getattr(layers, keep)(**({"rate": 0.1} if keep == "Dropout" else {}), name="keep")(
+        inputs
+    )
+    x = layers.Add(name="first")([kept, layers.Dense(8, name="d")(kept)])
+    x = layers.Add(name="second")([x, layers.Dense(8, name="e")(x)])
+    source = _recovered_without_casts(keras.Model(inputs, x))
+    assert "self.first = tf.keras.layers.Add(" in source and "self.second" not in source
 
 
 def test_sparse_tensors_keep_their_merge_layers():
@@ -439,3 +477,26 @@ def test_int64_input_through_dtype_keeping_layers_still_runs(name):
     generated.build(None)
     transfer_weights(model, generated)
     np.testing.assert_array_equal(generated(ints), model(ints))
+
+
+def test_merged_nested_models_cast_their_input_as_the_nested_models_did():
+    """Two look-alike nested Functional models fed an int32 tensor made in the graph:
+    Keras converts it to the nested Input's float32 at the boundary; the one block class
+    that stands for them casts too, so its ``inputs + x`` sees float32. Found in review."""
+
+    def unit(name: str) -> keras.Model:
+        given = keras.Input((4,))
+        return keras.Model(
+            given,
+            layers.Add(name=name + "_add")([given, layers.Dense(4, name=name + "_dense")(given)]),
+            name=name,
+        )
+
+    inputs = keras.Input((4,), name="x")
+    x = unit("unit_1")(keras.ops.cast(layers.Dense(4, name="d")(inputs), "int32"))
+    x = unit("unit_2")(keras.ops.cast(x, "int32"))
+    model = keras.Model(inputs, x)
+    source = _convert(model)
+    block = source[: source.index("class M(")]
+    assert 'inputs = tf.keras.ops.cast(inputs, "float32")' in block, block
+    _assert_exact(model, source)

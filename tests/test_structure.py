@@ -1277,3 +1277,17 @@ def test_two_lists_of_sequentials_never_share_a_name(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert len(assigned) == len(set(assigned)), assigned
     assert source.count("tf.keras.Sequential(") == 2  # two lists
+
+
+def test_a_glu_head_gives_no_num_classes() -> None:
+    """``glu`` halves the last axis: the Dense before it does not size the output (the
+    parameter would have named 10 classes for 5 outputs). Found in review."""
+    keras.backend.clear_session()
+    inputs = keras.Input((6,))
+    x = layers.Dense(10, name="logits")(layers.Dense(8, name="hidden")(inputs))
+    for weightless_layers in (False, True):
+        model = keras.Model(inputs, layers.Activation("glu", name="gate")(x))
+        source = convert_model(
+            model, ConvertOptions(class_name="M", package="m", weightless_layers=weightless_layers)
+        )
+        assert "num_classes" not in source, source

@@ -210,6 +210,11 @@ class InputSpec:
     sparse: bool = False
 
 
+def castable(spec: InputSpec) -> bool:
+    """A dense numeric input: ``keras.ops.cast`` converts it as Keras would."""
+    return not spec.sparse and spec.dtype.startswith(("float", "int", "uint", "bfloat"))
+
+
 @dataclass(frozen=True)
 class Param:
     """A constructor parameter of the generated class (``num_classes=10``)."""
@@ -297,6 +302,15 @@ class ModelIR:
     channels: tuple[tuple[str, int], ...] = ()
     example: tuple[tuple[str, Value], ...] = ()  # a block's constructor arguments, for docs
     sequential: bool = False  # read from a keras.Sequential model
+    # ``call`` first casts each numeric input to its declared dtype, as a Functional model
+    # converts what it is given (uint8 images to float32): converted models only.
+    casts_inputs: bool = False
+
+    def cast_inputs(self) -> tuple[InputSpec, ...]:
+        """The inputs ``call`` casts to their declared dtype (``casts_inputs``)."""
+        if not self.casts_inputs:
+            return ()
+        return tuple(spec for spec in self.inputs if castable(spec))
 
     def output_keys(self) -> tuple[str, list[str | int | None]]:
         """The output structure (single, list or dict) and each output's key."""

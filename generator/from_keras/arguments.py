@@ -147,11 +147,13 @@ class _ConfigCheck:
 
 
 def _auto_named(target: Any, produced: Any) -> bool:
-    """Whether ``produced`` is the name Keras made up for an unnamed object whose original
-    made-up name was ``target``: the same, or it numbered (``adam_3`` for ``adam``)."""
+    """Whether ``target`` is a name Keras makes up, as ``produced`` is (the name of an
+    object made without one): Keras numbers them per process (``adam``, ``adam_1``), so
+    either is the default, whatever was made before in the saving process or in this."""
     if not isinstance(target, str) or not isinstance(produced, str):
         return False
-    return re.fullmatch(re.escape(target) + r"(_\d+)?", produced) is not None
+    base = re.sub(r"_\d+$", "", produced)
+    return re.fullmatch(re.escape(base) + r"(_\d+)?", target) is not None
 
 
 def _simplify(

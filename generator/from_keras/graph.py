@@ -346,6 +346,7 @@ class _SequentialReader(_ModelReaderBase):
             output_shapes=self.output_shapes(model.outputs[0]),
             summary=f"Subclass of the Sequential model {model.name!r}.",
             sequential=True,
+            casts_inputs=True,
         )
 
 
@@ -420,6 +421,7 @@ class _FunctionalReader(_ModelReaderBase):
             output_shapes=self.output_shapes(outputs_struct(model)),
             summary=f"Subclass of the Functional model {model.name!r}.",
             channels=tuple(sorted(self.channels.items())),
+            casts_inputs=True,
         )
 
     def _assign(

@@ -242,7 +242,7 @@ def _model_context(
         "symbolic_inputs": writer.write(_symbolic_inputs(model)[1])
         if model.kind == "model"
         else "",
-        "call_lines": _input_lines(model)
+        "call_lines": _input_lines(model, writer)
         + [
             line
             for step in model.steps
@@ -425,16 +425,30 @@ def _symbolic_inputs(model: ModelIR) -> tuple[Value, Value]:
     return ListValue(defaults), ListValue(items)
 
 
-def _input_lines(model: ModelIR) -> list[str]:
-    """Bind the ``inputs`` argument to one variable per model input."""
+def _input_lines(model: ModelIR, writer: SourceWriter) -> list[str]:
+    """Bind the ``inputs`` argument to one variable per model input; a converted model
+    casts each numeric one to its declared dtype first, as the Functional model did."""
+    cast = {spec.var for spec in model.cast_inputs()}
+
+    def bound(var: str, expression: str) -> list[str]:
+        if var in cast:
+            dtype = string_literal(next(s.dtype for s in model.inputs if s.var == var))
+            expression = f"{writer.keras_prefix}.ops.cast({expression}, {dtype})"
+        return [] if expression == var else [f"{var} = {expression}"]
+
     if model.input_structure == "single":
-        return [] if model.inputs[0].var == "inputs" else [f"{model.inputs[0].var} = inputs"]
+        return bound(model.inputs[0].var, "inputs")
     if model.input_structure == "dict":
-        return [f"{spec.var} = inputs[{string_literal(spec.key)}]" for spec in model.inputs]
+        return [
+            line
+            for spec in model.inputs
+            for line in bound(spec.var, f"inputs[{string_literal(spec.key)}]")
+        ]
     if len(model.inputs) == 1:  # Keras accepts the bare tensor too
         var = model.inputs[0].var
-        return [f"{var} = inputs[0] if isinstance(inputs, (list, tuple)) else inputs"]
-    return [f"{', '.join(spec.var for spec in model.inputs)} = inputs"]
+        return bound(var, "inputs[0] if isinstance(inputs, (list, tuple)) else inputs")
+    unpack = [f"{', '.join(spec.var for spec in model.inputs)} = inputs"]
+    return unpack + [line for spec in model.inputs for line in bound(spec.var, spec.var)]
 
 
 def _layer_lines(

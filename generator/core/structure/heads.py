@@ -96,13 +96,19 @@ def _dense_behind(
                 if isinstance(units, int) and not isinstance(units, bool):
                     return layer.attr, units
                 return None
-            if layer.class_label not in _PASS_THROUGH or not value.args:
+            if layer.class_label not in _PASS_THROUGH or not value.args or _halves(layer):
                 return None
             source = value.args[0]
         if not isinstance(source, Name):
             return None
         var = source.id
     return None
+
+
+def _halves(layer: LayerSpec) -> bool:
+    """An ``Activation("glu")``: its output has half its input's last axis."""
+    call = layer.constructor
+    return isinstance(call, Call) and "glu" in (*call.args, dict(call.kwargs).get("activation"))
 
 
 def _last_definition(var: str, steps: tuple[Step, ...], before: int) -> tuple[int, Value] | None:
@@ -121,10 +127,12 @@ def _last_definition(var: str, steps: tuple[Step, ...], before: int) -> tuple[in
 
 
 def _is_activation_function(value: Value) -> bool:
-    """``keras.activations.softmax(x)``: an Activation layer written as what it calls."""
+    """``keras.activations.softmax(x)``: an Activation layer written as what it calls
+    (``glu`` halves the last axis: not a pass-through)."""
     return (
         isinstance(value, Call)
         and isinstance(value.func, Symbol)
         and value.func.module == "keras"
         and value.func.qualname.startswith("activations.")
+        and value.func.qualname != "activations.glu"
     )

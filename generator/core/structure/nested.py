@@ -133,7 +133,17 @@ def _merge(members: list[ModelIR], classes: NameRegistry) -> tuple[Blocks, Model
     example = tuple(
         (key, members[0].keras_name if key == "name" else value) for key, value in block.example
     )
-    block = dataclasses.replace(block, summary=summary, class_name=class_name, example=example)
+    # It stands for nested Functional models, which convert what they are given to their
+    # Input's dtype (an int32 tensor to float32); a Layer would pass it on as it is.
+    dtype = members[0].inputs[0].dtype
+    block = dataclasses.replace(
+        block,
+        summary=summary,
+        class_name=class_name,
+        example=example,
+        inputs=tuple(dataclasses.replace(spec, dtype=dtype) for spec in block.inputs),
+        casts_inputs=True,
+    )
     return blocks, block
 
 

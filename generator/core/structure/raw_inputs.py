@@ -1,12 +1,14 @@
 """Which tensors of a generated ``call`` may still hold what the user passed, as passed.
 
 A Functional model converts its inputs to their declared dtype (an ``int64`` array fed to
-a float32 model becomes float32); a subclass does not, and many layers keep the dtype
-they are given (``Dropout``, ``Reshape``, an activation). ``+`` on such a tensor does not
-promote as ``keras.ops.add`` (the ``Add`` layer) does, so structure recovery keeps the
-``Add`` there (core/structure/operators.py). A tensor is clean once a layer that computes
-in floating point has made it (a ``Dense``, a convolution, a normalization); anything
-else made from a raw tensor is raw.
+a float32 model becomes float32). A converted model's ``call`` casts its dense numeric
+inputs the same way (``ModelIR.casts_inputs``); what it cannot cast (a sparse input) and
+what reaches a block class before any layer computes on it stays raw, and many layers
+keep the dtype they are given (``Dropout``, ``Reshape``, an activation). ``+`` on such a
+tensor does not promote as ``keras.ops.add`` (the ``Add`` layer) does, so structure
+recovery keeps the ``Add`` there (core/structure/operators.py). A tensor is clean once
+a layer that computes in floating point has made it (a ``Dense``, a convolution, a
+normalization); anything else made from a raw tensor is raw.
 """
 
 from __future__ import annotations
@@ -82,7 +84,8 @@ class RawTensors:
     def _walk(
         self, model: ModelIR, raw_inputs: bool
     ) -> tuple[list[tuple[Assign, frozenset[str]]], set[str]]:
-        raw: set[str] = {spec.var for spec in model.inputs} if raw_inputs else set()
+        cast = {spec.var for spec in model.cast_inputs()}  # converted as Keras would
+        raw: set[str] = {s.var for s in model.inputs if s.var not in cast} if raw_inputs else set()
         layers = {layer.attr: layer for layer in model.layers}
         loops = {step.var: step.attr for step in model.steps if isinstance(step, ForEach)}
         found: list[tuple[Assign, frozenset[str]]] = []

@@ -29,7 +29,6 @@ class AttentionBlock(tf.keras.Model):
         super().__init__(**kwargs)
         self.num_classes = num_classes
         self.mha = tf.keras.layers.MultiHeadAttention(2, 8, dropout=0.1, name="mha")
-        self.add1 = tf.keras.layers.Add(name="add1")
         self.ln1 = tf.keras.layers.LayerNormalization(epsilon=1e-06, name="ln1")
         self.ff1 = tf.keras.layers.Dense(32, activation="relu", name="ff1")
         self.ff2 = tf.keras.layers.Dense(16, name="ff2")
@@ -44,8 +43,9 @@ class AttentionBlock(tf.keras.Model):
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
+        inputs = tf.keras.ops.cast(inputs, "float32")
         x = self.mha(inputs, inputs, training=training)
-        x = self.add1([inputs, x])
+        x = inputs + x
         ln1 = self.ln1(x)
         x = self.ff1(ln1)
         x = self.ff2(x)

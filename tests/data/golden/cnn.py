@@ -48,6 +48,7 @@ class Cnn(tf.keras.Model):
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
+        inputs = tf.keras.ops.cast(inputs, "float32")
         x = self.conv1(inputs)
         x = self.pool1(x)
         x = self.conv2(x)

@@ -66,9 +66,9 @@ class DictIo(tf.keras.Model):
         )
 
     def call(self, inputs, training=None):
-        user_id = inputs["user-id"]
-        class_ = inputs["class"]
-        history = inputs["history"]
+        user_id = tf.keras.ops.cast(inputs["user-id"], "int32")
+        class_ = tf.keras.ops.cast(inputs["class"], "float32")
+        history = tf.keras.ops.cast(inputs["history"], "float32")
         x = self.user_embedding(user_id)
         flatten = self.flatten(x)
         x = self.history_dense(history)

@@ -57,8 +57,10 @@ class HostileNames(tf.keras.Model):
         )
 
     def call(self, inputs, training=None):
-        x_n_open_pwned_w = inputs["x\\n'); open('PWNED', 'w'); ('"]
-        class_ = inputs["class"]
+        x_n_open_pwned_w = tf.keras.ops.cast(
+            inputs["x\\n'); open('PWNED', 'w'); ('"], "float32"
+        )
+        class_ = tf.keras.ops.cast(inputs["class"], "float32")
         x_1st_layer = self.layer_1st_layer(x_n_open_pwned_w)
         layers = self.layers_(class_)
         weights = self.weights_(class_)

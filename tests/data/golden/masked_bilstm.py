@@ -52,6 +52,7 @@ class MaskedBilstm(tf.keras.Model):
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="int32"))
 
     def call(self, inputs, training=None):
+        inputs = tf.keras.ops.cast(inputs, "int32")
         embed = self.embed(inputs)
         x = tf.keras.ops.not_equal(inputs, 0)
         x_1 = self.bilstm(embed, mask=x, training=training)

@@ -39,6 +39,7 @@ class McDropout(tf.keras.Model):
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
+        inputs = tf.keras.ops.cast(inputs, "float32")
         x = self.dense(inputs)
         x = self.always_on(x, training=True if training is None else training)
         x = self.out(x)

@@ -35,6 +35,7 @@ class Tower(tf.keras.Model):
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
+        inputs = tf.keras.ops.cast(inputs, "float32")
         x = self.dense(inputs)
         x = self.dropout(x, training=training)
         x = self.out(x)
@@ -76,6 +77,8 @@ class NestedFunctionalTwice(tf.keras.Model):
 
     def call(self, inputs, training=None):
         query, doc = inputs
+        query = tf.keras.ops.cast(query, "float32")
+        doc = tf.keras.ops.cast(doc, "float32")
         tower = self.tower(query, training=training)
         x = self.tower(doc, training=training)
         x = self.cosine([tower, x])

@@ -34,6 +34,7 @@ class OpsGraph(tf.keras.Model):
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
+        inputs = tf.keras.ops.cast(inputs, "float32")
         proj = self.proj(inputs)
         x = proj[:, -1]
         x = x * 2.0

@@ -51,6 +51,7 @@ class Regularized(tf.keras.Model):
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
+        inputs = tf.keras.ops.cast(inputs, "float32")
         x = self.reg(inputs)
         x = self.plain(x)
         return x

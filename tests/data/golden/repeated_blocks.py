@@ -201,6 +201,7 @@ class RepeatedBlocks(tf.keras.Model):
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
+        inputs = tf.keras.ops.cast(inputs, "float32")
         x = self.conv2d(inputs)
         for block in self.blocks:
             x = block(x, training=training)

@@ -42,6 +42,7 @@ class SequentialMlp(tf.keras.Model):
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
+        inputs = tf.keras.ops.cast(inputs, "float32")
         x = self.fc1(inputs)
         x = self.bn1(x, training=training)
         x = self.drop1(x, training=training)

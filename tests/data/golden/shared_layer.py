@@ -50,6 +50,8 @@ class SharedLayer(tf.keras.Model):
 
     def call(self, inputs, training=None):
         left, right = inputs
+        left = tf.keras.ops.cast(left, "float32")
+        right = tf.keras.ops.cast(right, "float32")
         shared_encoder = self.shared_encoder(left)
         x = self.shared_encoder(right)
         x = shared_encoder - x

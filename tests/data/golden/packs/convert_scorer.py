@@ -41,6 +41,7 @@ class Scorer(tf.keras.Model):
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
+        inputs = tf.keras.ops.cast(inputs, "float32")
         x = self.hidden(inputs)
         x = self.scores(x)
         return x

@@ -120,6 +120,7 @@ class M(tf.keras.Model):
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
+        inputs = tf.keras.ops.cast(inputs, "float32")
         x = self.stem(inputs)
         for block in self.blocks:
             x = block(x, training=training)

@@ -144,6 +144,7 @@ class ResNet50(tf.keras.Model):
         self.call(tf.keras.Input(batch_shape=tuple(input_shape), dtype="float32"))
 
     def call(self, inputs, training=None):
+        inputs = tf.keras.ops.cast(inputs, "float32")
         x = self.conv1_pad(inputs)
         x = self.conv1_conv(x)
         x = self.conv1_bn(x, training=training)
