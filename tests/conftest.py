@@ -14,3 +14,19 @@ sys.path.insert(0, str(TESTS))
 
 FULL = os.environ.get("SCAFFOLD_FULL") == "1"
 REGENERATE = os.environ.get("SCAFFOLD_REGENERATE_GOLDEN") == "1"
+
+
+def assert_documented(doc_path: Path, heading: str, body: str) -> None:
+    """The first ```python block after ``heading`` in ``doc_path`` must be ``body``: what
+    the tool writes today (``make golden`` rewrites it)."""
+
+    def shown() -> tuple[str, int, int]:
+        text = doc_path.read_text(encoding="utf-8")
+        start = text.index("```python\n", text.index(heading)) + len("```python\n")
+        return text, start, text.index("\n```", start)
+
+    text, start, stop = shown()
+    if REGENERATE:
+        doc_path.write_text(text[:start] + body + text[stop:], encoding="utf-8")
+        text, start, stop = shown()
+    assert text[start:stop] == body, f"{doc_path.name} is stale; run `make golden`"

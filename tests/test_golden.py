@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from cases import CASES, build_case
-from conftest import REGENERATE
+from conftest import REGENERATE, assert_documented
 from equivalence import assert_equivalent, generated_class, train_briefly
 
 from generator.convert import ConvertOptions, convert_model
@@ -79,18 +79,7 @@ def test_the_readme_shows_what_convert_writes_for_the_demo(tmp_path: Path) -> No
     options = ConvertOptions.for_output(tmp_path / "demo_model.py", model.name)
     source = convert_model(model, options)
     body = source[source.index("@tf.keras") :].rstrip("\n")
-    readme = Path(__file__).parent.parent / "README.md"
-
-    def shown() -> tuple[str, int, int]:
-        text = readme.read_text(encoding="utf-8")
-        start = text.index("```python\n", text.index("printed this")) + 10
-        return text, start, text.index("\n```", start)
-
-    text, start, stop = shown()
-    if REGENERATE:
-        readme.write_text(text[:start] + body + text[stop:], encoding="utf-8")
-        text, start, stop = shown()
-    assert text[start:stop] == body, "README.md's demo is stale; run `make golden`"
+    assert_documented(Path(__file__).parent.parent / "README.md", "printed this", body)
 
 
 @pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")

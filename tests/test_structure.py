@@ -11,6 +11,7 @@ from pathlib import Path
 import keras
 import pytest
 from cases import build_case
+from conftest import assert_documented
 from equivalence import assert_project_tests_pass, generated_class
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -1077,17 +1078,7 @@ def test_the_documented_resnet50_is_what_convert_writes(tmp_path: Path) -> None:
     source = convert_model(model, ConvertOptions(class_name="ResNet50", package="resnet50"))
     body = source[source.index("@tf.keras") :].rstrip("\n")
     doc_path = Path(__file__).parent.parent / "docs" / "structure.md"
-
-    def shown() -> tuple[str, int, int]:
-        doc = doc_path.read_text(encoding="utf-8")
-        start = doc.index("```python\n", doc.index("## The factored ResNet50")) + 10
-        return doc, start, doc.index("\n```", start)
-
-    doc, start, stop = shown()
-    if REGENERATE:
-        doc_path.write_text(doc[:start] + body + doc[stop:], encoding="utf-8")
-        doc, start, stop = shown()
-    assert doc[start:stop] == body, "docs/structure.md is stale; run `make golden`"
+    assert_documented(doc_path, "## The factored ResNet50", body)
 
 
 def test_num_classes_is_the_head_dense_not_a_layer_before_a_loop() -> None:

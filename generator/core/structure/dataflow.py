@@ -11,7 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from generator.core.ir import Assign, ModelIR, Name, SelfAttr, Value, iter_values
+from generator.core.ir import (
+    Assign,
+    ForEach,
+    ModelIR,
+    Name,
+    SelfAttr,
+    Step,
+    Value,
+    When,
+    iter_values,
+)
 
 
 def variables_in(value: Value) -> list[str]:
@@ -73,6 +83,19 @@ def single_tensor_segments(model: ModelIR) -> list[Segment]:
         Segment(start + 1, stop + 1, source, result)
         for (start, source), (stop, result) in zip(cuts, cuts[1:], strict=False)
     ]
+
+
+def all_assigns(steps: tuple[Step, ...]) -> list[Assign]:
+    """Every assignment of a call in order, those of optional parts and loops included."""
+    found: list[Assign] = []
+    for step in steps:
+        if isinstance(step, When):
+            found += [*step.body, *step.orelse]
+        elif isinstance(step, ForEach):
+            found += step.body
+        else:
+            found.append(step)
+    return found
 
 
 def flat_steps(model: ModelIR) -> list[Assign] | None:

@@ -33,7 +33,7 @@ from generator.core.ir import (
     iter_values,
 )
 from generator.core.structure.blocks import HAS_DOC, SHORTCUT_DOC
-from generator.core.structure.dataflow import rename_variables, variables_in
+from generator.core.structure.dataflow import all_assigns, rename_variables, variables_in
 from generator.core.structure.raw_inputs import RawTensors
 
 # The ``keras.layers`` classes this pass may rewrite, and which of their constructor
@@ -122,7 +122,9 @@ def weightless_as_operators(
     _keep_names_of_parameters(model, rewrites)
     if not rewrites:
         return model
-    optional = {id(a) for step in model.steps if isinstance(step, When) for a in _assigns((step,))}
+    optional = {
+        id(a) for step in model.steps if isinstance(step, When) for a in all_assigns((step,))
+    }
     arithmetic = {layer.attr for layer in model.layers if _qualname(layer) in ARITHMETIC_LAYERS}
     raw_tensors = raw_tensors or RawTensors([model])
     for step, raw in raw_tensors.before_each_step(model):
@@ -144,7 +146,7 @@ def weightless_as_operators(
     assigned = _assignment_counts(model)
     rewriter = _Rewriter(rewrites, assigned)
     steps = rewriter.steps(model.steps)
-    used = {attr for step in _assigns(steps) for attr in _attrs_in(step.value)}
+    used = {attr for step in all_assigns(steps) for attr in _attrs_in(step.value)}
     used |= _attrs_in(model.outputs)
     layers = tuple(
         layer for layer in model.layers if layer.attr not in rewrites or layer.attr in used
@@ -321,18 +323,6 @@ class _Rewriter:
         return dataclasses.replace(step, value=replacement)
 
 
-def _assigns(steps: tuple[Step, ...]) -> list[Assign]:
-    found: list[Assign] = []
-    for step in steps:
-        if isinstance(step, When):
-            found += [*step.body, *step.orelse]
-        elif isinstance(step, ForEach):
-            found += step.body
-        else:
-            found.append(step)
-    return found
-
-
 def _layer_calls(value: Value) -> list[Call]:
     return [v for v in iter_values(value) if isinstance(v, Call) and isinstance(v.func, SelfAttr)]
 
@@ -346,7 +336,7 @@ def _assignment_counts(model: ModelIR) -> dict[str, int]:
     counts: dict[str, int] = {}
     for spec in model.inputs:
         counts[spec.var] = counts.get(spec.var, 0) + 1
-    for assign in _assigns(model.steps):
+    for assign in all_assigns(model.steps):
         for target in assign.targets:
             counts[target] = counts.get(target, 0) + 1
     for step in model.steps:

@@ -21,7 +21,6 @@ from generator.core.ir import (
     BinOp,
     Call,
     Comprehension,
-    ForEach,
     FormattedName,
     LayerSpec,
     ListValue,
@@ -33,11 +32,11 @@ from generator.core.ir import (
     Subscript,
     Symbol,
     Value,
-    When,
     iter_values,
 )
 from generator.core.naming import attribute_registry, to_snake
 from generator.core.structure.attributes import parameter_registry
+from generator.core.structure.dataflow import all_assigns
 
 MIN_MEMBERS = 2  # look-alike Sequentials that make a list
 
@@ -373,7 +372,7 @@ def _plural(label: str) -> str:
 def _called_once(model: ModelIR) -> set[str]:
     """Layers called exactly once, by a top-level step of their own (``x = self.a(x)``)."""
     uses: dict[str, int] = {}
-    for assign in _assigns(model.steps):
+    for assign in all_assigns(model.steps):
         for node in iter_values(assign.value):
             if isinstance(node, SelfAttr):
                 uses[node.attr] = uses.get(node.attr, 0) + 1
@@ -388,18 +387,6 @@ def _called_once(model: ModelIR) -> set[str]:
         and isinstance(step.value.func, SelfAttr)
         and uses.get(step.value.func.attr) == 1
     }
-
-
-def _assigns(steps: tuple[Step, ...]) -> list[Assign]:
-    found: list[Assign] = []
-    for step in steps:
-        if isinstance(step, When):
-            found += [*step.body, *step.orelse]
-        elif isinstance(step, ForEach):
-            found += step.body
-        else:
-            found.append(step)
-    return found
 
 
 def _class_called(constructor: Value) -> str | None:
