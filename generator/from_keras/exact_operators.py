@@ -30,7 +30,7 @@ def exact_operator_layers(model: Any) -> frozenset[str]:
     layers = list(flatten_layers(model, include_self=False))
     if any(_may_create_mask(keras, layer) for layer in layers):
         return frozenset()
-    classes = {_keras_class(keras, qualname): qualname for qualname in OPERATOR_LAYERS}
+    classes = operator_layer_classes()
     exact = set(OPERATOR_LAYERS)
     for layer in layers:
         qualname = classes.get(type(layer))
@@ -68,8 +68,8 @@ def _may_create_mask(keras: Any, layer: Any) -> bool:
     return own_mask and not type(layer).__module__.startswith("keras.")
 
 
-def _keras_class(keras: Any, qualname: str) -> type:
-    found: Any = keras
-    for part in qualname.split("."):
-        found = getattr(found, part)
-    return found
+def operator_layer_classes() -> dict[type, str]:
+    """The Keras classes of ``OPERATOR_LAYERS``, each with its qualified name."""
+    import keras
+
+    return {getattr(keras.layers, q.split(".", 1)[1]): q for q in OPERATOR_LAYERS}

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.core.structure.operators import OPERATOR_LAYERS
+from generator.from_keras.exact_operators import operator_layer_classes
 from generator.from_keras.internals import direct_sublayers
 from generator.verify.report import Check
 
@@ -60,10 +60,7 @@ def _leaf_children(model: Any, root: Any, keep: set[str]) -> list[Any]:
 
 def _written_as_operator(layer: Any) -> bool:
     """A layer of a class structure recovery may write as an operator, and stateless."""
-    import keras
-
-    classes = [getattr(keras.layers, qualname.split(".")[1]) for qualname in OPERATOR_LAYERS]
-    return type(layer) in classes and not layer.variables
+    return type(layer) in operator_layer_classes() and not layer.variables
 
 
 def pair_layers(original: Any, generated: Any, prefix: str = "") -> LayerPairs:

@@ -82,7 +82,7 @@ def listed_sequentials(
     groups: dict[object, list[LayerSpec]] = {}
     for layer in parent.layers:
         call = layer.constructor
-        name = _class_called(call)
+        name = class_called(call)
         if name not in parts or layer.attr not in calls or layer.repeat or layer.when is not None:
             continue
         assert isinstance(call, Call)
@@ -96,7 +96,7 @@ def listed_sequentials(
         listed = _listed(parent, members, parts, taken)
         if listed is not None:
             parent = listed
-            consumed.update(_class_called(m.constructor) or "" for m in members)
+            consumed.update(class_called(m.constructor) or "" for m in members)
     return parent, consumed
 
 
@@ -107,11 +107,11 @@ def _listed(
     for member in members:
         call = member.constructor
         assert isinstance(call, Call)
-        values.append(_sequential(call, parts[_class_called(call) or ""]))
+        values.append(_sequential(call, parts[class_called(call) or ""]))
     if any(isinstance(v, Name) for value in values for v in iter_values(value)):
         return None  # a loop variable could shadow it
     holes = _Holes()
-    arg_names = parts[_class_called(members[0].constructor) or ""].arg_names
+    arg_names = parts[class_called(members[0].constructor) or ""].arg_names
     try:
         template = _unify(values, holes, None, arg_names, top=True)
     except _Mismatch:
@@ -389,7 +389,8 @@ def _called_once(model: ModelIR) -> set[str]:
     }
 
 
-def _class_called(constructor: Value) -> str | None:
+def class_called(constructor: Value) -> str | None:
+    """The generated class a layer's constructor calls, if any."""
     if isinstance(constructor, Call) and isinstance(constructor.func, Symbol):
         if constructor.func.module == "":
             return constructor.func.qualname

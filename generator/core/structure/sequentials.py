@@ -20,9 +20,12 @@ from generator.core.ir import (
     SelfAttr,
     Symbol,
     TrainingFlag,
-    Value,
 )
-from generator.core.structure.sequential_lists import SequentialParts, listed_sequentials
+from generator.core.structure.sequential_lists import (
+    SequentialParts,
+    class_called,
+    listed_sequentials,
+)
 
 # The keyword arguments ``keras.Sequential`` itself takes.
 SEQUENTIAL_KWARGS = frozenset({"name", "trainable"})
@@ -52,7 +55,7 @@ def _creations(models: list[ModelIR] | tuple[ModelIR, ...]) -> dict[str, int]:
     for model in models:
         for layer in model.layers:
             call = layer.constructor
-            if isinstance(call, Call) and (name := _class_called(call)) is not None:
+            if isinstance(call, Call) and (name := class_called(call)) is not None:
                 users[name] = users.get(name, 0) + (1 if _plain_creation(call) else 2)
     return users
 
@@ -75,14 +78,6 @@ def inline_sequentials(models: list[ModelIR], taken: set[str]) -> list[ModelIR]:
     if not parts:
         return models
     return [_with_inlined(model, parts) for model in kept]
-
-
-def _class_called(constructor: Value) -> str | None:
-    """The generated class a layer's constructor calls, if any."""
-    if isinstance(constructor, Call) and isinstance(constructor.func, Symbol):
-        if constructor.func.module == "":
-            return constructor.func.qualname
-    return None
 
 
 def _plain_creation(call: Call) -> bool:
@@ -137,7 +132,7 @@ def _layer_list(model: ModelIR) -> SequentialParts | None:
 def _with_inlined(model: ModelIR, parts: dict[str, SequentialParts]) -> ModelIR:
     layers = []
     for layer in model.layers:
-        name = _class_called(layer.constructor)
+        name = class_called(layer.constructor)
         if name in parts:
             call = layer.constructor
             assert isinstance(call, Call) and _plain_creation(call)
