@@ -19,7 +19,8 @@ from generator.core.structure.shapes import segment_shape
 
 MAX_CHAIN = 6  # steps in one optional chain
 MAX_CHAINS = 3  # optional chains in one segment
-SEARCH_BUDGET = 400  # removals tried per pair of segments
+SEARCH_BUDGET = 400  # removals compared by shape per pair of segments
+VISIT_BUDGET = 20_000  # choices of chains tried per pair of segments
 
 
 @dataclass(frozen=True)
@@ -101,21 +102,36 @@ def find_removal(
     excess = len(steps) - wanted_length
     if excess <= 0:
         return None
+    # Skipping steps renumbers variables and layers but leaves each kept step as it was,
+    # so the skipped steps are exactly the ones the wanted shape lacks.
+    signatures = step_signatures(segment_shape(steps, source, result, layers)[0])
+    wanted_signatures = step_signatures(wanted)
+    extra = Counter(signatures) - Counter(wanted_signatures)
+    if sum(extra.values()) != excess:
+        return None
     candidates = []
     classes: dict[Chain, Counter] = {}
+    skipped: dict[Chain, Counter] = {}
     for chain in candidate_chains(steps, result):
         if len(chain.steps) > excess or any(
             chain != other and set(chain.steps) & set(other.steps) for other in known
         ):
             continue
+        skipped[chain] = Counter(signatures[i] for i in chain.steps)
+        if skipped[chain] - extra:
+            continue
         classes[chain] = layer_classes([steps[i] for i in chain.steps], layers)
         if removed is None or not classes[chain] - removed:
             candidates.append(chain)
-    budget = [SEARCH_BUDGET]
+    budget = [SEARCH_BUDGET, VISIT_BUDGET]
 
-    def search(start: int, chosen: list[Chain], used: set[int], left: int, slots: int):
-        if left == 0:
+    def search(start: int, chosen: list[Chain], used: set[int], need: Counter, slots: int):
+        budget[1] -= 1
+        if not need:
             if removed is not None and sum((classes[c] for c in chosen), Counter()) != removed:
+                return None
+            kept_signatures = [s for i, s in enumerate(signatures) if i not in used]
+            if kept_signatures != wanted_signatures:
                 return None
             budget[0] -= 1
             kept, new_result = without(steps, result, chosen)
@@ -123,11 +139,12 @@ def find_removal(
             return tuple(chosen) if shape == wanted else None
         if slots == 0:
             return None
+        left = sum(need.values())
         for index in range(start, len(candidates)):
-            if budget[0] <= 0:
+            if budget[0] <= 0 or budget[1] <= 0:
                 return None
             chain = candidates[index]
-            if len(chain.steps) > left or used.intersection(chain.steps):
+            if skipped[chain] - need or used.intersection(chain.steps):
                 continue
             if slots == 1 and len(chain.steps) != left:
                 continue
@@ -135,7 +152,7 @@ def find_removal(
                 index + 1,
                 [*chosen, chain],
                 used | set(chain.steps),
-                left - len(chain.steps),
+                need - skipped[chain],
                 slots - 1,
             )
             if found is not None:
@@ -144,10 +161,27 @@ def find_removal(
 
     # Fewest chains first: one skipped shortcut, not its convolution and its norm apart.
     for count in range(1, MAX_CHAINS + 1):
-        found = search(0, [], set(), excess, count)
+        found = search(0, [], set(), extra, count)
         if found is not None:
             return found
     return None
+
+
+def step_signatures(shape: Any) -> list[Any]:
+    """Each step of a segment's shape (see ``segment_shape``) with variables blurred and
+    layers spelled out: what skipping other steps cannot change."""
+    shaped_steps, _, layer_shapes = shape
+
+    def blur(value: Any) -> Any:
+        if isinstance(value, tuple):
+            if len(value) == 2 and value[0] in ("var", "name"):
+                return "ref"
+            if len(value) == 2 and value[0] == "layer":
+                return layer_shapes[value[1]]
+            return tuple(blur(v) for v in value)
+        return value
+
+    return [(len(targets), unpack, blur(value)) for targets, unpack, value in shaped_steps]
 
 
 def layer_classes(steps: Sequence[Assign], layers: dict[str, LayerSpec]) -> Counter:

@@ -52,14 +52,14 @@ def inserted_chains(
     if not extra or sum(extra.values()) > MAX_INSERTED:
         return []
     readers = Counter(var for step in steps for var in variables_in(step.value))
-    inside = [
-        chain
+    classes = {
+        chain: layer_classes([steps[i] for i in chain.steps], layers)
         for chain in candidate_chains(steps, segment.result)
         if chain.bypass != segment.source
         and steps[chain.steps[-1]].targets[0] != segment.result
         and readers[steps[chain.steps[-1]].targets[0]] > 0
-        and not _chain_classes(steps, chain, layers) - extra
-    ]
+    }
+    inside = [chain for chain, own in classes.items() if not own - extra]
     found: list[tuple[Chain, ...]] = []
 
     def search(start: int, chosen: list[Chain], left: Counter) -> None:
@@ -71,17 +71,12 @@ def inserted_chains(
         used = {i for chain in chosen for i in chain.steps}
         for index in range(start, len(inside)):
             chain = inside[index]
-            own = _chain_classes(steps, chain, layers)
-            if used.intersection(chain.steps) or own - left:
+            if used.intersection(chain.steps) or classes[chain] - left:
                 continue
-            search(index + 1, [*chosen, chain], left - own)
+            search(index + 1, [*chosen, chain], left - classes[chain])
 
     search(0, [], extra)
     return found
-
-
-def _chain_classes(steps: Sequence[Assign], chain: Chain, layers: dict) -> Counter:
-    return layer_classes([steps[i] for i in chain.steps], layers)
 
 
 def unite(
