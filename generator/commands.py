@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from generator.errors import LoadError, one_line
+from generator.errors import LoadError, UnsupportedModelError, one_line
 from generator.from_keras.loading import input_files
 from generator.output.writing import Destination, FileSet, destination, require_distinct
 
@@ -163,6 +163,12 @@ def _convert(job: ConvertJob) -> tuple[Any, Any]:
     from generator.convert import ConvertOptions, convert
 
     loaded = _load(job.model, job.unsafe, job.custom_objects)
+    if job.project is not None and not loaded.model.trainable_weights:
+        raise UnsupportedModelError(
+            "the model has no trainable weights, so a training project would train "
+            "nothing; convert it without --loop",
+            where=loaded.source_name,
+        )
     output = job.output
     if job.project is not None and output is not None:  # named after the directory
         output = output.resolve().with_suffix(".py")

@@ -26,6 +26,7 @@ from generator.from_spec.sources import (
     spec_text,
 )
 from generator.from_spec.spec import ModelSpec
+from generator.from_spec.trainable import trains_something
 from generator.output.project import DEFAULT_TRAINING, LOOPS, STRATEGIES, TrainingOptions
 from generator.output.project_write import SPEC_COPY
 from generator.output.render import RenderOptions, render_formatted
@@ -109,6 +110,13 @@ def project_files(made: NewModule) -> dict[str, str | bytes]:
     """Relative path → content of the project directory around the model module."""
     from generator.output.project import render_project
 
+    if not trains_something(made.module):
+        raise SpecError(
+            "no layer of the model holds a weight, so the project's train.py and tests "
+            "would train nothing; add a layer with weights (Dense, Conv2D, ...) or write "
+            "the module alone with -o FILE.py",
+            where=made.spec.source,
+        )
     return render_project(
         made.module,
         made.source,

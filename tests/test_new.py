@@ -14,7 +14,9 @@ from conftest import REGENERATE
 from equivalence import assert_project_tests_pass
 
 from generator.cli import main
-from generator.new import preset_names
+from generator.from_spec.sources import load_preset, read_spec_file
+from generator.from_spec.trainable import trains_something
+from generator.new import build_module, preset_names
 from generator.output.writing import comparable
 
 GOLDEN = Path(__file__).parent / "data" / "golden" / "new"
@@ -117,6 +119,52 @@ def test_never_overwrites_without_force(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["new", str(project), "--preset", "mlp"])
     assert result.exit_code == 1 and "already exists" in result.output
     assert (project / "keep.txt").exists()
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "input_shape: [4, 4, 2]\nlayers: Flatten() > Dropout(0.1) > Activation('softmax')\n",
+        "input_shape: [8]\n"
+        "blocks:\n  Gate:\n    layers: Activation('sigmoid') > Dropout(0.2)\n"
+        "layers: Gate() > Gate()\n",
+    ],
+    ids=["layers", "in-a-block"],
+)
+def test_a_spec_with_nothing_to_train_gets_no_project(
+    spec: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The project's training test could only fail: refused, nothing written; the
+    module alone is still written."""
+    monkeypatch.chdir(tmp_path)
+    Path("still.yaml").write_text(spec)
+    result = CliRunner().invoke(main, ["new", "still", "--spec", "still.yaml"])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == (
+        "Error: still.yaml: no layer of the model holds a weight, so the project's train.py "
+        "and tests would train nothing; add a layer with weights (Dense, Conv2D, ...) or "
+        "write the module alone with -o FILE.py"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["still.yaml"]
+    result = CliRunner().invoke(main, ["new", "still", "--spec", "still.yaml", "-o", "still.py"])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("preset", preset_names())
+def test_every_preset_has_weights_to_train(preset: str) -> None:
+    assert trains_something(build_module(load_preset(preset), "M", "m"))
+
+
+def test_weights_inside_a_block_count(tmp_path: Path) -> None:
+    spec = tmp_path / "gated.yaml"
+    spec.write_text(
+        "input_shape: [8]\n"
+        "blocks:\n  Gate:\n    layers: Activation('sigmoid') > Dense(8)\n"
+        "layers: Flatten() > Gate()\n"
+    )
+    assert trains_something(build_module(read_spec_file(spec), "M", "m"))
+    spec.write_text(spec.read_text().replace("Dense(8)", "Dropout(0.5)"))
+    assert not trains_something(build_module(read_spec_file(spec), "M", "m"))
 
 
 def test_list_presets() -> None:

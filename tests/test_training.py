@@ -556,6 +556,29 @@ def test_convert_loop_options_that_do_not_fit_are_usage_errors(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["heads.keras"]
 
 
+@pytest.mark.parametrize("frozen", [False, True], ids=["weightless", "frozen"])
+def test_a_model_with_nothing_to_train_gets_no_training_project(
+    frozen: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its project's tests could only fail (no weight moves): refused, nothing written."""
+    keras.backend.clear_session()
+    inputs = keras.Input((4, 4, 2))
+    x = keras.layers.Flatten()(inputs)
+    if frozen:
+        x = keras.layers.Dense(3, trainable=False)(x)
+    keras.Model(inputs, keras.layers.Activation("softmax")(x)).save(tmp_path / "still.keras")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["convert", "still.keras", "-o", "proj", "--loop", "fit"])
+    assert result.exit_code == 1, result.output
+    assert result.output.strip() == (
+        "Error: still.keras: the model has no trainable weights, so a training project "
+        "would train nothing; convert it without --loop"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["still.keras"]
+    result = CliRunner().invoke(main, ["convert", "still.keras", "-o", "still.py"])
+    assert result.exit_code == 0, result.output
+
+
 def test_whole_model_metrics_go_to_the_outputs_that_train(tmp_path: Path) -> None:
     spec = tmp_path / "ae.yaml"
     preset = (

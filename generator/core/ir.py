@@ -279,7 +279,41 @@ class When:
     orelse: tuple[Assign, ...] = ()
 
 
-Step = Assign | ForEach | When
+@dataclass(frozen=True)
+class Loop:
+    """``for <target> in <iterable>: <body>``: the stages of a model
+    (``for s, blocks in enumerate(self.stages)``), whose body holds an optional part and
+    the loop over the stage's blocks. Made last by structure recovery: passes before it
+    never see one."""
+
+    target: Value  # a Name, or a tuple of Names
+    iterable: Value
+    body: tuple[Assign | When | Loop, ...]
+
+
+Step = Assign | ForEach | When | Loop
+
+
+def step_values(step: Step) -> tuple[Value, ...]:
+    """Every value a step evaluates, conditions and iterables included."""
+    if isinstance(step, Assign):
+        return (step.value,)
+    if isinstance(step, ForEach):
+        return tuple(inner.value for inner in step.body)
+    if isinstance(step, When):
+        return (step.condition, *(inner.value for inner in (*step.body, *step.orelse)))
+    return (step.iterable, *(v for inner in step.body for v in step_values(inner)))
+
+
+def step_targets(step: Step) -> set[str]:
+    """Every variable a step binds, in any branch or loop inside it."""
+    if isinstance(step, Assign):
+        return set(step.targets)
+    if isinstance(step, ForEach):
+        return {t for inner in step.body for t in inner.targets}
+    if isinstance(step, When):
+        return {t for inner in (*step.body, *step.orelse) for t in inner.targets}
+    return {t for inner in step.body for t in step_targets(inner)}
 
 
 @dataclass(frozen=True)
@@ -305,6 +339,9 @@ class ModelIR:
     # ``call`` first casts each numeric input to its declared dtype, as a Functional model
     # converts what it is given (uint8 images to float32): converted models only.
     casts_inputs: bool = False
+    # Variables named after a layer or op whose name Keras made up (``conv2d_7``): they
+    # say nothing a person chose, so structure recovery may name them by their role.
+    made_up_names: tuple[str, ...] = ()
 
     def cast_inputs(self) -> tuple[InputSpec, ...]:
         """The inputs ``call`` casts to their declared dtype (``casts_inputs``)."""
@@ -335,6 +372,9 @@ class ModelIR:
             scope.add(spec.var)
         known_attrs = set(attrs)
         for step in self.steps:
+            if isinstance(step, Loop):
+                _check_loop(step, scope, known_attrs, where)
+                continue
             if isinstance(step, ForEach):
                 if step.attr not in known_attrs:
                     raise ScaffoldError(
@@ -488,6 +528,24 @@ def _require_unique(names: list[str], what: str, where: str) -> None:
 def _require_new(name: str, scope: set[str], where: str) -> None:
     if name in scope:
         raise ScaffoldError(f"variable {name!r} is assigned twice", where=where)
+
+
+def _check_loop(loop: Loop, scope: set[str], attrs: set[str], where: str) -> None:
+    """A stage loop's references; what its body binds is in scope after it."""
+    _check_refs(loop.iterable, scope, attrs, where)
+    inner = set(scope) | {n.id for n in iter_values(loop.target) if isinstance(n, Name)}
+    for step in loop.body:
+        if isinstance(step, Loop):
+            _check_loop(step, inner, attrs, where)
+        elif isinstance(step, When):
+            _check_refs(step.condition, inner, attrs, where)
+            for assign in (*step.body, *step.orelse):
+                _check_refs(assign.value, inner, attrs, where)
+                inner.update(assign.targets)
+        else:
+            _check_refs(step.value, inner, attrs, where)
+            inner.update(step.targets)
+    scope.update(step_targets(loop))
 
 
 def _check_refs(value: Value, scope: set[str], attrs: set[str], where: str) -> None:

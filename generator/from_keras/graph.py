@@ -45,6 +45,7 @@ from generator.from_keras.internals import (
     has_graph,
     inputs_struct,
     is_functional,
+    made_up_name,
     outputs_struct,
 )
 from generator.from_keras.ops import op_expression
@@ -363,6 +364,7 @@ class _FunctionalReader(_ModelReaderBase):
             for spec in specs
             if spec.shape and isinstance(spec.shape[-1], int)
         }
+        self.made_up_names: set[str] = set()  # for ModelIR.made_up_names
         tensors: dict[int, Value] = {
             id(tensor): Name(spec.var)
             for tensor, spec in zip(_structure_items(inputs_struct(model)), specs, strict=True)
@@ -422,6 +424,7 @@ class _FunctionalReader(_ModelReaderBase):
             summary=f"Subclass of the Functional model {model.name!r}.",
             channels=tuple(sorted(self.channels.items())),
             casts_inputs=True,
+            made_up_names=tuple(sorted(self.made_up_names)),
         )
 
     def _assign(
@@ -430,6 +433,8 @@ class _FunctionalReader(_ModelReaderBase):
         outputs = node.outputs
         if len(outputs) == 1 and not _returns_structure(op):
             var = self.locals.claim(base)
+            if made_up_name(op):
+                self.made_up_names.add(var)
             tensors[id(outputs[0])] = Name(var)
             if (size := _last_axis(outputs[0])) is not None:
                 self.channels[var] = size

@@ -13,6 +13,7 @@ so importing this module stays free of TensorFlow.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -170,6 +171,18 @@ def keras_mask(tensor: Any) -> Any:
 
 
 # -- layers ---------------------------------------------------------------------------------
+
+
+def made_up_name(operation: Any) -> bool:
+    """Whether the name is one Keras gives an unnamed layer or op: its class name in snake
+    case, numbered after the first (``conv2d``, ``conv2d_7``, ``true_divide_1``).
+
+    Missing: a public record of whether ``name=`` was passed.
+    """
+    from keras.src.utils.naming import to_snake_case
+
+    base = re.escape(to_snake_case(type(operation).__name__))
+    return re.fullmatch(rf"{base}(_[1-9][0-9]*)?", str(operation.name)) is not None
 
 
 def call_takes_training(layer: Any) -> bool:

@@ -15,6 +15,7 @@ from generator.core.ir import (
     DictValue,
     ForEach,
     ListValue,
+    Loop,
     ModelIR,
     ModuleIR,
     Name,
@@ -25,6 +26,8 @@ from generator.core.ir import (
     Value,
     When,
     iter_values,
+    step_targets,
+    step_values,
 )
 
 
@@ -66,6 +69,15 @@ class _Diagram:
                 for inner in step.body:
                     for target in inner.targets:
                         producer[target] = node
+                continue
+            if isinstance(step, Loop):  # the stages of blocks: one node
+                stages = next(v for v in iter_values(step.iterable) if isinstance(v, SelfAttr))
+                layer = layers[stages.attr]
+                reads = {v.id for v in iter_values(step_values(step)) if isinstance(v, Name)}
+                node = self.node(layer.name, f"{layer.class_label} stages", indent, "")
+                self.edges({producer[v] for v in reads if v in producer}, node, indent)
+                for target in step_targets(step):
+                    producer[target] = node
                 continue
             assert isinstance(step, Assign)
             call = step.value

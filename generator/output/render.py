@@ -25,6 +25,7 @@ from generator.core.ir import (
     InputSpec,
     LayerSpec,
     ListValue,
+    Loop,
     ModelIR,
     ModuleIR,
     Name,
@@ -481,6 +482,12 @@ def _layer_line(layer: LayerSpec, writer: SourceWriter) -> str:
 
 
 def _step_lines(step: Step, writer: SourceWriter, params: set[str]) -> list[str]:
+    if isinstance(step, Loop):
+        target = step.target
+        names = ", ".join(writer.write(t) for t in target) if isinstance(target, tuple) else ""
+        head = f"for {names or writer.write(target)} in {writer.write(step.iterable)}:"
+        body = [line for inner in step.body for line in _step_lines(inner, writer, params)]
+        return [head, *(f"    {line}" for line in body)]
     if isinstance(step, ForEach):
         body = [f"    {_assign_line(inner, writer)}" for inner in step.body]
         return [f"for {step.var} in self.{step.attr}:", *body]

@@ -14,6 +14,7 @@ from typing import Any
 from generator.core.ir import (
     Assign,
     ForEach,
+    Loop,
     ModelIR,
     Name,
     SelfAttr,
@@ -50,19 +51,25 @@ def single_tensor_segments(model: ModelIR) -> list[Segment]:
     """The segments between consecutive single-tensor cuts, in order.
 
     A cut after step ``i`` is where exactly one variable defined so far is still read by
-    a later step or by the outputs.
+    a later step or by the outputs. An input counts from just before the step that first
+    reads it: a second input joined at the end (``x + bias``) cuts nothing before.
     """
     steps = flat_steps(model)
     if steps is None:
         return []
     defined_at = {spec.var: -1 for spec in model.inputs}
     last_use: dict[str, int] = {}
+    first_use: dict[str, int] = {}
     for index, step in enumerate(steps):
         for var in variables_in(step.value):
             if var in defined_at:
                 last_use[var] = index
+                first_use.setdefault(var, index)
         for target in step.targets:
             defined_at[target] = index
+    for spec in model.inputs:
+        if spec.var in first_use and defined_at[spec.var] == -1:
+            defined_at[spec.var] = first_use[spec.var] - 1
     for var in variables_in(model.outputs):
         if var in defined_at:
             last_use[var] = len(steps)
@@ -93,6 +100,8 @@ def all_assigns(steps: tuple[Step, ...]) -> list[Assign]:
             found += [*step.body, *step.orelse]
         elif isinstance(step, ForEach):
             found += step.body
+        elif isinstance(step, Loop):
+            found += all_assigns(step.body)
         else:
             found.append(step)
     return found

@@ -9,7 +9,6 @@ from generator.core.ir import (
     Assign,
     Call,
     DictValue,
-    ForEach,
     LayerSpec,
     ListValue,
     ModelIR,
@@ -19,6 +18,7 @@ from generator.core.ir import (
     Step,
     Symbol,
     Value,
+    step_targets,
 )
 from generator.core.naming import to_snake
 from generator.core.structure.attributes import parameter_registry
@@ -120,8 +120,7 @@ def _last_definition(var: str, steps: tuple[Step, ...], before: int) -> tuple[in
             if var in step.targets:
                 return (index, step.value) if step.targets == (var,) else None
             continue
-        inner = step.body if isinstance(step, ForEach) else (*step.body, *step.orelse)
-        if any(var in assign.targets for assign in inner):
+        if var in step_targets(step):
             return None
     return None
 

@@ -291,8 +291,10 @@ class _Rewriter:
                 )
             elif isinstance(step, ForEach):
                 result.append(dataclasses.replace(step, body=self.assigns(step.body)))
-            elif (rewritten := self.assign(step)) is not None:
-                result.append(rewritten)
+            else:
+                assert isinstance(step, Assign), "stage loops are made after this pass"
+                if (rewritten := self.assign(step)) is not None:
+                    result.append(rewritten)
         return tuple(result)
 
     def assigns(self, steps: tuple[Assign, ...]) -> tuple[Assign, ...]:

@@ -114,6 +114,7 @@ class RawTensors:
                 for assign in step.body:  # its first round reads what came before
                     visit(assign)
             else:
+                assert isinstance(step, Assign), "stage loops are made after this pass"
                 visit(step)
         return found, raw
 

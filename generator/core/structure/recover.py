@@ -43,6 +43,7 @@ from generator.core.structure.nested import merge_nested_models
 from generator.core.structure.operators import operators_in_models
 from generator.core.structure.sequentials import inline_sequentials
 from generator.core.structure.shared_objects import shared_objects
+from generator.core.structure.stage_loops import stage_loops
 from generator.core.structure.stages import construct
 from generator.core.structure.variables import readable_variables
 
@@ -86,6 +87,7 @@ def _recover(module: ModuleIR, operators: frozenset[str]) -> ModuleIR:
     models = [readable_variables(m, reserved) for m in models]
     models = [short_attributes(m) if m.kind == "model" else m for m in models]
     models = [merged_depths(m, reserved) if m.kind == "model" else m for m in models]
+    models = [stage_loops(m) if m.kind == "model" else m for m in models]
     models[-1] = head_parameters(models[-1], reserved)
     return shared_objects(dataclasses.replace(module, models=tuple(models)), reserved)
 

@@ -2,18 +2,38 @@
 tensor kept aside for later, ``branch`` for one waiting to be concatenated.
 
 A name is reused as soon as the tensor it held is read for the last time, the way
-hand-written Keras code writes ``x = layer(x)`` line after line.
+hand-written Keras code writes ``x = layer(x)`` line after line. A branch (the steps from
+a tensor that is read again later to a tensor kept aside) carries one name throughout,
+and a tensor that several branches read stays ``x`` while they run, as Keras's own
+Inception code writes ``branch_1 = conv(x); branch_1 = conv(branch_1)``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from generator.core.ir import Assign, ForEach, ModelIR, Name, Step, When
+from generator.core.ir import (
+    Assign,
+    BinOp,
+    Call,
+    ForEach,
+    LayerSpec,
+    ModelIR,
+    Name,
+    SelfAttr,
+    Step,
+    Symbol,
+    Value,
+    When,
+)
 from generator.core.structure.dataflow import rename_variables, variables_in
 
 MAIN, KEPT, BRANCH, PART = "x", "shortcut", "branch", "part"
+# Functions and layer classes that join tensors side by side: what they read are branches.
+JOINING_FUNCTIONS = frozenset({"concatenate", "stack", "hstack", "vstack", "dstack"})
+JOINING_LAYERS = frozenset({"Concatenate"})
 
 
 @dataclass
@@ -21,6 +41,8 @@ class _Event:
     reads: list[str]
     targets: tuple[str, ...]
     unpack: bool
+    value: Value
+    container: int  # the body it sits in: the call's own, a loop's, an ``if``'s or ``else``'s
     # Where its reads count: its own place, or for an optional part's ``else`` the place
     # where the part begins (the branches exclude each other, so what only the ``else``
     # reads need not outlive the part's first step).
@@ -31,8 +53,9 @@ def readable_variables(model: ModelIR, reserved: set[str]) -> ModelIR:
     """``model`` with its call's variables renamed; inputs keep their names.
 
     In a model, a tensor kept aside and each of several outputs keep the name their layer
-    gave them (``score``, ``branch_3x3``); in a block, whose variables were named after
-    one instance only, they become ``shortcut`` and ``branch``.
+    gave them (``score``, ``branch_3x3``) unless Keras made that name up (``conv2d_7``)
+    or it names one instance of a loop; in a block, whose variables were named after one
+    instance only, they become ``shortcut`` and ``branch``.
     """
     generic = model.kind == "block"
     events = _events(model.steps)
@@ -50,16 +73,55 @@ def readable_variables(model: ModelIR, reserved: set[str]) -> ModelIR:
     for var in outputs:
         last_read[var] = len(events)
         reads.setdefault(var, []).append(len(events))
+    layers = {layer.attr: layer for layer in model.layers}
     merges = {}  # variable -> how many variables its last reader reads
+    joined = set()  # variables whose last reader sets them side by side
+    added = set()  # variables whose last reader adds them to another
     for event in events:
         for var in event.reads:
             if last_read.get(var) == event.read_at:
                 merges[var] = len(set(event.reads))
+                if _joins(event.value, layers, JOINING_FUNCTIONS, JOINING_LAYERS):
+                    joined.add(var)
+                if _joins(event.value, layers, frozenset({"add"}), frozenset({"Add"})):
+                    added.add(var)
     fixed = {spec.var for spec in model.inputs}
     taken = set(reserved) | fixed | {p.name for p in model.params} | {"training"}
     _reserve_loop_variables(model.steps, taken)
+    made_up, loop_results = set(model.made_up_names), _loop_results(model.steps)
+    kept = {
+        var
+        for var, index in defined.items()
+        if _kept_aside(reads.get(var, []), index) and not (several_outputs and var in outputs)
+    }
+    branch_of = _branches(events, reads, last_read, kept, fixed | set(outputs))
+
+    def single(var: str) -> bool:
+        event = events[defined[var]]
+        return not event.unpack and len(event.targets) == 1
+
+    def base_of(var: str) -> str:
+        """The name ``var``'s branch would take, before counters."""
+        if not single(var):
+            return PART if generic else var  # a model keeps its layer's names
+        if several_outputs and var in outputs and not generic:
+            return var
+        if var in kept:
+            side_by_side = var in joined or merges.get(var, 0) >= 3
+            if generic:
+                return BRANCH if side_by_side else KEPT
+            if var in loop_results or var in made_up:  # ``sigmoid`` still says something
+                if side_by_side:
+                    return BRANCH
+                if var in loop_results or var in added:
+                    return KEPT
+            return var
+        return MAIN
+
+    staying = _staying_main(events, defined, last_read, kept, branch_of, base_of, fixed)
     holder: dict[str, str] = {}  # name -> variable holding it now
     names: dict[str, str] = {var: var for var in fixed}
+    branch_names: dict[str, str] = {}  # a branch's kept tensor -> the branch's name
     prefer = _prefer_bypass(model.steps, last_read, fixed)
     dying: dict[int, list[str]] = {}
     for var, index in last_read.items():
@@ -76,47 +138,146 @@ def readable_variables(model: ModelIR, reserved: set[str]) -> ModelIR:
         for target in event.targets:
             if target in names:
                 continue
-            if event.unpack or len(event.targets) > 1:
-                base = PART if generic else target  # a model keeps its layer's names
-            elif several_outputs and target in outputs and not generic:
-                base = target
-            elif _kept_aside(reads.get(target, []), defined[target]):
-                if generic:
-                    base = BRANCH if merges.get(target, 0) >= 3 else KEPT
-                else:
-                    base = target
-            else:
-                base = MAIN
-            name = _free(base, holder, taken)
+            terminal = branch_of.get(target, target)
+            name = branch_names.get(terminal)
+            if name is None or name in holder:
+                base = base_of(terminal)
+                if terminal in staying and MAIN not in holder:
+                    base = MAIN
+                name = _free(base, holder, taken)
+                branch_names[terminal] = name
             names[target] = name
             if target in last_read and last_read[target] > index:
                 holder[name] = target
     return dataclasses.replace(
         model,
-        steps=tuple(_renamed_steps(model.steps, names)),
+        steps=tuple(_loops_carry_x(_renamed_steps(model.steps, names), fixed, model.outputs)),
         outputs=rename_variables(model.outputs, names),
     )
 
 
+def _branches(
+    events: list[_Event],
+    reads: dict[str, list[int]],
+    last_read: dict[str, int],
+    kept: set[str],
+    fixed: set[str],
+) -> dict[str, str]:
+    """Each tensor of a branch -> the branch's kept tensor, whose name it takes.
+
+    A branch is a chain of single-tensor steps in one body, each read only by the next,
+    that starts by reading a tensor read again after it (``conv(x)`` while ``x`` feeds
+    other branches) and ends in a tensor kept aside: ``shortcut = conv(x);
+    shortcut = norm(shortcut)`` rather than ``y = conv(x); shortcut = norm(y)``.
+    """
+    producer: dict[str, int] = {}  # the first definition: an optional part's own steps
+    for index, event in enumerate(events):
+        if len(event.targets) == 1 and not event.unpack:
+            producer.setdefault(event.targets[0], index)
+    branch_of: dict[str, str] = {}
+    for terminal in kept:
+        if terminal not in producer or terminal in fixed:
+            continue
+        chain = [terminal]
+        event = events[producer[terminal]]
+        while len(set(event.reads)) == 1:
+            source = event.reads[0]
+            head = producer.get(source)
+            if (
+                head is None
+                or source in fixed
+                or len(reads.get(source, [])) != 1
+                or events[head].container != event.container
+            ):
+                break
+            chain.append(source)
+            event = events[head]
+        sources = set(event.reads)
+        if len(chain) > 1 and len(sources) == 1:
+            (source,) = sources
+            if last_read.get(source, -1) > event.read_at:
+                branch_of.update((var, terminal) for var in chain)
+    return branch_of
+
+
+def _staying_main(
+    events: list[_Event],
+    defined: dict[str, int],
+    last_read: dict[str, int],
+    kept: set[str],
+    branch_of: dict[str, str],
+    base_of: Callable[[str], str],
+    fixed: set[str],
+) -> set[str]:
+    """Tensors kept aside that can stay ``x``: no other ``x`` is defined while they live
+    (every reader but the last starts a branch of its own name), as the tensor that
+    several Inception branches read. The outermost wins where such tensors nest."""
+    mains = [0] * (len(events) + 1)  # mains[i]: how many ``x`` events[:i] define
+    for var, index in defined.items():
+        if base_of(branch_of.get(var, var)) == MAIN:
+            mains[index + 1] += 1
+    for index in range(len(events)):
+        mains[index + 1] += mains[index]
+    staying: set[str] = set()
+    free_from = 0  # a tensor that stays ``x`` lives until here
+    for var in sorted(kept, key=lambda v: defined[v]):
+        start, stop = defined[var], last_read.get(var, -1)
+        if var in fixed or start < free_from or stop > len(events) - 1:
+            continue
+        if stop > start and mains[stop] - mains[start + 1] == 0:
+            staying.add(var)
+            free_from = stop
+    return staying
+
+
+def _joins(
+    value: Value, layers: dict[str, LayerSpec], functions: frozenset, classes: frozenset
+) -> bool:
+    """A call of one of the ``functions`` (``keras.ops.concatenate``) or of a layer of one
+    of the ``classes``; ``+`` counts as ``add``."""
+    if isinstance(value, BinOp):
+        return value.op == "+" and "add" in functions
+    if not isinstance(value, Call):
+        return False
+    func = value.func
+    if isinstance(func, Symbol):
+        return func.qualname.rsplit(".", 1)[-1] in functions
+    if isinstance(func, SelfAttr) and func.attr in layers:
+        constructor = layers[func.attr].constructor
+        if isinstance(constructor, Call) and isinstance(constructor.func, Symbol):
+            return constructor.func.qualname.rsplit(".", 1)[-1] in classes
+    return False
+
+
+def _loop_results(steps: tuple[Step, ...]) -> set[str]:
+    """Variables a loop of blocks assigns: named after one instance only."""
+    return {t for step in steps if isinstance(step, ForEach) for a in step.body for t in a.targets}
+
+
 def _events(steps: tuple[Step, ...]) -> list[_Event]:
     events: list[_Event] = []
+    containers = iter(range(1, 1 << 30))
 
-    def add(inner: Assign, read_at: int | None = None) -> None:
+    def add(inner: Assign, container: int, read_at: int | None = None) -> None:
         at = len(events) if read_at is None else read_at
-        events.append(_Event(variables_in(inner.value), inner.targets, inner.unpack, at))
+        reads = variables_in(inner.value)
+        events.append(_Event(reads, inner.targets, inner.unpack, inner.value, container, at))
 
     for step in steps:
         if isinstance(step, Assign):
-            add(step)
+            add(step, 0)
         elif isinstance(step, ForEach):
+            body = next(containers)
             for inner in step.body:
-                add(inner)
+                add(inner, body)
         else:
+            assert isinstance(step, When), "stage loops are made after naming"
             begins = len(events)
+            body, orelse = next(containers), next(containers)
             for inner in step.body:
-                add(inner)
+                add(inner, body)
             for inner in step.orelse:
-                add(inner, begins)
+                add(inner, orelse, begins)
     return events
 
 
@@ -162,6 +323,55 @@ def _reserve_loop_variables(steps: tuple[Step, ...], taken: set[str]) -> None:
             taken.add(step.var)
 
 
+def _loops_carry_x(steps: list[Step], fixed: set[str], outputs: Value) -> list[Step]:
+    """``for block in ...: x = block(x)`` then ``shortcut = x``, rather than ``shortcut = x``
+    and a loop over ``shortcut``: a loop whose result is kept aside runs on the tensor it
+    starts from when nothing reads that tensor again."""
+    out = list(steps)
+    for index in range(len(out) - 1):
+        alias, loop = out[index], out[index + 1]
+        if not (
+            isinstance(alias, Assign)
+            and isinstance(loop, ForEach)
+            and len(alias.targets) == 1
+            and not alias.unpack
+            and isinstance(alias.value, Name)
+            and alias.value.id not in fixed
+        ):
+            continue
+        kept, start = alias.targets[0], alias.value.id
+        carried = {t for a in loop.body for t in a.targets} | {
+            v for a in loop.body for v in variables_in(a.value)
+        }
+        if carried - {kept, loop.var} or not _overwritten_first(out[index + 2 :], start, outputs):
+            continue
+        mapping = {kept: start}
+        body = tuple(
+            Assign(
+                tuple(mapping.get(t, t) for t in a.targets),
+                rename_variables(a.value, mapping),
+                a.unpack,
+            )
+            for a in loop.body
+        )
+        out[index] = ForEach(loop.var, loop.attr, body)
+        out[index + 1] = Assign((kept,), Name(start))
+    return out
+
+
+def _overwritten_first(steps: list[Step], var: str, outputs: Value) -> bool:
+    """Whether the steps assign ``var`` before anything reads it (and it is no output)."""
+    for step in steps:
+        inner = [step] if isinstance(step, Assign) else [*step.body, *getattr(step, "orelse", ())]
+        if isinstance(step, When) and var in variables_in(step.condition):
+            return False
+        if any(var in variables_in(a.value) for a in inner):
+            return False
+        if any(var in a.targets for a in inner):
+            return isinstance(step, Assign)  # a conditional assignment may not happen
+    return var not in variables_in(outputs)
+
+
 def _renamed_steps(steps: tuple[Step, ...], names: dict[str, str]) -> list[Step]:
     out: list[Step] = []
     for step in steps:
@@ -173,6 +383,7 @@ def _renamed_steps(steps: tuple[Step, ...], names: dict[str, str]) -> list[Step]
             body = tuple(a for a in (_assign(s, names) for s in step.body) if a is not None)
             out.append(ForEach(step.var, step.attr, body))
         else:
+            assert isinstance(step, When), "stage loops are made after naming"
             body = tuple(a for a in (_assign(s, names) for s in step.body) if a is not None)
             orelse = tuple(a for a in (_assign(s, names) for s in step.orelse) if a is not None)
             out.append(When(step.condition, body, orelse))

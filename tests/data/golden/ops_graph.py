@@ -36,12 +36,12 @@ class OpsGraph(tf.keras.Model):
     def call(self, inputs, training=None):
         inputs = tf.keras.ops.cast(inputs, "float32")
         proj = self.proj(inputs)
-        x = proj[:, -1]
-        x = x * 2.0
-        x = x - 1.0
-        true_divide = x / 3.0
+        branch = proj[:, -1]
+        branch = branch * 2.0
+        branch = branch - 1.0
+        branch = branch / 3.0
         x = tf.keras.ops.mean(proj, axis=1)
-        x = tf.keras.ops.concatenate([true_divide, x], axis=-1)
+        x = tf.keras.ops.concatenate([branch, x], axis=-1)
         sigmoid = tf.keras.ops.sigmoid(x)
         x = -x
         multiply_1 = sigmoid * x

@@ -84,8 +84,8 @@ class Block(tf.keras.layers.Layer):
 
     def call(self, inputs, training=None):
         if self.conv2d_shortcut:
-            x = self.conv2d(inputs)
-            shortcut = self.batch_normalization(x, training=training)
+            shortcut = self.conv2d(inputs)
+            shortcut = self.batch_normalization(shortcut, training=training)
         else:
             shortcut = inputs
         x = self.conv2d_1(inputs)

@@ -51,8 +51,8 @@ class ConvBlock(tf.keras.layers.Layer):
 
     def call(self, inputs, training=None):
         if self.conv_shortcut:
-            x = self.conv_0(inputs)
-            shortcut = self.bn_0(x, training=training)
+            shortcut = self.conv_0(inputs)
+            shortcut = self.bn_0(shortcut, training=training)
         else:
             shortcut = inputs
         x = self.conv_1(inputs)

@@ -1,0 +1,150 @@
+"""Variable names in converted code: ``x`` on the main path, one name per branch, and no
+name of a layer that Keras numbered or that the generated code no longer has."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import keras
+import pytest
+from keras import layers
+
+from generator.convert import ConvertOptions, convert
+from generator.from_keras.internals import made_up_name
+from generator.verify import verify_source
+
+
+def _exact(model: keras.Model) -> str:
+    """The converted source, after checking it computes what ``model`` does."""
+    source = convert(model, ConvertOptions(class_name="M", package="names_case")).source
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, report.verdict()
+    assert "max abs diff 0 " in report.verdict(), report.verdict()
+    return source
+
+
+def _call_lines(source: str, class_name: str = "M") -> list[str]:
+    """The statements of ``class_name.call``, one per line, as ``ast.unparse`` writes them."""
+    tree = ast.parse(source)
+    (cls,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name]
+    (call,) = [n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "call"]
+    return [line.strip() for line in ast.unparse(call).splitlines()[1:]]
+
+
+def _assigned(lines: list[str]) -> set[str]:
+    return {m.group(1) for line in lines if (m := re.match(r"\s*(\w+) = ", line))}
+
+
+def _conv_bn(x, filters, kernel):
+    x = layers.Conv2D(filters, kernel, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization(scale=False)(x)
+    return layers.Activation("relu")(x)
+
+
+def _inception_unit() -> keras.Model:
+    """One mixing unit as Keras's Inception code builds it, every name made up by Keras."""
+    keras.backend.clear_session()
+    inputs = keras.Input((12, 12, 4))
+    x = _conv_bn(inputs, 8, 3)
+    x = layers.MaxPooling2D(2)(x)
+    a = _conv_bn(x, 4, 1)
+    b = _conv_bn(_conv_bn(x, 4, 1), 6, 3)
+    c = _conv_bn(_conv_bn(_conv_bn(x, 2, 1), 4, 3), 4, 3)
+    d = _conv_bn(layers.AveragePooling2D(3, strides=1, padding="same")(x), 4, 1)
+    x = layers.Concatenate()([a, b, c, d])
+    return keras.Model(inputs, layers.GlobalAveragePooling2D()(x))
+
+
+def test_branches_keep_one_name_and_the_tensor_they_read_stays_x() -> None:
+    lines = _call_lines(_exact(_inception_unit()))
+    text = "\n".join(lines)
+    # The pooled tensor feeds four branches and is never renamed.
+    assert re.search(r"^x = self\.max_pooling2d\(x\)$", text, re.M), text
+    for line in lines:
+        if re.match(r"(branch(_\d+)?) = ", line):
+            target = line.split(" = ")[0]
+            read = re.findall(r"\((\w+)", line.split(" = ", 1)[1])
+            assert read[0] in ("x", target), line  # a branch reads x once, then itself
+    assert "x = tf.keras.ops.concatenate([branch, branch_1, branch_2, x], axis=-1)" in text
+    # No variable named after a layer Keras numbered (conv-bn-relu chains are blocks now,
+    # so ``activation_5`` would name a layer the code does not have).
+    assert _assigned(lines) == {"inputs", "x", "branch", "branch_1", "branch_2"}, text
+
+
+def test_a_projected_shortcut_is_one_branch() -> None:
+    keras.backend.clear_session()
+    inputs = keras.Input((8, 8, 4))
+    x = layers.Conv2D(8, 3, padding="same")(inputs)
+    shortcut = layers.Conv2D(16, 1)(x)
+    shortcut = layers.BatchNormalization()(shortcut)
+    y = layers.Conv2D(16, 3, padding="same")(x)
+    y = layers.BatchNormalization()(y)
+    x = layers.ReLU()(layers.Add()([shortcut, y]))
+    lines = _call_lines(_exact(keras.Model(inputs, x)))
+    text = "\n".join(lines)
+    assert re.search(r"^shortcut = self\.conv2d_1\(x\)$", text, re.M), text
+    assert re.search(r"^shortcut = self\.batch_normalization\(shortcut", text, re.M), text
+    assert "x = shortcut + x" in text
+
+
+def test_names_people_chose_are_kept() -> None:
+    """A skip tensor of a U-Net keeps its layer's name; so does a made-up name that says
+    what the tensor is and is neither concatenated nor added (``sigmoid`` as a gate)."""
+    keras.backend.clear_session()
+    inputs = keras.Input((8, 8, 3))
+    enc1 = layers.Conv2D(4, 3, padding="same", activation="relu", name="enc1")(inputs)
+    x = layers.MaxPooling2D(2, name="down")(enc1)
+    x = layers.Conv2D(8, 3, padding="same", activation="relu", name="mid")(x)
+    x = layers.UpSampling2D(2, name="up")(x)
+    x = layers.Concatenate(name="skip")([enc1, x])
+    gate = keras.ops.sigmoid(x)
+    x = layers.Conv2D(12, 1, name="proj")(x)
+    x = layers.Multiply(name="gated")([gate, x])
+    lines = _call_lines(_exact(keras.Model(inputs, x)))
+    text = "\n".join(lines)
+    assert re.search(r"^enc1 = self\.enc1\(inputs\)$", text, re.M), text
+    assert "[enc1, x]" in text
+    assert re.search(r"^sigmoid = tf\.keras\.ops\.sigmoid\(x\)$", text, re.M), text
+
+
+def test_a_loop_result_read_later_is_named_by_its_role() -> None:
+    """After a loop of blocks, the tensor a later residual reads is not named after the
+    last block's layer (``unit_3_out``): that names one instance, not the loop's result."""
+    keras.backend.clear_session()
+    inputs = keras.Input((8, 8, 3))
+    x = layers.Conv2D(8, 3, padding="same", name="stem")(inputs)
+    for n in range(4):
+        y = layers.Conv2D(8, 3, padding="same", name=f"unit_{n}_conv")(x)
+        y = layers.BatchNormalization(name=f"unit_{n}_bn")(y)
+        x = layers.Add(name=f"unit_{n}_add")([x, y])
+        x = layers.Activation("relu", name=f"unit_{n}_out")(x)
+    y = layers.Conv2D(8, 1, name="head_conv")(x)
+    y = layers.Conv2D(8, 1, name="head_conv_2")(y)
+    x = layers.Add(name="head_add")([x, y])
+    lines = _call_lines(_exact(keras.Model(inputs, x)))
+    text = "\n".join(lines)
+    assert not [v for v in _assigned(lines) if v.startswith("unit_")], text
+    # The loop runs on x, and its result is kept aside after it, not renamed before it.
+    assert re.search(
+        r"^for block in self\.units:\nx = block\(x, training=training\)\nshortcut = x$",
+        text,
+        re.M,
+    ), text
+    assert "x = shortcut + x" in text
+
+
+@pytest.mark.parametrize(
+    "make, made_up",
+    [
+        (lambda: layers.Dense(3), True),
+        (lambda: layers.Conv2D(3, 1), True),
+        (lambda: layers.BatchNormalization(), True),
+        (lambda: layers.Dense(3, name="head"), False),
+        (lambda: layers.Dense(3, name="dense_07"), False),
+        (lambda: layers.Dense(3, name="conv2d_2"), False),
+    ],
+)
+def test_made_up_names_are_the_ones_keras_gives(make, made_up: bool) -> None:
+    make()  # a second layer of the class gets a number
+    assert made_up_name(make()) is made_up
