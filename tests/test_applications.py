@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
 from applications_catalog import SMALLEST, build_application
 from equivalence import ATOL
@@ -41,8 +42,16 @@ def test_application_converts_and_matches(name: str, tmp_path: Path) -> None:
         weights=None, input_shape=(size, size, 3), classifier_activation=None
     )
     source = convert_model(original, ConvertOptions(class_name="Converted", package=name.lower()))
-    generated = import_source(source, f"app_{name}").Converted()
+    cls = import_source(source, f"app_{name}").Converted
+    generated = cls()
     generated.build(None)
+    if name == "EfficientNetB0":
+        # Every layer that widens by the expansion reads the parameter: a model built
+        # with other expansions (Keras's expand_ratio) runs.
+        other = cls(stage_expansions=(1, 4, 4, 4, 4, 4, 4))
+        other.build(None)
+        assert other(np.zeros((1, size, size, 3), "float32")).shape == (1, 1000)
+        assert other.count_params() < generated.count_params()
     assert len(generated.weights) == len(original.weights)
     transfer_weights(original, generated)
 

@@ -694,7 +694,50 @@ def _holes(
             for k, part in enumerate(parts)
             for known in ([v for v in part if v is not _ABSENT],)
         )
+    _ratios_over_constants(filled, per_slot_specs, params)
     return filled, params
+
+
+def _ratios_over_constants(
+    filled: list[dict[Path, Value]],
+    per_slot_specs: list[list[LayerSpec | None]],
+    params: list[BlockParam],
+) -> None:
+    """``self.expansion * channels`` rather than ``6 * channels`` where the block has an
+    expansion parameter that is 6 wherever the layer exists: EfficientNet's expansion
+    convolution (absent where the expansion is 1) and its squeeze-and-excitation reshape
+    must widen by the same factor, or a model built with other expansions breaks."""
+    ratios = [p for p in params if p.kind == _RATIO]
+    if not ratios:
+        return
+    for index, holes in enumerate(filled):
+        vector = [_ABSENT if spec is None else 1 for spec in per_slot_specs[index]]
+        for path, value in holes.items():
+            if isinstance(value, tuple):
+                holes[path] = tuple(_as_ratio(v, vector, ratios) for v in value)
+            else:
+                holes[path] = _as_ratio(value, vector, ratios)
+
+
+def _as_ratio(value: Value, vector: list[Any], ratios: list[BlockParam]) -> Value:
+    """``k * channels`` as ``ratio * channels`` for the first ratio parameter that is
+    ``k`` and matters wherever ``vector``'s layer exists."""
+    if not (
+        isinstance(value, BinOp)
+        and value.op == "*"
+        and _is_int(value.left)
+        and value.right == Name(INPUT_CHANNELS)
+    ):
+        return value
+    for param in ratios:
+        known = param.known or [True] * len(vector)
+        if all(
+            v is _ABSENT or (ratio == value.left and here)
+            for v, ratio, here in zip(vector, param.values, known, strict=True)
+        ):
+            _also_known(param, vector)
+            return BinOp("*", Name(param.name), Name(INPUT_CHANNELS))
+    return value
 
 
 def _tuple_parts(vector: list[Any]) -> list[list[Any]] | None:
