@@ -163,12 +163,6 @@ def _convert(job: ConvertJob) -> tuple[Any, Any]:
     from generator.convert import ConvertOptions, convert
 
     loaded = _load(job.model, job.unsafe, job.custom_objects)
-    if job.project is not None and not loaded.model.trainable_weights:
-        raise UnsupportedModelError(
-            "the model has no trainable weights, so a training project would train "
-            "nothing; convert it without --loop",
-            where=loaded.source_name,
-        )
     output = job.output
     if job.project is not None and output is not None:  # named after the directory
         output = output.resolve().with_suffix(".py")
@@ -186,7 +180,15 @@ def _convert(job: ConvertJob) -> tuple[Any, Any]:
         options = replace(
             options, assets_file="model.assets.npz", train_step=job.project.loop == "train-step"
         )
-    return loaded, convert(loaded.model, options, loaded.source_name, loaded.sha256)
+    conversion = convert(loaded.model, options, loaded.source_name, loaded.sha256)
+    # After converting: an unbuilt model has no weights yet, and converting says why.
+    if job.project is not None and not loaded.model.trainable_weights:
+        raise UnsupportedModelError(
+            "the model has no trainable weights, so a training project would train "
+            "nothing; convert it without --loop",
+            where=loaded.source_name,
+        )
+    return loaded, conversion
 
 
 def _convert_provenance(job: ConvertJob, conversion: Any, loaded: Any) -> dict[str, Any]:

@@ -162,7 +162,7 @@ def _lists_model(names: list[str], keys: list[int], between: list[list[Assign]])
         tuple(layer_specs),
         tuple(steps),
         Name("x"),
-        params=(Param("depths", (2, 2, 2)),),
+        params=(Param("depths", tuple(2 for _ in keys)),),
     )
 
 
@@ -187,8 +187,9 @@ def test_lists_that_count_become_a_loop() -> None:
         (["b0_", "b1_", "b2_"], [0, 1, 2], [_down(0), _down(1, "other")]),  # other layers
         (["b0_", "b1_", "b2_"], [0, 1, 2], [_down(0), _down(1) + _down(1)]),  # lengths
         (["a0_", "b1_", "b2_"], [0, 1, 2], [_down(0), _down(1)]),  # not only a number
+        (["b0_", "b1_"], [0, 1], [_down(1)]),  # two stages: nothing shows [1] counts
     ],
-    ids=["names", "depths", "indices", "layers", "lengths", "text"],
+    ids=["names", "depths", "indices", "layers", "lengths", "text", "two-stages"],
 )
 def test_lists_that_differ_otherwise_stay_apart(names, keys, between) -> None:
     model = _lists_model(names, keys, between)

@@ -660,6 +660,20 @@ def test_a_chain_written_many_times_becomes_one_layer_class(named: bool) -> None
     assert source == convert_model(model, ConvertOptions(class_name="M", package="m"))
 
 
+def test_repeated_layer_pairs_around_an_op_are_no_motif() -> None:
+    """Found in review: the motif check read the shape of a window holding an op call
+    (``keras.ops.split``) before checking it is a chain of layers (AssertionError)."""
+    keras.backend.clear_session()
+    inputs = keras.Input((4,))
+    x = layers.Dense(8, name="d1")(inputs)
+    _, x = keras.ops.split(x, 2, axis=-1)
+    x = layers.Dense(4, name="d2")(x)
+    x = layers.Dense(8, name="d3")(x)
+    _, x = keras.ops.split(x, 2, axis=-1)
+    x = layers.Dense(4, name="d4")(x)
+    _verified(keras.Model(inputs, x))
+
+
 def test_a_chain_named_as_tensorflow_refuses_a_scope_stays_written_out() -> None:
     model = _inception_like(True, stem="unit {}")
     source = convert_model(model, ConvertOptions(class_name="M", package="m"))

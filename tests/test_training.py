@@ -579,6 +579,22 @@ def test_a_model_with_nothing_to_train_gets_no_training_project(
     assert result.exit_code == 0, result.output
 
 
+def test_an_unbuilt_model_is_refused_for_being_unbuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in review: --loop said "no trainable weights" for a model not built yet."""
+    (tmp_path / "unbuilt_models.py").write_text(
+        "import keras\nunbuilt = keras.Sequential([keras.layers.Dense(3)])\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = CliRunner().invoke(
+        main, ["convert", "unbuilt_models:unbuilt", "-o", "proj", "--loop", "fit"]
+    )
+    assert result.exit_code == 1, result.output
+    assert "the Sequential model is not built" in result.output, result.output
+
+
 def test_whole_model_metrics_go_to_the_outputs_that_train(tmp_path: Path) -> None:
     spec = tmp_path / "ae.yaml"
     preset = (

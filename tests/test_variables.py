@@ -4,7 +4,11 @@ name of a layer that Keras numbered or that the generated code no longer has."""
 from __future__ import annotations
 
 import ast
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import keras
 import pytest
@@ -132,6 +136,57 @@ def test_a_loop_result_read_later_is_named_by_its_role() -> None:
         re.M,
     ), text
     assert "x = shortcut + x" in text
+
+
+def test_a_second_input_joined_after_blocks_stays_outside_them() -> None:
+    """Found in review: the join of a late input was pulled into the block class as an
+    optional step reading a variable the block does not have. Named ``x`` too."""
+    for name in ("bias", "x"):
+        keras.backend.clear_session()
+        image = keras.Input((6, 6, 4), name="img")
+        second = keras.Input((6, 6, 4), name=name)
+        x = layers.Conv2D(4, 1, name="stem")(image)
+        for b in range(3):
+            y = layers.Conv2D(4, 3, padding="same", name=f"a_{b}_c1")(x)
+            y = layers.Conv2D(4, 3, padding="same", name=f"a_{b}_c2")(y)
+            x = layers.Add(name=f"a_{b}_add")([x, y])
+        x = layers.Add(name="join")([x, second])
+        x = layers.GlobalAveragePooling2D(name="gap")(x)
+        source = _exact(keras.Model([image, second], layers.Dense(2, name="head")(x)))
+        assert "for block in self." in source, source
+
+
+_SEEDED = """
+import sys
+import keras
+from keras import layers
+from generator.convert import ConvertOptions, convert
+inputs = keras.Input((5, 3))
+seq, h, c = layers.LSTM(4, return_sequences=True, return_state=True)(inputs)
+heads = [layers.Dense(4)(state) for state in (h, c, h, c)]
+y = layers.Concatenate()(heads)
+model = keras.Model(inputs, layers.Dense(2)(y))
+sys.stdout.write(convert(model, ConvertOptions(class_name="M", package="seeded")).source)
+"""
+
+
+def test_names_do_not_depend_on_the_hash_seed() -> None:
+    """Found in review: the parts of one unpacking tied for ``x``, decided by set order."""
+    outputs = set()
+    for seed in ("0", "6", "7"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        result = subprocess.run(
+            [sys.executable, "-c", _SEEDED],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=Path(__file__).parent.parent,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
+    assert "lstm_0, lstm_1, lstm_2 = self.lstm(" in outputs.pop()
 
 
 @pytest.mark.parametrize(

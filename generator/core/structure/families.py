@@ -11,7 +11,7 @@ from typing import Any
 
 from generator.core.ir import Assign, Call, LayerSpec, ModelIR, Symbol
 from generator.core.structure.chains import Chain, find_removal, layer_classes, without
-from generator.core.structure.dataflow import Segment, layers_in
+from generator.core.structure.dataflow import Segment, layers_in, variables_in
 from generator.core.structure.shapes import segment_shape
 
 MAX_UNIT = 12  # segments in one repeated unit
@@ -49,10 +49,16 @@ def eligible(
     nested: set[str],
     layers: dict[str, LayerSpec],
 ) -> bool:
-    """A segment can be part of a block when its layers are used nowhere else and are plain
-    layers (not lists, not nested models, which pair their weights by their own names)."""
+    """A segment can be part of a block when it reads nothing but its source (an input
+    joined late, ``x + bias``, stays outside), and its layers are used nowhere else and are
+    plain layers (not lists, not nested models, which pair their weights by their own
+    names)."""
+    known = {segment.source}
     for step in model.steps[segment.start : segment.stop]:
         assert isinstance(step, Assign)
+        if not known.issuperset(variables_in(step.value)):
+            return False
+        known.update(step.targets)
         for attr in layers_in(step.value):
             spec = layers[attr]
             if not SCOPE_NAME.match(spec.name):

@@ -93,13 +93,14 @@ def frequent_chains(model: ModelIR, units: list[tuple[int, int]]) -> bool:
     if len(lengths) != 1 or (length := lengths.pop()) not in CHAIN_LENGTHS:
         return False
     chains = _chains(model)
+    for start, stop in units:  # chains of layer calls, before their shapes are read
+        if not any(chain[0] <= start and stop - 1 <= chain[-1] for chain in chains):
+            return False
     wanted = _signature(model, units[0][0], length)
     if wanted is None:
         return False
-    for start, stop in units:
-        inside = any(chain[0] <= start and stop - 1 <= chain[-1] for chain in chains)
-        if not inside or _signature(model, start, length) != wanted:
-            return False
+    if any(_signature(model, start, length) != wanted for start, _ in units):
+        return False
     taken = {start for start, _ in units}
     windows = _windows([model], [chains], wanted, length)
     outside = sum(window.start not in taken for window in windows)

@@ -16,7 +16,8 @@ then running the stage's blocks. After ``merged_depths`` the lists read one
         for block in blocks:
             x = block(x)
 
-It applies only where the lists differ in nothing but the stage number (counting by
+It applies only to three stages or more (two sets of steps between them, so numbers can
+be seen counting), where the lists differ in nothing but the stage number (counting by
 one, in their blocks' names and in ``stage_depths[s]``) and the steps between each two
 lists differ in nothing but a number counting by one (the index of a list they call,
 ``self.downsampling_blocks[0]``, ``[1]``, ...). Lists with nothing between them are one
@@ -54,6 +55,9 @@ from generator.core.naming import attribute_registry
 from generator.core.structure.dataflow import KEEP, transform
 
 STAGE, DEPTH, BLOCKS = "s", "depth", "blocks"  # the loops' own names
+# Steps between stages that show their numbers counting: with one, ``[1]`` stays ``[1]``
+# and the loop would hold for the default stages only.
+MIN_BETWEEN = 2
 _RANGE, _ENUMERATE = Symbol("", "range"), Symbol("", "enumerate")
 
 
@@ -83,7 +87,9 @@ def _stages(model: ModelIR, layers: dict[str, LayerSpec], positions: list[int]) 
     if any(run.var != first.var or run.body != first.body for run in runs):  # type: ignore[union-attr]
         return None
     between = [steps[a + 1 : b] for a, b in zip(positions, positions[1:], strict=False)]
-    if not between[0] or any(len(group) != len(between[0]) for group in between):
+    if len(between) < MIN_BETWEEN or not between[0]:
+        return None
+    if any(len(group) != len(between[0]) for group in between):
         return None
     if not all(isinstance(step, Assign) for group in between for step in group):
         return None

@@ -175,8 +175,9 @@ def _branches(
         if len(event.targets) == 1 and not event.unpack:
             producer.setdefault(event.targets[0], index)
     branch_of: dict[str, str] = {}
-    for terminal in kept:
-        if terminal not in producer or terminal in fixed:
+    # The latest first: a tensor kept aside inside a longer branch belongs to that branch.
+    for terminal in sorted(kept, key=lambda v: (-producer.get(v, -1), v)):
+        if terminal not in producer or terminal in fixed or terminal in branch_of:
             continue
         chain = [terminal]
         event = events[producer[terminal]]
@@ -186,6 +187,7 @@ def _branches(
             if (
                 head is None
                 or source in fixed
+                or source in branch_of
                 or len(reads.get(source, [])) != 1
                 or events[head].container != event.container
             ):
@@ -220,10 +222,12 @@ def _staying_main(
         mains[index + 1] += mains[index]
     staying: set[str] = set()
     free_from = 0  # a tensor that stays ``x`` lives until here
-    for var in sorted(kept, key=lambda v: defined[v]):
+    for var in sorted(kept, key=lambda v: (defined[v], v)):
         start, stop = defined[var], last_read.get(var, -1)
         if var in fixed or start < free_from or stop > len(events) - 1:
             continue
+        if events[start].unpack or len(events[start].targets) != 1:
+            continue  # one part of an unpacking is no main path
         if stop > start and mains[stop] - mains[start + 1] == 0:
             staying.add(var)
             free_from = stop
