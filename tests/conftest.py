@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -30,3 +31,21 @@ def assert_documented(doc_path: Path, heading: str, body: str) -> None:
         doc_path.write_text(text[:start] + body + text[stop:], encoding="utf-8")
         text, start, stop = shown()
     assert text[start:stop] == body, f"{doc_path.name} is stale; run `make golden`"
+
+
+def outputs_across_hash_seeds(script: str, seeds: tuple[str, ...]) -> set[str]:
+    """What ``script`` prints under each ``PYTHONHASHSEED`` (one element: deterministic)."""
+    outputs = set()
+    for seed in seeds:
+        env = {**os.environ, "PYTHONHASHSEED": seed, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=Path(__file__).parent.parent,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        outputs.add(result.stdout)
+    return outputs

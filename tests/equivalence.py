@@ -71,3 +71,16 @@ def assert_project_tests_pass(project: Path) -> None:
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert " passed" in run.stdout
+
+
+def converted_exactly(model: Any, package: str = "exact_case") -> str:
+    """The source ``convert`` writes for ``model`` (class ``M``), after checking that it
+    computes exactly what ``model`` does (max abs diff 0)."""
+    from generator.convert import ConvertOptions, convert
+    from generator.verify import verify_source
+
+    source = convert(model, ConvertOptions(class_name="M", package=package)).source
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, report.verdict()
+    assert "max abs diff 0 " in report.verdict(), report.verdict()
+    return source

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import ast
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import outputs_across_hash_seeds
 
 from generator.core.ir import (
     Assign,
@@ -159,21 +159,9 @@ def test_output_is_identical_across_hash_seeds(tmp_path: Path) -> None:
         "for name in ('dict_io', 'ops_graph', 'hostile_names', 'nested_functional_twice'):\n"
         "    sys.stdout.write(convert_model(build_case(name), ConvertOptions(package=name)))\n"
     )
-    outputs = []
-    for seed in ("0", "1"):
-        env = {**os.environ, "PYTHONHASHSEED": seed, "TF_CPP_MIN_LOG_LEVEL": "3"}
-        result = subprocess.run(
-            [sys.executable, "-c", script],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=Path(__file__).parent.parent,
-            timeout=300,
-        )
-        assert result.returncode == 0, result.stderr[-2000:]
-        outputs.append(result.stdout)
-    assert outputs[0] == outputs[1]
-    assert outputs[0].count("class ") >= 5
+    outputs = outputs_across_hash_seeds(script, ("0", "1"))
+    assert len(outputs) == 1
+    assert outputs.pop().count("class ") >= 5
 
 
 def test_docstring_entries_wrap_without_touching_quoted_names() -> None:

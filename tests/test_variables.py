@@ -4,28 +4,19 @@ name of a layer that Keras numbered or that the generated code no longer has."""
 from __future__ import annotations
 
 import ast
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import keras
 import pytest
+from conftest import outputs_across_hash_seeds
+from equivalence import converted_exactly
 from keras import layers
 
-from generator.convert import ConvertOptions, convert
 from generator.from_keras.internals import made_up_name
-from generator.verify import verify_source
 
 
 def _exact(model: keras.Model) -> str:
-    """The converted source, after checking it computes what ``model`` does."""
-    source = convert(model, ConvertOptions(class_name="M", package="names_case")).source
-    report = verify_source(model, source, "M", batches=1)
-    assert report.ok, report.verdict()
-    assert "max abs diff 0 " in report.verdict(), report.verdict()
-    return source
+    return converted_exactly(model, "names_case")
 
 
 def _call_lines(source: str, class_name: str = "M") -> list[str]:
@@ -172,19 +163,7 @@ sys.stdout.write(convert(model, ConvertOptions(class_name="M", package="seeded")
 
 def test_names_do_not_depend_on_the_hash_seed() -> None:
     """Found in review: the parts of one unpacking tied for ``x``, decided by set order."""
-    outputs = set()
-    for seed in ("0", "6", "7"):
-        env = {**os.environ, "PYTHONHASHSEED": seed, "TF_CPP_MIN_LOG_LEVEL": "3"}
-        result = subprocess.run(
-            [sys.executable, "-c", _SEEDED],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=Path(__file__).parent.parent,
-            timeout=300,
-        )
-        assert result.returncode == 0, result.stderr[-2000:]
-        outputs.add(result.stdout)
+    outputs = outputs_across_hash_seeds(_SEEDED, ("0", "6", "7"))
     assert len(outputs) == 1
     assert "lstm_0, lstm_1, lstm_2 = self.lstm(" in outputs.pop()
 
