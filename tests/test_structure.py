@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
 from cases import build_case
 from conftest import assert_documented
@@ -658,6 +659,34 @@ def test_a_chain_written_many_times_becomes_one_layer_class(named: bool) -> None
     report = verify_source(model, source, "M", batches=1)
     assert report.ok, report.verdict()
     assert source == convert_model(model, ConvertOptions(class_name="M", package="m"))
+
+
+def test_a_width_follows_the_expansion_only_where_nothing_else_fixes_it() -> None:
+    """EfficientNet's expand convolution (absent where the expansion is 1) reads the
+    block's ``expansion``; found in review: a projection shortcut of ``2 * channels``,
+    present only where the expansion happens to be 2, must keep following the projection
+    it is added to, or a block built with another expansion cannot add them."""
+    keras.backend.clear_session()
+    inputs = keras.Input((2, 2, 2))
+    x, width = inputs, 2
+    for s, (ratio, short) in enumerate([(2, True), (6, False), (6, False)]):
+        for i in range(2):
+            name = f"block{s + 1}{chr(97 + i)}_"
+            h = layers.Conv2D(ratio * width, 1, name=name + "expand_conv")(x)
+            h = layers.DepthwiseConv2D(3, padding="same", name=name + "dwconv")(h)
+            h = layers.Conv2D(2 * width, 1, name=name + "project_conv")(h)
+            if short:
+                cut = layers.Conv2D(2 * width, 1, name=name + "shortcut_conv")(x)
+                h = layers.Add(name=name + "add")([h, cut])
+            x, width = h, 2 * width
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    source = _verified(keras.Model(inputs, layers.Dense(3, name="head")(x)))
+    assert re.search(r"self\.expansion \* channels, 1, name=self\.name \+ \"_expand_conv\"", source)
+    assert re.search(r"2 \* channels, 1, name=self\.name \+ \"_shortcut_conv\"", source), source
+    block = generated_class(source, "Block")(
+        expansion=4, use_shortcut_conv=True, use_add=True, name="b"
+    )
+    assert tuple(block(np.zeros((1, 2, 2, 2), "float32")).shape) == (1, 2, 2, 4)
 
 
 def test_repeated_layer_pairs_around_an_op_are_no_motif() -> None:

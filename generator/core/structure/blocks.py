@@ -710,24 +710,40 @@ def _ratios_over_constants(
     ratios = [p for p in params if p.kind == _RATIO]
     if not ratios:
         return
+    # A factor that a layer of every instance keeps while the ratio changes is the
+    # block's own (a projection ``2 * channels``): a shortcut of that width, present
+    # only where the ratio happens to be 2, follows the projection, not the ratio.
+    pinned = {
+        value.left
+        for index, holes in enumerate(filled)
+        if None not in per_slot_specs[index]
+        for hole in holes.values()
+        for value in (hole if isinstance(hole, tuple) else (hole,))
+        if isinstance(value, BinOp) and _times_channels(value)
+    }
     for index, holes in enumerate(filled):
         vector = [_ABSENT if spec is None else 1 for spec in per_slot_specs[index]]
         for path, value in holes.items():
             if isinstance(value, tuple):
-                holes[path] = tuple(_as_ratio(v, vector, ratios) for v in value)
+                holes[path] = tuple(_as_ratio(v, vector, ratios, pinned) for v in value)
             else:
-                holes[path] = _as_ratio(value, vector, ratios)
+                holes[path] = _as_ratio(value, vector, ratios, pinned)
 
 
-def _as_ratio(value: Value, vector: list[Any], ratios: list[BlockParam]) -> Value:
-    """``k * channels`` as ``ratio * channels`` for the first ratio parameter that is
-    ``k`` and matters wherever ``vector``'s layer exists."""
-    if not (
+def _times_channels(value: Value) -> bool:
+    """``k * channels`` with a literal ``k``."""
+    return (
         isinstance(value, BinOp)
         and value.op == "*"
         and _is_int(value.left)
         and value.right == Name(INPUT_CHANNELS)
-    ):
+    )
+
+
+def _as_ratio(value: Value, vector: list[Any], ratios: list[BlockParam], pinned: set[Any]) -> Value:
+    """``k * channels`` as ``ratio * channels`` for the first ratio parameter that is
+    ``k`` and matters wherever ``vector``'s layer exists (``k`` not ``pinned``)."""
+    if not isinstance(value, BinOp) or not _times_channels(value) or value.left in pinned:
         return value
     for param in ratios:
         known = param.known or [True] * len(vector)
