@@ -145,6 +145,7 @@ def test_a_second_input_joined_after_blocks_stays_outside_them() -> None:
         x = layers.GlobalAveragePooling2D(name="gap")(x)
         source = _exact(keras.Model([image, second], layers.Dense(2, name="head")(x)))
         assert "for block in self." in source, source
+        assert "num_units=3" in source or "num_as=3" in source, source  # all three blocks
 
 
 _SEEDED = """

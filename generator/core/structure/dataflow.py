@@ -51,8 +51,10 @@ def single_tensor_segments(model: ModelIR) -> list[Segment]:
     """The segments between consecutive single-tensor cuts, in order.
 
     A cut after step ``i`` is where exactly one variable defined so far is still read by
-    a later step or by the outputs. An input counts from just before the step that first
-    reads it: a second input joined at the end (``x + bias``) cuts nothing before.
+    a later step or by the outputs. An input not read by the first step counts from the
+    step that first reads it: a second input joined at the end (``x + bias``) cuts
+    nothing before, and the segment that joins it reads more than its source
+    (``eligible`` keeps it out of blocks).
     """
     steps = flat_steps(model)
     if steps is None:
@@ -69,7 +71,8 @@ def single_tensor_segments(model: ModelIR) -> list[Segment]:
             defined_at[target] = index
     for spec in model.inputs:
         if spec.var in first_use and defined_at[spec.var] == -1:
-            defined_at[spec.var] = first_use[spec.var] - 1
+            # Read by the first step: the source of the first segment.
+            defined_at[spec.var] = -1 if first_use[spec.var] == 0 else first_use[spec.var]
     for var in variables_in(model.outputs):
         if var in defined_at:
             last_use[var] = len(steps)
@@ -77,6 +80,8 @@ def single_tensor_segments(model: ModelIR) -> list[Segment]:
     births: dict[int, list[str]] = {}
     dying: dict[int, set[str]] = {}
     for var, use in last_use.items():
+        if defined_at[var] >= use:  # an input read once: never live at a cut
+            continue
         births.setdefault(defined_at[var], []).append(var)
         dying.setdefault(use, set()).add(var)
     live: set[str] = set()
