@@ -50,6 +50,7 @@ from generator.core.ir import (
     When,
     iter_values,
     step_targets,
+    step_values,
 )
 from generator.core.naming import attribute_registry
 from generator.core.structure.dataflow import KEEP, transform
@@ -80,11 +81,9 @@ def stage_loops(model: ModelIR) -> ModelIR:
 
 def _stages(model: ModelIR, layers: dict[str, LayerSpec], positions: list[int]) -> ModelIR | None:
     steps = model.steps
-    runs = [steps[p] for p in positions]
-    assert all(isinstance(run, ForEach) for run in runs)
+    runs = [step for step in (steps[p] for p in positions) if isinstance(step, ForEach)]
     first = runs[0]
-    assert isinstance(first, ForEach)
-    if any(run.var != first.var or run.body != first.body for run in runs):  # type: ignore[union-attr]
+    if any(run.var != first.var or run.body != first.body for run in runs):
         return None
     between = [steps[a + 1 : b] for a, b in zip(positions, positions[1:], strict=False)]
     if len(between) < MIN_BETWEEN or not between[0]:
@@ -93,7 +92,7 @@ def _stages(model: ModelIR, layers: dict[str, LayerSpec], positions: list[int]) 
         return None
     if not all(isinstance(step, Assign) for group in between for step in group):
         return None
-    attrs = [run.attr for run in runs]  # type: ignore[union-attr]
+    attrs = [run.attr for run in runs]
     depths = _depths(model, [layers[a] for a in attrs])
     if depths is None or _read_elsewhere(model, set(attrs), positions):
         return None
@@ -178,29 +177,19 @@ def _depths(model: ModelIR, lists: list[LayerSpec]) -> Param | None:
 def _read_elsewhere(model: ModelIR, attrs: set[str], positions: list[int]) -> bool:
     """Whether a list is read by anything but its own loop (or a layer's constructor)."""
     others = [step for i, step in enumerate(model.steps) if i not in positions]
-    found = iter_values(([_values(step) for step in others], model.outputs))
+    read = [(SelfAttr(s.attr) if isinstance(s, ForEach) else None, step_values(s)) for s in others]
+    found = iter_values((tuple(read), model.outputs))
     return any(isinstance(v, SelfAttr) and v.attr in attrs for v in found)
 
 
-def _values(step: Step) -> Any:
-    if isinstance(step, Assign):
-        return step.value
-    if isinstance(step, ForEach):
-        return (SelfAttr(step.attr), tuple(a.value for a in step.body))
-    if isinstance(step, When):
-        return (step.condition, tuple(a.value for a in (*step.body, *step.orelse)))
-    return (step.iterable, tuple(_values(inner) for inner in step.body))
-
-
-def _unified_assign(assigns: list[Step]) -> Assign:
+def _unified_assign(steps: list[Step]) -> Assign:
+    assigns = [step for step in steps if isinstance(step, Assign)]
     first = assigns[0]
-    assert isinstance(first, Assign)
-    if any(
-        not isinstance(a, Assign) or a.targets != first.targets or a.unpack != first.unpack
-        for a in assigns
+    if len(assigns) != len(steps) or any(
+        a.targets != first.targets or a.unpack != first.unpack for a in assigns
     ):
         raise _Differs
-    return Assign(first.targets, _unify([a.value for a in assigns], shift=1), first.unpack)  # type: ignore[union-attr]
+    return Assign(first.targets, _unify([a.value for a in assigns], shift=1), first.unpack)
 
 
 def _unify(values: list[Any], shift: int) -> Any:
