@@ -46,12 +46,17 @@ def test_application_converts_and_matches(name: str, tmp_path: Path) -> None:
     generated = cls()
     generated.build(None)
     if name == "EfficientNetB0":
-        # Every layer that widens by the expansion reads the parameter: a model built
-        # with other expansions (Keras's expand_ratio) runs.
-        other = cls(stage_expansions=(1, 4, 4, 4, 4, 4, 4))
+        # Every layer that widens by the expansion reads the parameter, and the block
+        # expands wherever its expansion is not 1 (Keras's ``if expand_ratio != 1``): a
+        # model built with other expansions (Keras's expand_ratio) runs.
+        assert "if self.expansion != 1:" in source
+        other = cls(stage_expansions=(6, 4, 4, 4, 4, 4, 4))
         other.build(None)
         assert other(np.zeros((1, size, size, 3), "float32")).shape == (1, 1000)
         assert other.count_params() < generated.count_params()
+        assert hasattr(other.blocks[0], "expand_conv") != hasattr(
+            generated.blocks[0], "expand_conv"
+        )
     assert len(generated.weights) == len(original.weights)
     transfer_weights(original, generated)
 

@@ -183,3 +183,34 @@ def test_names_do_not_depend_on_the_hash_seed() -> None:
 def test_made_up_names_are_the_ones_keras_gives(make, made_up: bool) -> None:
     make()  # a second layer of the class gets a number
     assert made_up_name(make()) is made_up
+
+
+def _squeeze_excite(scale_by_input: bool = False) -> keras.Model:
+    """Squeeze-and-excitation as Keras's EfficientNet writes it, names made up by Keras:
+    a gate computed from ``x`` scales ``x`` (or, with ``scale_by_input``, scales a second
+    input, which it is not computed from)."""
+    keras.backend.clear_session()
+    inputs = keras.Input((8, 8, 6))
+    x = layers.Conv2D(6, 3, padding="same", activation="swish")(inputs)
+    se = layers.GlobalAveragePooling2D(keepdims=True)(x)
+    se = layers.Conv2D(2, 1, activation="swish")(se)
+    se = layers.Conv2D(6, 1, activation="sigmoid")(se)
+    if scale_by_input:
+        other = keras.Input((8, 8, 6))
+        x = layers.Multiply()([other, se])
+        return keras.Model([inputs, other], layers.Conv2D(4, 1)(x))
+    x = layers.Multiply()([x, se])
+    return keras.Model(inputs, layers.Conv2D(4, 1)(x))
+
+
+def test_a_gate_computed_from_x_is_named_gate_and_x_stays_x() -> None:
+    lines = _call_lines(_exact(_squeeze_excite()))
+    assert "gate = self.global_average_pooling2d(x)" in lines, lines
+    assert "gate = self.conv2d_2(gate)" in lines, lines
+    assert "x = x * gate" in lines, lines
+    assert "shortcut" not in "\n".join(lines)
+
+
+def test_a_product_of_unrelated_tensors_has_no_gate() -> None:
+    lines = _call_lines(_exact(_squeeze_excite(scale_by_input=True)))
+    assert not any(line.startswith("gate") for line in lines), lines

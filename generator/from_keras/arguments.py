@@ -200,12 +200,12 @@ def _shorter_forms(value: Any) -> list[Any]:
 
     if _is_singleton(value):
         return [_DROP, value[0]]
-    if (
-        isinstance(value, tuple)
-        and len(value) > 1
-        and all(type(v) is int and v == value[0] for v in value)
-    ):
+    if _even_pair(value):
         return [value[0]]
+    if isinstance(value, tuple) and value and all(_even_pair(v) for v in value):
+        # ZeroPadding2D's ((3, 3), (3, 3)): 3, else (top, left) for each axis's pair
+        firsts = tuple(v[0] for v in value)
+        return [firsts[0], firsts] if len(set(firsts)) == 1 else [firsts]
     if isinstance(value, float) and math.isfinite(value):
         short = float(str(np.float32(value)))
         if short != value and float(np.float32(short)) == value:
@@ -222,6 +222,15 @@ def _shorter_forms(value: Any) -> list[Any]:
             if str(value.get("module", "")).startswith("keras."):
                 return [_camel_to_snake(value["class_name"])]
     return []
+
+
+def _even_pair(value: Any) -> bool:
+    """A tuple of equal ints (``(3, 3)``): one int says as much."""
+    return (
+        isinstance(value, tuple)
+        and len(value) > 1
+        and all(type(v) is int and v == value[0] for v in value)
+    )
 
 
 def _camel_to_snake(name: str) -> str:

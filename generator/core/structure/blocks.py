@@ -104,8 +104,10 @@ def build_blocks(
     families: Sequence[Family],
     units: Sequence[Sequence[Occurrence]],
     classes: NameRegistry,
+    fallback: str = "block",
 ) -> Blocks:
-    """The block (or layer list) that computes every unit of a run.
+    """The block (or layer list) that computes every unit of a run; ``fallback`` names
+    its class where the layers' names do not.
 
     Raises:
         NotFactorable: the instances differ in a way a parameter cannot express.
@@ -155,7 +157,7 @@ def build_blocks(
     sizes = dict(model.channels)
     channels = [sizes.get(unit[0].segment.source) for unit in units]
     return _block_class(
-        model, steps, slots, flags, names, current, layers, registry, classes, channels
+        model, steps, slots, flags, names, current, layers, registry, classes, channels, fallback
     )
 
 
@@ -421,7 +423,7 @@ def _layer_run(
     specs = [slot.spec_of(i, layers) for i in range(len(slot.column))]
     anchor = layers[slot.attr]
     values, params = _holes([specs], [anchor], registry)
-    template = fill_holes(anchor, values[0])
+    template = fill_holes(_template_of(specs, anchor), values[0])
     assert isinstance(template.func, Symbol)
     return Blocks(
         element=template.func,
@@ -450,6 +452,7 @@ def _block_class(
     registry: NameRegistry,
     classes: NameRegistry,
     channels: list[int | None],
+    fallback: str,
 ) -> Blocks:
     count = len(flags[0]) if flags else len(next(iter(slots.values())).column)
     slot_list = list(slots.values())
@@ -476,6 +479,11 @@ def _block_class(
         flag_names.append(registry.claim(wanted))
         params.append(BlockParam(flag_names[-1], list(present), doc, True))
     derived = derived_parameters(params)
+    gated = {
+        name: [i for i, s in enumerate(slot_list) if s.flag == n]
+        for n, name in enumerate(flag_names)
+    }
+    derived.update(_ratio_flags(params, gated, values))
     params = [p for p in params if p.name not in derived]
     values = [{path: _with(value, derived) for path, value in v.items()} for v in values]
     conditions = [derived.get(name, Name(name)) for name in flag_names]
@@ -502,7 +510,7 @@ def _block_class(
     block_layers = []
     for index, (slot, anchor) in enumerate(zip(slot_list, anchors, strict=True)):
         layer_name = _layer_name(names, index, counter_params)
-        call = fill_holes(anchor, values[index])
+        call = fill_holes(_template_of(per_slot_specs[index], anchor), values[index])
         block_layers.append(
             LayerSpec(
                 attrs[index],
@@ -521,7 +529,7 @@ def _block_class(
     attr_of = dict(zip(slots, attrs, strict=True))
     final_steps = [_final_step(step, attr_of, conditions) for step in steps]
     stem = class_stem(names.block_names) if names.block_names else ""
-    class_name = classes.claim(stem or "block", style="pascal")
+    class_name = classes.claim(stem or fallback, style="pascal")
     reads = any(
         isinstance(v, TrainingFlag)
         for step in final_steps
@@ -656,11 +664,14 @@ def _holes(
     for index in order:
         specs, anchor = per_slot_specs[index], anchors[index]
         views = [None if spec is None else _full_view(spec) for spec in specs]
-        explicit = literal_view(anchor)
-        defaults = dict(anchor.defaults)
+        explicit = literal_view(_template_of(specs, anchor))
+        defaults = dict(anchor.defaults)  # Keras's, of the unwritten parameters
+        for spec in specs:
+            defaults.update(spec.defaults if spec is not None else ())
         # The anchor's own literals too: it may not be an instance of this run, and a
         # literal without a known default (``trainable=False``) must not spread.
-        paths: dict[Path, None] = dict.fromkeys(explicit)
+        paths: dict[Path, None] = dict.fromkeys(literal_view(anchor))
+        paths.update(dict.fromkeys(explicit))
         for view in views:
             if view is not None:
                 paths.update(dict.fromkeys(view))
@@ -675,7 +686,11 @@ def _holes(
                     raise NotFactorable(f"{anchor.name}: no known default for {path}")
             present = [v for v in vector if v is not _ABSENT]
             if all(v == present[0] and type(v) is type(present[0]) for v in present):
-                if path in explicit or present[0] != defaults.get(path[1], _ABSENT):
+                # Keras's default is written where an instance wrote it, not because the
+                # anchor (a layer of the family, perhaps outside this run) spelled out
+                # another value.
+                default = defaults.get(path[1], _ABSENT) if len(path) == 2 else _ABSENT
+                if path in explicit or not _same_literal(present[0], default):
                     filled[index][path] = present[0]
                 continue
             vector = _spatial_ints(vector, path, anchor)
@@ -728,6 +743,19 @@ def _ratios_over_constants(
                 holes[path] = tuple(_as_ratio(v, vector, ratios, pinned) for v in value)
             else:
                 holes[path] = _as_ratio(value, vector, ratios, pinned)
+
+
+def _template_of(specs: Sequence[LayerSpec | None], anchor: LayerSpec) -> LayerSpec:
+    """The constructor a slot's holes are filled in: its first instance's, which spells
+    out what this run's layers do (the family's anchor may stride where they do not)."""
+    return next((spec for spec in specs if spec is not None), anchor)
+
+
+def _same_literal(a: Any, b: Any) -> bool:
+    """Equal and of one type (``True`` is not ``1``), tuples item by item."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same_literal(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
 
 
 def _times_channels(value: Value) -> bool:
@@ -1062,6 +1090,32 @@ def derived_parameters(params: list[BlockParam]) -> dict[str, Value]:
                 derived[param.name] = expression
                 break
     return derived
+
+
+def _ratio_flags(
+    params: list[BlockParam], gated: dict[str, list[int]], values: list[dict[Path, Value]]
+) -> dict[str, Value]:
+    """``expansion != 1`` for a flag whose layers widen the input by a ratio parameter
+    that is 1 exactly where they are absent: EfficientNet's expansion convolution, which
+    Keras's own code makes ``if expand_ratio != 1``. The ratio must be known (from layers
+    every instance has) wherever the flag is off."""
+    found: dict[str, Value] = {}
+    ratios = [p for p in params if p.kind == _RATIO and not (p.flag or p.counter)]
+    for flag in (p for p in params if p.flag and not p.counter):
+        widths = set(
+            iter_values(tuple(v for i in gated.get(flag.name, ()) for v in values[i].values()))
+        )
+        for ratio in ratios:
+            if BinOp("*", Name(ratio.name), Name(INPUT_CHANNELS)) not in widths:
+                continue
+            known = ratio.known or [True] * len(ratio.values)
+            if all(
+                here and _is_int(value) and (value != 1) is on
+                for value, on, here in zip(ratio.values, flag.values, known, strict=True)
+            ):
+                found[flag.name] = Compare(Name(ratio.name), "!=", 1)
+                break
+    return found
 
 
 def _follows(param: BlockParam, driver: BlockParam) -> Value | None:

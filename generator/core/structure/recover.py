@@ -20,12 +20,15 @@ from generator.core.ir import (
     ModuleIR,
     Name,
     Param,
+    SelfAttr,
     Step,
+    Subscript,
     TrainingFlag,
     Value,
 )
 from generator.core.naming import NameRegistry, attribute_registry, class_registry, to_snake
 from generator.core.structure.attributes import short_attributes
+from generator.core.structure.between import units_between
 from generator.core.structure.blocks import Blocks, NotFactorable, build_blocks
 from generator.core.structure.blocks import common_prefix as _common_prefix
 from generator.core.structure.dataflow import (
@@ -35,7 +38,14 @@ from generator.core.structure.dataflow import (
     single_tensor_segments,
 )
 from generator.core.structure.depths import merged_depths
-from generator.core.structure.families import Family, Run, classify, eligible, find_runs
+from generator.core.structure.families import (
+    Family,
+    Occurrence,
+    Run,
+    classify,
+    eligible,
+    find_runs,
+)
 from generator.core.structure.growth import grow_runs
 from generator.core.structure.heads import head_parameters
 from generator.core.structure.motifs import factor_motifs, frequent_chains
@@ -49,6 +59,7 @@ from generator.core.structure.variables import readable_variables
 
 MIN_BLOCK_STEPS = 6  # steps a run of a block class must replace to be worth a class
 MIN_LAYER_RUN = 3  # layers a list of one layer class must replace
+TRANSITION = "transition"  # what the units between runs are called where names say nothing
 
 
 def recover_structure(module: ModuleIR, operators: bool = True) -> ModuleIR:
@@ -137,7 +148,8 @@ def _factor(
     for run in runs:  # runs of one unit share one block class
         groups.setdefault(run.key, []).append(run)
     classes_before = []
-    replacements: list[tuple[Segment, Segment, LayerSpec, Blocks, tuple[Param, ...]]] = []
+    replacements: list[Replacement] = []
+    placed: list[list[Run]] = []  # each group's runs that became blocks
     for group in groups.values():
         spans = [(unit[0].segment.start, unit[-1].segment.stop) for r in group for unit in r.units]
         if frequent_chains(model, spans):
@@ -147,6 +159,7 @@ def _factor(
             continue
         blocks, kept_runs = built_group
         offset = 0
+        placed.append([])
         for run in kept_runs:
             part = blocks.subset(offset, offset + len(run.units))
             offset += len(run.units)
@@ -165,13 +178,76 @@ def _factor(
             )
             keras_names.update(built.names)
             spec = LayerSpec(attr, attr, built.constructor, blocks.label)
-            replacements.append((first, last, spec, part, built.params))
-        if blocks.block is not None and any(r[3].block is blocks.block for r in replacements):
+            replacements.append(Replacement(first, last, spec, part, built.params))
+            placed[-1].append(run)
+        if blocks.block is not None and any(r.blocks.block is blocks.block for r in replacements):
             classes_before.append(blocks.block)
+    for runs_of_class in placed:
+        between = _between(
+            model, families, segments, occurrences, runs_of_class, replacements, classes
+        )
+        if between is None:
+            continue
+        blocks, units = between
+        assert blocks.block is not None  # _between makes classes only
+        names = list(blocks.names) or None
+        if _clashing_names(blocks, keras_names):
+            continue
+        attr = attrs.claim(_list_attr(blocks, names, True))
+        built = construct(
+            blocks, names, attr, attrs, base=to_snake(blocks.label), taken=frozenset(keras_names)
+        )
+        keras_names.update(built.names)
+        spec = LayerSpec(attr, attr, built.constructor, blocks.label)
+        for index, unit in enumerate(units):
+            replacements.append(
+                Replacement(unit[0].segment, unit[-1].segment, spec, blocks, built.params, index)
+            )
+        classes_before.append(blocks.block)
     if not replacements:
         return [], model
-    replacements.sort(key=lambda r: r[0].start)
+    replacements.sort(key=lambda r: r.first.start)
     return classes_before, _rewrite(model, replacements)
+
+
+@dataclasses.dataclass(frozen=True)
+class Replacement:
+    """Segments ``first`` to ``last`` of the call become blocks: a loop over ``spec``'s
+    list, or (with ``index``) one call of that list's instance ``index``."""
+
+    first: Segment
+    last: Segment
+    spec: LayerSpec
+    blocks: Blocks
+    params: tuple[Param, ...]
+    index: int | None = None
+
+
+def _between(
+    model: ModelIR,
+    families: list[Family],
+    segments: list[Segment],
+    occurrences: list[Occurrence | None],
+    runs: list[Run],
+    replacements: list[Replacement],
+    classes: NameRegistry,
+) -> tuple[Blocks, list[list[Occurrence]]] | None:
+    """One block class for the units between ``runs`` (``between.py``) and the units, or
+    None when
+    there are none, they are single layers, or they do not pay."""
+    taken = [(r.first.start, r.last.stop) for r in replacements]
+    units = units_between(segments, occurrences, runs, taken)
+    if units is None or sum(u[-1].segment.stop - u[0].segment.start for u in units) < (
+        MIN_BLOCK_STEPS
+    ):
+        return None
+    try:
+        trial = build_blocks(model, families, units, NameRegistry(), fallback=TRANSITION)
+    except NotFactorable:
+        return None
+    if trial.block is None:
+        return None
+    return build_blocks(model, families, units, classes, fallback=TRANSITION), units
 
 
 def _name_cohesion(model: ModelIR, segments: list[Segment]) -> list[int]:
@@ -259,18 +335,33 @@ def _rewrite(model: ModelIR, replacements) -> ModelIR:
         n for n in ("block", *(f"block_{i}" for i in range(1, 1000))) if n not in taken
     )
     # From the last run to the first, so earlier step indices stay valid.
-    for first, last, spec, blocks, new_params in reversed(replacements):
+    for replacement in reversed(replacements):
+        first, last, spec, blocks = (
+            replacement.first,
+            replacement.last,
+            replacement.spec,
+            replacement.blocks,
+        )
         removed = {
             attr for step in original[first.start : last.stop] for attr in layers_in(step.value)
         }
         position = min(i for i, layer in enumerate(layers) if layer.attr in removed)
         layers = [layer for layer in layers if layer.attr not in removed]
-        layers.insert(position, spec)
-        params[:0] = new_params
         kwargs: tuple[tuple[str, Value], ...] = ()
         if blocks.reads_training:
             kwargs = (("training", TrainingFlag(None)),)
         variable = last.result
+        if replacement.index is not None:  # one instance of a list of units between runs
+            if replacement.index == 0:
+                layers.insert(position, spec)
+                params[:0] = replacement.params
+            call = Call(
+                Subscript(SelfAttr(spec.attr), replacement.index), (Name(first.source),), kwargs
+            )
+            steps[first.start : last.stop] = [Assign((variable,), call)]
+            continue
+        layers.insert(position, spec)
+        params[:0] = replacement.params
         body = Assign((variable,), Call(Name(loop_variable), (Name(variable),), kwargs))
         steps[first.start : last.stop] = [
             Assign((variable,), Name(first.source)),

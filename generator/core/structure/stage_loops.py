@@ -59,7 +59,7 @@ STAGE, DEPTH, BLOCKS = "s", "depth", "blocks"  # the loops' own names
 # Steps between stages that show their numbers counting: with one, ``[1]`` stays ``[1]``
 # and the loop would hold for the default stages only.
 MIN_BETWEEN = 2
-_RANGE, _ENUMERATE = Symbol("", "range"), Symbol("", "enumerate")
+_RANGE, _ENUMERATE, _LEN = Symbol("", "range"), Symbol("", "enumerate"), Symbol("", "len")
 
 
 class _Differs(Exception):
@@ -128,20 +128,65 @@ def _stages(model: ModelIR, layers: dict[str, LayerSpec], positions: list[int]) 
             Loop(Name(first.var), Name(BLOCKS), first.body),
         ),
     )
+    counted = _counted_by_stages(model, lead, depths, len(runs))
     new_layers = []
     for layer in model.layers:
         if layer.attr == attrs[0]:
             new_layers.append(stages)
+        elif layer.attr in counted:
+            new_layers.append(counted[layer.attr][0])
         elif layer.attr not in attrs:
             new_layers.append(layer)
+    dropped = {name for _, name in counted.values()}
     params = tuple(
         dataclasses.replace(p, doc=f"blocks in each stage of {stages_attr}")
         if p.name == depths.name
         else p
         for p in model.params
+        if p.name not in dropped
     )
     new_steps = (*steps[: positions[0]], loop, *steps[positions[-1] + 1 :])
     return dataclasses.replace(model, layers=tuple(new_layers), steps=new_steps, params=params)
+
+
+def _counted_by_stages(
+    model: ModelIR, lead: tuple[Assign, ...], depths: Param, stages: int
+) -> dict[str, tuple[LayerSpec, str]]:
+    """The lists the steps between stages call (``self.pools[s - 1]``) whose length is a
+    parameter of its own (``range(num_pools)``, default one less than the stages), each
+    rewritten to count ``range(len(stage_depths) - 1)``, with that parameter's name: a
+    model built with another number of stages then has one list entry between each two."""
+    calls = tuple(step_values(step) for step in lead)
+    read = {v.attr for v in iter_values(calls) if isinstance(v, SelfAttr)}
+    found: dict[str, tuple[LayerSpec, str]] = {}
+    for layer in model.layers:
+        constructor = layer.constructor
+        if layer.attr not in read or not isinstance(constructor, Comprehension):
+            continue
+        if len(constructor.clauses) != 1:
+            continue
+        target, iterable = constructor.clauses[0]
+        if not (
+            isinstance(iterable, Call)
+            and iterable.func == _RANGE
+            and len(iterable.args) == 1
+            and isinstance(count := iterable.args[0], Name)
+        ):
+            continue
+        param = next((p for p in model.params if p.name == count.id), None)
+        if param is None or param.default != stages - 1 or _reads(model, layer.attr, count):
+            continue
+        between = BinOp("-", Call(_LEN, (Name(depths.name),)), 1)
+        rewritten = Comprehension(constructor.element, ((target, Call(_RANGE, (between,))),))
+        found[layer.attr] = (dataclasses.replace(layer, constructor=rewritten), count.id)
+    return found
+
+
+def _reads(model: ModelIR, attr: str, name: Name) -> bool:
+    """Whether anything but the constructor of ``attr`` reads the parameter ``name``."""
+    others = tuple(layer.constructor for layer in model.layers if layer.attr != attr)
+    steps = tuple(step_values(step) for step in model.steps)
+    return any(v == name for v in iter_values((others, steps, model.outputs)))
 
 
 def _depths(model: ModelIR, lists: list[LayerSpec]) -> Param | None:

@@ -1,5 +1,6 @@
 """Variable names a person would choose: ``x`` along the main path, ``shortcut`` for a
-tensor kept aside for later, ``branch`` for one waiting to be concatenated.
+tensor kept aside for later, ``branch`` for one waiting to be concatenated, ``gate`` for
+one computed from ``x`` to scale it.
 
 A name is reused as soon as the tensor it held is read for the last time, the way
 hand-written Keras code writes ``x = layer(x)`` line after line. A branch (the steps from
@@ -30,10 +31,12 @@ from generator.core.ir import (
 )
 from generator.core.structure.dataflow import rename_variables, variables_in
 
-MAIN, KEPT, BRANCH, PART = "x", "shortcut", "branch", "part"
+MAIN, KEPT, BRANCH, PART, GATE = "x", "shortcut", "branch", "part", "gate"
 # Functions and layer classes that join tensors side by side: what they read are branches.
 JOINING_FUNCTIONS = frozenset({"concatenate", "stack", "hstack", "vstack", "dstack"})
 JOINING_LAYERS = frozenset({"Concatenate"})
+# And those that scale one tensor by another computed from it (squeeze-and-excitation).
+SCALING_FUNCTIONS, SCALING_LAYERS = frozenset({"multiply"}), frozenset({"Multiply"})
 
 
 @dataclass
@@ -94,7 +97,9 @@ def readable_variables(model: ModelIR, reserved: set[str]) -> ModelIR:
         for var, index in defined.items()
         if _kept_aside(reads.get(var, []), index) and not (several_outputs and var in outputs)
     }
-    branch_of = _branches(events, reads, last_read, kept, fixed | set(outputs))
+    gates = _gates(events, layers, kept)
+    branch_of = _branches(events, reads, last_read, kept | gates, fixed | set(outputs))
+    gates &= set(branch_of.values())  # computed from the tensor they scale
 
     def single(var: str) -> bool:
         event = events[defined[var]]
@@ -104,6 +109,8 @@ def readable_variables(model: ModelIR, reserved: set[str]) -> ModelIR:
         """The name ``var``'s branch would take, before counters."""
         if not single(var):
             return PART if generic else var  # a model keeps its layer's names
+        if var in gates:
+            return GATE
         if several_outputs and var in outputs and not generic:
             return var
         if var in kept:
@@ -202,6 +209,20 @@ def _branches(
     return branch_of
 
 
+def _gates(events: list[_Event], layers: dict[str, LayerSpec], kept: set[str]) -> set[str]:
+    """Tensors that scale a tensor kept aside: ``x * gate``, Keras's squeeze-and-excitation
+    (``se = ...(x); x = multiply([x, se])``), where ``x`` stays the main path."""
+    found = set()
+    for event in events:
+        read = set(event.reads)
+        if len(read) != 2 or not _joins(event.value, layers, SCALING_FUNCTIONS, SCALING_LAYERS):
+            continue
+        scaled = read & kept
+        if len(scaled) == 1:
+            found |= read - scaled - kept
+    return found
+
+
 def _staying_main(
     events: list[_Event],
     defined: dict[str, int],
@@ -238,9 +259,11 @@ def _joins(
     value: Value, layers: dict[str, LayerSpec], functions: frozenset, classes: frozenset
 ) -> bool:
     """A call of one of the ``functions`` (``keras.ops.concatenate``) or of a layer of one
-    of the ``classes``; ``+`` counts as ``add``."""
+    of the ``classes``; ``+`` counts as ``add`` and ``*`` as ``multiply``."""
     if isinstance(value, BinOp):
-        return value.op == "+" and "add" in functions
+        return (value.op == "+" and "add" in functions) or (
+            value.op == "*" and "multiply" in functions
+        )
     if not isinstance(value, Call):
         return False
     func = value.func

@@ -59,7 +59,7 @@ class Block(tf.keras.layers.Layer):
                 name=layer_names[1]
             )
         self.conv2d_1 = tf.keras.layers.Conv2D(
-            filters, 3, strides=strides, padding="same", name=f"conv2d_{number}"
+            filters, 3, padding="same", strides=strides, name=f"conv2d_{number}"
         )
         self.batch_normalization_1 = tf.keras.layers.BatchNormalization(
             name=(

@@ -38,8 +38,8 @@ class Block(tf.keras.layers.Layer):
             )
         self.depthwise = tf.keras.layers.DepthwiseConv2D(
             3,
-            padding="valid" if self.strides == 2 else "same",
             strides=self.strides,
+            padding="valid" if self.strides == 2 else "same",
             name=self.name + "_depthwise",
         )
         self.depthwise_bn = tf.keras.layers.BatchNormalization(

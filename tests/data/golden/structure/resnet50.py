@@ -111,9 +111,7 @@ class ResNet50(tf.keras.Model):
         self.stage_filters = stage_filters
         self.stage_strides = stage_strides
         self.stage_depths = stage_depths
-        self.conv1_pad = tf.keras.layers.ZeroPadding2D(
-            padding=((3, 3), (3, 3)), name="conv1_pad"
-        )
+        self.conv1_pad = tf.keras.layers.ZeroPadding2D(padding=3, name="conv1_pad")
         self.conv1_conv = tf.keras.layers.Conv2D(64, 7, strides=2, name="conv1_conv")
         self.conv1_bn = tf.keras.layers.BatchNormalization(
             axis=3, epsilon=1.001e-05, name="conv1_bn"
