@@ -28,6 +28,7 @@ WORDS = ("red", "green", "blue", "cyan", "plum", "teal")
 UNARY = {
     "vec": [
         "repeated_block",
+        "staged_blocks",
         "dense",
         "dense_relu",
         "batchnorm",
@@ -73,6 +74,7 @@ UNARY = {
     ],
     "img": [
         "repeated_block",
+        "staged_blocks",
         "conv2d",
         "conv2d_strided",
         "maxpool2d",
@@ -179,11 +181,55 @@ class _Builder:
             x = layers.Activation("relu")(x)
         return x
 
+    def staged_blocks(self, x: Any, variant: int) -> Any:
+        """DenseNet's layout, small: ``3 + variant % 2`` stages of two or three dense
+        blocks (each concatenates a narrow branch to its input, as DenseNet's
+        ``conv_block``) with a transition between each two (normalization, ReLU, a layer
+        halving the width, and for images pooling). Names made up by Keras on even
+        variants, DenseNet's own scheme on odd ones."""
+        conv = len(x.shape) == 4
+
+        def name(text: str) -> str | None:
+            return f"s{self.count}_{text}" if variant % 2 else None
+
+        self.count += 1
+        for stage in range(3 + variant % 2):
+            if stage:
+                x = layers.BatchNormalization(name=name(f"pool{stage}_bn"))(x)
+                x = layers.Activation("relu", name=name(f"pool{stage}_relu"))(x)
+                width = max(1, x.shape[-1] // 2)
+                if conv:
+                    x = layers.Conv2D(width, 1, use_bias=False, name=name(f"pool{stage}_conv"))(x)
+                    x = layers.AveragePooling2D(2, padding="same", name=name(f"pool{stage}_pool"))(
+                        x
+                    )
+                else:
+                    x = layers.Dense(width, use_bias=False, name=name(f"pool{stage}_dense"))(x)
+            for index in range(2 + (stage + variant) % 2):
+                block = f"conv{stage}_block{index}"
+                y = x
+                for part, width in enumerate((8, 2)):
+                    y = layers.BatchNormalization(name=name(f"{block}_{part}_bn"))(y)
+                    y = layers.Activation("relu", name=name(f"{block}_{part}_relu"))(y)
+                    if conv:
+                        y = layers.Conv2D(
+                            width,
+                            3 if part else 1,
+                            padding="same",
+                            name=name(f"{block}_{part}_conv"),
+                        )(y)
+                    else:
+                        y = layers.Dense(width, name=name(f"{block}_{part}_dense"))(y)
+                x = layers.Concatenate(name=name(f"{block}_concat"))([x, y])
+        return x
+
     def unary(self, op: str, x: Any, variant: int) -> Any:
         n = self.name
         last = x.shape[-1]
         if op == "repeated_block":
             return self.repeated_block(x, variant)
+        if op == "staged_blocks":
+            return self.staged_blocks(x, variant)
         if op == "dense":
             return layers.Dense(4 + variant, name=n("dense"))(x)
         if op == "dense_relu":

@@ -15,6 +15,7 @@ def _densenet_like(
     depths: tuple[int, ...] = (2, 3, 2, 2),
     auto_names: bool = False,
     odd_transition: int | None = None,
+    growth: int = 4,
 ) -> keras.Model:
     """Dense blocks (concatenating a narrow branch to their input, as DenseNet's
     ``conv_block``), with a transition
@@ -44,9 +45,9 @@ def _densenet_like(
             y = layers.Conv2D(8, 1, use_bias=False, name=name(f"{prefix}_1_conv"))(y)
             y = layers.BatchNormalization(epsilon=1.001e-5, name=name(f"{prefix}_1_bn"))(y)
             y = layers.Activation("relu", name=name(f"{prefix}_1_relu"))(y)
-            y = layers.Conv2D(4, 3, padding="same", use_bias=False, name=name(f"{prefix}_2_conv"))(
-                y
-            )
+            y = layers.Conv2D(
+                growth, 3, padding="same", use_bias=False, name=name(f"{prefix}_2_conv")
+            )(y)
             x = layers.Concatenate(name=name(f"{prefix}_concat"))([x, y])
     x = layers.GlobalAveragePooling2D(name=name("avg_pool"))(x)
     return keras.Model(inputs, layers.Dense(5, name=name("predictions"))(x))
@@ -101,3 +102,16 @@ def test_one_unit_between_two_runs_is_no_list() -> None:
     source = converted_exactly(_densenet_like(depths=(3, 3)), "between_two")
     assert "self.pools" not in source, source
     assert "self.pool2_conv = " in source, source
+
+
+def test_a_width_halved_rounding_down_follows_the_input() -> None:
+    """Odd widths halve rounding down (Keras's ``int(channels * 0.5)``): still
+    ``channels // 2``, not a list of widths, so any number of stages builds."""
+    # Widths into the transitions: 17, 17, 14.
+    model = _densenet_like(depths=(3, 3, 2, 2), growth=3)
+    source = converted_exactly(model, "between_odd_widths")
+    assert "channels // 2" in source, source
+    cls = generated_class(source, "M")
+    model = cls(stage_depths=(1, 1, 1, 1, 1))
+    model.build(None)
+    assert model(np.zeros((2, 16, 16, 3), "float32")).shape == (2, 5)

@@ -909,8 +909,9 @@ def _parameter(
 
 def _of_channels(vector: list[Any], channels: Sequence[int | None]) -> Value | None:
     """``6 * channels`` (or ``channels // 4``, or ``channels``) where every value is that
-    multiple of the block's input width: MobileNetV2 expands its input six times, so the
-    expansion's filters follow from the input, not from a parameter."""
+    multiple (or fraction, rounded down) of the block's input width: MobileNetV2 expands
+    its input six times, so the expansion's filters follow from the input, not from a
+    parameter."""
     pairs = [(v, c) for v, c in zip(vector, channels, strict=True) if v is not _ABSENT]
     sizes = [c for _, c in pairs if c is not None]
     if len(sizes) != len(pairs) or not all(_is_int(v) and v > 0 for v, _ in pairs):
@@ -927,6 +928,15 @@ def _of_channels(vector: list[Any], channels: Sequence[int | None]) -> Value | N
         c == v * (size // value) for v, c in zip(values, sizes, strict=True)
     ):
         return BinOp("//", width, size // value)
+    # Rounded down, as DenseNet's transition takes ``int(channels * 0.5)`` of an odd
+    # width; inputs of two widths at least, so one width cannot make the case alone.
+    divisor = size // value
+    if (
+        divisor >= 2
+        and len(set(sizes)) >= 2
+        and all(v == c // divisor for v, c in zip(values, sizes, strict=True))
+    ):
+        return BinOp("//", width, divisor)
     return None
 
 
