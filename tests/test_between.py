@@ -16,11 +16,12 @@ def _densenet_like(
     auto_names: bool = False,
     odd_transition: int | None = None,
     growth: int = 4,
+    bottleneck: bool = True,
 ) -> keras.Model:
     """Dense blocks (concatenating a narrow branch to their input, as DenseNet's
-    ``conv_block``), with a transition
-    between each two: normalization, ReLU, a 1x1 convolution halving the width, pooling.
-    ``odd_transition`` gives that transition one more layer."""
+    ``conv_block``; without ``bottleneck``, normalization, ReLU and one convolution),
+    with a transition between each two: normalization, ReLU, a 1x1 convolution halving
+    the width, pooling. ``odd_transition`` gives that transition one more layer."""
     keras.backend.clear_session()
 
     def name(text: str) -> str | None:
@@ -42,9 +43,10 @@ def _densenet_like(
             prefix = f"conv{s + 2}_block{i + 1}"
             y = layers.BatchNormalization(epsilon=1.001e-5, name=name(f"{prefix}_0_bn"))(x)
             y = layers.Activation("relu", name=name(f"{prefix}_0_relu"))(y)
-            y = layers.Conv2D(8, 1, use_bias=False, name=name(f"{prefix}_1_conv"))(y)
-            y = layers.BatchNormalization(epsilon=1.001e-5, name=name(f"{prefix}_1_bn"))(y)
-            y = layers.Activation("relu", name=name(f"{prefix}_1_relu"))(y)
+            if bottleneck:
+                y = layers.Conv2D(8, 1, use_bias=False, name=name(f"{prefix}_1_conv"))(y)
+                y = layers.BatchNormalization(epsilon=1.001e-5, name=name(f"{prefix}_1_bn"))(y)
+                y = layers.Activation("relu", name=name(f"{prefix}_1_relu"))(y)
             y = layers.Conv2D(
                 growth, 3, padding="same", use_bias=False, name=name(f"{prefix}_2_conv")
             )(y)
@@ -115,3 +117,63 @@ def test_a_width_halved_rounding_down_follows_the_input() -> None:
     model = cls(stage_depths=(1, 1, 1, 1, 1))
     model.build(None)
     assert model(np.zeros((2, 16, 16, 3), "float32")).shape == (2, 5)
+
+
+def test_a_transition_is_no_dense_block_without_its_concatenation() -> None:
+    """Without a bottleneck, a transition's first three layers look like a dense block
+    lacking its concatenation; skipping a concatenation changes every width after it,
+    so the transition is no such block (not ``if self.kernel_size == 3:`` in one class
+    for both), and the transitions stay one class of their own."""
+    source = converted_exactly(_densenet_like(bottleneck=False), "between_plain")
+    assert "kernel_size" not in source, source
+    assert "x = self.pools[s - 1](x, training=training)" in source, source
+
+
+def test_a_list_its_call_indexes_takes_no_length_parameter() -> None:
+    """Runs of single Dense layers whose names do not count by stage: no stage loop, so
+    the call reads ``self.ts[0]`` ... ``[2]``; the list's length is written in, not a
+    ``num_ts`` the model would break on."""
+    keras.backend.clear_session()
+    inputs = keras.Input((8,), name="inputs")
+    x = inputs
+    for s in range(4):
+        if s > 0:
+            x = layers.BatchNormalization(name=f"t{s}_bn")(x)
+            x = layers.Activation("relu", name=f"t{s}_relu")(x)
+            x = layers.Dense(6, name=f"t{s}_proj")(x)
+            x = layers.Dropout(0.1, name=f"t{s}_drop")(x)
+        for i in range(3):
+            x = layers.Dense(6, activation="tanh", name=f"s{s}_d{i}")(x)
+    source = converted_exactly(keras.Model(inputs, x), "between_fixed")
+    assert 'self.ts = [T(name=f"t{i + 1}") for i in range(3)]' in source, source
+    assert "x = self.ts[2](x, training=training)" in source, source
+    assert "num_ts" not in source, source
+
+
+def test_stages_stay_apart_where_a_list_between_them_is_written_out() -> None:
+    """Transitions with a residual branch, one without its normalization: their list is
+    written entry by entry (``use_bn=False`` in one), so a loop over the stages would
+    promise any number of stages and fail on more; the stages stay apart."""
+    keras.backend.clear_session()
+    inputs = keras.Input((32, 32, 3), name="image")
+    x = layers.Conv2D(8, 3, strides=2, padding="same", name="stem")(inputs)
+    for s, depth in enumerate((2, 3, 2, 2)):
+        if s > 0:
+            y = layers.Conv2D(x.shape[-1], 1, name=f"pool{s}_conv")(x)
+            if s != 2:
+                y = layers.BatchNormalization(name=f"pool{s}_bn")(y)
+            x = layers.Add(name=f"pool{s}_add")([x, y])
+            x = layers.AveragePooling2D(2, padding="same", name=f"pool{s}_pool")(x)
+        for i in range(depth):
+            name = f"conv{s}_block{i}"
+            y = layers.BatchNormalization(name=f"{name}_0_bn")(x)
+            y = layers.Activation("relu", name=f"{name}_0_relu")(y)
+            y = layers.Conv2D(8, 1, use_bias=False, name=f"{name}_1_conv")(y)
+            y = layers.BatchNormalization(name=f"{name}_1_bn")(y)
+            y = layers.Activation("relu", name=f"{name}_1_relu")(y)
+            y = layers.Conv2D(4, 3, padding="same", use_bias=False, name=f"{name}_2_conv")(y)
+            x = layers.Concatenate(name=f"{name}_concat")([x, y])
+    source = converted_exactly(keras.Model(inputs, x), "between_written_out")
+    assert "use_bn=False" in source, source
+    assert "self.pools[1](x" in source, source
+    assert "enumerate(self.stages)" not in source, source

@@ -3,6 +3,7 @@ ConvNeXt code writes them; only where the stages differ in nothing but their num
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import keras
@@ -20,6 +21,7 @@ from generator.core.ir import (
     FormattedName,
     InputSpec,
     LayerSpec,
+    ListValue,
     Loop,
     ModelIR,
     Name,
@@ -138,9 +140,13 @@ def _lists_model(names: list[str], keys: list[int], between: list[list[Assign]])
         )
         for k, key in enumerate(keys)
     ]
+    dense_list = Comprehension(
+        Call(Symbol("keras", "layers.Dense"), (4,)),
+        ((Name("i"), Call(Symbol("", "range"), (len(keys) - 1,))),),
+    )
     layer_specs += [
-        LayerSpec("downs", "downs", Call(Symbol("keras", "layers.Dense"), (4,)), "Dense"),
-        LayerSpec("other", "other", Call(Symbol("keras", "layers.Dense"), (4,)), "Dense"),
+        LayerSpec("downs", "downs", dense_list, "Dense"),
+        LayerSpec("other", "other", dense_list, "Dense"),
     ]
     steps: list = []
     for k in range(len(keys)):
@@ -171,6 +177,22 @@ def test_lists_that_count_become_a_loop() -> None:
     made.validate()
     (loop,) = [step for step in made.steps if isinstance(step, Loop)]
     assert [layer.attr for layer in made.layers] == ["stages", "downs", "other"]
+    # The list between stages has one entry per stage but the first, whatever the stages.
+    (downs,) = [layer for layer in made.layers if layer.attr == "downs"]
+    assert "len" in repr(downs.constructor), downs
+
+
+def test_a_list_between_stages_written_out_keeps_the_stages_apart() -> None:
+    model = _lists_model(["b0_", "b1_", "b2_"], [0, 1, 2], [_down(0), _down(1)])
+    dense = Call(Symbol("keras", "layers.Dense"), (4,))
+    written_out = tuple(
+        dataclasses.replace(layer, constructor=ListValue((dense, dense)))
+        if layer.attr == "downs"
+        else layer
+        for layer in model.layers
+    )
+    model = dataclasses.replace(model, layers=written_out)
+    assert stage_loops(model) == model
 
 
 @pytest.mark.parametrize(

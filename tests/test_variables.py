@@ -214,3 +214,16 @@ def test_a_gate_computed_from_x_is_named_gate_and_x_stays_x() -> None:
 def test_a_product_of_unrelated_tensors_has_no_gate() -> None:
     lines = _call_lines(_exact(_squeeze_excite(scale_by_input=True)))
     assert not any(line.startswith("gate") for line in lines), lines
+
+
+def test_a_gate_that_is_also_an_output_keeps_its_layer_name() -> None:
+    keras.backend.clear_session()
+    inputs = keras.Input((8, 8, 6))
+    x = layers.Conv2D(6, 3, padding="same", name="features")(inputs)
+    se = layers.GlobalAveragePooling2D(keepdims=True, name="squeeze")(x)
+    se = layers.Conv2D(6, 1, activation="sigmoid", name="excite")(se)
+    scaled = layers.Multiply(name="scale")([x, se])
+    model = keras.Model(inputs, {"scaled": scaled, "attention": se})
+    lines = _call_lines(_exact(model))
+    assert not any(line.startswith("gate") for line in lines), lines
+    assert "excite = self.excite(x)" in lines, lines

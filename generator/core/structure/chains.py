@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from generator.core.ir import Assign, Call, LayerSpec
+from generator.core.ir import Assign, Call, LayerSpec, Symbol
 from generator.core.structure.dataflow import layers_in, rename_variables, variables_in
 from generator.core.structure.shapes import segment_shape
 
@@ -21,6 +21,9 @@ MAX_CHAIN = 6  # steps in one optional chain
 MAX_CHAINS = 3  # optional chains in one segment
 SEARCH_BUDGET = 400  # removals compared by shape per pair of segments
 VISIT_BUDGET = 20_000  # choices of chains tried per pair of segments
+# Skipping a concatenation changes the width of all that follows: an instance without
+# one is another unit (DenseNet's transition beside its dense block), not an option.
+WIDENING = frozenset({"layers.Concatenate"})
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,8 @@ def find_removal(
         if skipped[chain] - extra:
             continue
         classes[chain] = layer_classes([steps[i] for i in chain.steps], layers)
+        if not may_skip(classes[chain]):
+            continue
         if removed is None or not classes[chain] - removed:
             candidates.append(chain)
     budget = [SEARCH_BUDGET, VISIT_BUDGET]
@@ -182,6 +187,14 @@ def step_signatures(shape: Any) -> list[Any]:
         return value
 
     return [(len(targets), unpack, blur(value)) for targets, unpack, value in shaped_steps]
+
+
+def may_skip(classes: Counter) -> bool:
+    """Whether a chain calling layers of these classes can be an optional part."""
+    return not any(
+        isinstance(func, Symbol) and func.module == "keras" and func.qualname in WIDENING
+        for func in classes
+    )
 
 
 def layer_classes(steps: Sequence[Assign], layers: dict[str, LayerSpec]) -> Counter:

@@ -184,18 +184,29 @@ def _factor(
             classes_before.append(blocks.block)
     for runs_of_class in placed:
         between = _between(
-            model, families, segments, occurrences, runs_of_class, replacements, classes
+            model,
+            families,
+            segments,
+            occurrences,
+            runs_of_class,
+            replacements,
+            classes,
+            keras_names,
         )
         if between is None:
             continue
         blocks, units = between
         assert blocks.block is not None  # _between makes classes only
         names = list(blocks.names) or None
-        if _clashing_names(blocks, keras_names):
-            continue
         attr = attrs.claim(_list_attr(blocks, names, True))
         built = construct(
-            blocks, names, attr, attrs, base=to_snake(blocks.label), taken=frozenset(keras_names)
+            blocks,
+            names,
+            attr,
+            attrs,
+            base=to_snake(blocks.label),
+            taken=frozenset(keras_names),
+            counted=False,  # the call reads each instance by its index
         )
         keras_names.update(built.names)
         spec = LayerSpec(attr, attr, built.constructor, blocks.label)
@@ -231,6 +242,7 @@ def _between(
     runs: list[Run],
     replacements: list[Replacement],
     classes: NameRegistry,
+    keras_names: set[str],
 ) -> tuple[Blocks, list[list[Occurrence]]] | None:
     """One block class for the units between ``runs`` (``between.py``) and the units, or
     None when
@@ -245,8 +257,8 @@ def _between(
         trial = build_blocks(model, families, units, NameRegistry(), fallback=TRANSITION)
     except NotFactorable:
         return None
-    if trial.block is None:
-        return None
+    if trial.block is None or _clashing_names(trial, keras_names):
+        return None  # before the class claims its name
     return build_blocks(model, families, units, classes, fallback=TRANSITION), units
 
 

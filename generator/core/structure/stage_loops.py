@@ -129,6 +129,8 @@ def _stages(model: ModelIR, layers: dict[str, LayerSpec], positions: list[int]) 
         ),
     )
     counted = _counted_by_stages(model, lead, depths, len(runs))
+    if not _lists_follow_stages(model, lead, set(counted)):
+        return None
     new_layers = []
     for layer in model.layers:
         if layer.attr == attrs[0]:
@@ -137,7 +139,7 @@ def _stages(model: ModelIR, layers: dict[str, LayerSpec], positions: list[int]) 
             new_layers.append(counted[layer.attr][0])
         elif layer.attr not in attrs:
             new_layers.append(layer)
-    dropped = {name for _, name in counted.values()}
+    dropped = {name for _, name in counted.values() if name}
     params = tuple(
         dataclasses.replace(p, doc=f"blocks in each stage of {stages_attr}")
         if p.name == depths.name
@@ -166,20 +168,41 @@ def _counted_by_stages(
         if len(constructor.clauses) != 1:
             continue
         target, iterable = constructor.clauses[0]
-        if not (
-            isinstance(iterable, Call)
-            and iterable.func == _RANGE
-            and len(iterable.args) == 1
-            and isinstance(count := iterable.args[0], Name)
-        ):
+        if not (isinstance(iterable, Call) and iterable.func == _RANGE and len(iterable.args) == 1):
             continue
-        param = next((p for p in model.params if p.name == count.id), None)
-        if param is None or param.default != stages - 1 or _reads(model, layer.attr, count):
+        count = iterable.args[0]
+        if isinstance(count, Name):
+            param = next((p for p in model.params if p.name == count.id), None)
+            if param is None or param.default != stages - 1 or _reads(model, layer.attr, count):
+                continue
+        elif count != stages - 1 or not isinstance(count, int):
             continue
         between = BinOp("-", Call(_LEN, (Name(depths.name),)), 1)
         rewritten = Comprehension(constructor.element, ((target, Call(_RANGE, (between,))),))
-        found[layer.attr] = (dataclasses.replace(layer, constructor=rewritten), count.id)
+        dropped = count.id if isinstance(count, Name) else ""
+        found[layer.attr] = (dataclasses.replace(layer, constructor=rewritten), dropped)
     return found
+
+
+def _lists_follow_stages(model: ModelIR, lead: tuple[Assign, ...], counted: set[str]) -> bool:
+    """Whether every list the steps between stages index has one entry per stage but the
+    first whatever the stages (``counted``), or takes its length from a parameter of its
+    own (``downsampling_filters``, which changes with the stages): a list written out
+    entry by entry would fail on a model built with more stages."""
+    calls = tuple(step_values(step) for step in lead)
+    indexed = {
+        v.value.attr
+        for v in iter_values(calls)
+        if isinstance(v, Subscript) and isinstance(v.value, SelfAttr)
+    }
+    layers = {layer.attr: layer for layer in model.layers}
+    for attr in indexed - counted:
+        constructor = layers[attr].constructor if attr in layers else None
+        if not isinstance(constructor, Comprehension):
+            return False
+        if not any(isinstance(v, Name) for _, it in constructor.clauses for v in iter_values(it)):
+            return False
+    return True
 
 
 def _reads(model: ModelIR, attr: str, name: Name) -> bool:

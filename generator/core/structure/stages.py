@@ -53,12 +53,14 @@ def construct(
     *,
     base: str = "block",
     taken: frozenset[str] = frozenset(),
+    counted: bool = True,
 ) -> Construction:
     """The list of ``blocks``' instances as the constructor builds it.
 
     ``names`` are the instances' Keras names; None lets this choose them, after ``base``
     and the loop indices, avoiding ``taken``. ``params`` hands out the model's constructor
-    parameter names.
+    parameter names. Without ``counted``, a list of like instances has its length
+    written in, not a ``num_`` parameter (the model's call indexes each instance).
     """
     count = len(blocks.params[0].values) if blocks.params else len(names or ())
     values = [{p.name: p.values[k] for p in blocks.params} for k in range(count)]
@@ -84,7 +86,15 @@ def construct(
         if len(stages) == 1 or len(stages) <= count // 2:
             chosen = names or _made_up(base, stages, taken)
             built = _staged(
-                blocks, values, stages, chosen, attr, params, counting, two_per_stage=repeated
+                blocks,
+                values,
+                stages,
+                chosen,
+                attr,
+                params,
+                counting,
+                two_per_stage=repeated,
+                length_parameter=counted,
             )
             if built is not None:
                 return built
@@ -201,6 +211,7 @@ def _staged(
     params: NameRegistry,
     linear: dict[str, Value],
     two_per_stage: bool = True,
+    length_parameter: bool = True,
 ) -> Construction | None:
     """The comprehension over stages, or None where it does not fit (``two_per_stage``:
     whether a value may take a per-stage tuple for the first blocks and one for the
@@ -266,6 +277,9 @@ def _staged(
     element: Value = _element(blocks, expressions, name)
     if not many:
         element = _substitute(element, {GLOBAL_INDEX.id: index_var})
+        if not length_parameter:
+            length = Call(Symbol("", "range"), (depths[0],))
+            return Construction(Comprehension(element, ((index_var, length),)), (), tuple(names))
         count = params.claim(f"num_{attr}")
         constructor = Comprehension(
             element, ((index_var, Call(Symbol("", "range"), (Name(count),))),)

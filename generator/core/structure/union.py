@@ -21,6 +21,7 @@ from generator.core.structure.chains import (
     Chain,
     candidate_chains,
     layer_classes,
+    may_skip,
     without,
 )
 from generator.core.structure.dataflow import KEEP, Segment, layers_in, transform, variables_in
@@ -59,7 +60,7 @@ def inserted_chains(
         and steps[chain.steps[-1]].targets[0] != segment.result
         and readers[steps[chain.steps[-1]].targets[0]] > 0
     }
-    inside = [chain for chain, own in classes.items() if not own - extra]
+    inside = [chain for chain, own in classes.items() if not own - extra and may_skip(own)]
     found: list[tuple[Chain, ...]] = []
 
     def search(start: int, chosen: list[Chain], left: Counter) -> None:

@@ -109,10 +109,10 @@ def readable_variables(model: ModelIR, reserved: set[str]) -> ModelIR:
         """The name ``var``'s branch would take, before counters."""
         if not single(var):
             return PART if generic else var  # a model keeps its layer's names
-        if var in gates:
-            return GATE
         if several_outputs and var in outputs and not generic:
             return var
+        if var in gates:
+            return GATE
         if var in kept:
             side_by_side = var in joined or merges.get(var, 0) >= 3
             if generic:
