@@ -58,6 +58,9 @@ def test_application_converts_and_matches(name: str, tmp_path: Path) -> None:
             generated.blocks[0], "expand_conv"
         )
     assert len(generated.weights) == len(original.weights)
+    if name in ("MobileNetV2", "EfficientNetB0"):
+        # Keras's own test for the residual add: the output keeps the input's shape.
+        assert "self.residual = (self.strides, channels) == (1, self.filters)" in source
     if name == "MobileNetV2":
         # README, "Weights": its blocks create their layers in the original's order, so
         # flat-order set_weights works too.

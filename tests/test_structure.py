@@ -1325,3 +1325,35 @@ def test_a_glu_head_gives_no_num_classes() -> None:
             model, ConvertOptions(class_name="M", package="m", weightless_layers=weightless_layers)
         )
         assert "num_classes" not in source, source
+
+
+def test_a_block_adds_back_where_its_output_keeps_its_input_shape() -> None:
+    """A stage that widens without striding: the stride alone does not tell which blocks
+    add their input back, the shapes do, as Keras's MobileNetV2 decides (``in_channels
+    == pointwise_filters and stride == 1``); computed in ``build``, not a parameter, so a
+    model built with other widths adds back wherever shapes allow."""
+    from equivalence import converted_exactly
+
+    spec = {
+        "named": True,
+        "first_expands": True,
+        "expansion": 2,
+        "stages": [(8, 2, 2), (12, 3, 1), (16, 2, 2)],
+    }
+    source = converted_exactly(_inverted_residuals(spec), "shape_kept")
+    assert "self.residual = (self.strides, channels) == (1, self.filters)" in source, source
+    assert "residual=" not in source, source
+    cls = generated_class(source, "M")
+    # Every stage as wide as the stem: the second stage's first block now adds back.
+    model = cls(stage_filters=(8, 8, 16))
+    model.build(None)
+    assert [block.residual for block in model.blocks] == [
+        False,
+        True,
+        True,
+        True,
+        True,
+        False,
+        True,
+    ]
+    assert model(np.zeros((2, 16, 16, 3), "float32")).shape == (2, 16)

@@ -342,6 +342,15 @@ class ModelIR:
     # Variables named after a layer or op whose name Keras made up (``conv2d_7``): they
     # say nothing a person chose, so structure recovery may name them by their role.
     made_up_names: tuple[str, ...] = ()
+    # What a block computes in ``build`` from its parameters and its input's width, by
+    # attribute name (``residual``: whether its output keeps its input's shape); its
+    # ``call`` and its layers' conditions read them as they read parameters.
+    computed: tuple[tuple[str, Value], ...] = ()
+
+    def attribute_names(self) -> set[str]:
+        """What the methods after ``__init__`` read as ``self.<name>``: the parameters
+        and the attributes ``build`` computes."""
+        return {p.name for p in self.params} | {name for name, _ in self.computed}
 
     def cast_inputs(self) -> tuple[InputSpec, ...]:
         """The inputs ``call`` casts to their declared dtype (``casts_inputs``)."""
@@ -387,7 +396,7 @@ class ModelIR:
                     scope.update(inner.targets)
                 continue
             if isinstance(step, When):
-                _check_refs(step.condition, {p.name for p in self.params}, set(), where)
+                _check_refs(step.condition, self.attribute_names(), set(), where)
                 branch_targets: set[str] = set()
                 for branch in (step.body, step.orelse):
                     branch_scope = set(scope)
@@ -402,12 +411,14 @@ class ModelIR:
                 scope.add(target)
         _check_refs(self.outputs, scope, known_attrs, where)
         params = {p.name for p in self.params}
+        for _, value in self.computed:
+            _check_refs(value, params | {INPUT_CHANNELS}, set(), where)
         for layer in self.layers:
             known = params | comprehension_targets(layer.constructor)
             if layer.deferred:
                 known |= {INPUT_CHANNELS}
             _check_refs(layer.constructor, known, set(), where)
-            _check_refs(layer.when, params, set(), where)
+            _check_refs(layer.when, self.attribute_names(), set(), where)
             _check_refs(layer.repeat, params, set(), where)
 
 

@@ -230,8 +230,12 @@ def _model_context(
         "param_assigns": [f"self.{p.name} = {p.name}" for p in model.params],
         "layer_lines": _layer_lines(tuple(x for x in model.layers if not x.deferred), writer),
         # A block's layers whose widths follow its input's: made once that is known.
-        "build_lines": _layer_lines(
-            tuple(x for x in model.layers if x.deferred), writer, {p.name for p in model.params}
+        "build_lines": [
+            f"self.{name} = {writer.write(_on_self(value, {p.name for p in model.params}))}"
+            for name, value in model.computed
+        ]
+        + _layer_lines(
+            tuple(x for x in model.layers if x.deferred), writer, model.attribute_names()
         ),
         "input_channels": INPUT_CHANNELS,
         "one_element_inputs": (
@@ -247,7 +251,7 @@ def _model_context(
         + [
             line
             for step in model.steps
-            for line in _step_lines(step, writer, {p.name for p in model.params})
+            for line in _step_lines(step, writer, model.attribute_names())
         ],
         "return_expr": writer.write(model.outputs),
         "config_items": [f"{string_literal(p.name)}: self.{p.name}" for p in model.params],

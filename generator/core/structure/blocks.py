@@ -85,14 +85,18 @@ class Blocks:
     label: str
     own_names: list[str] = field(default_factory=list)  # every Keras name it replaces
     instance_own: list[list[str]] = field(default_factory=list)  # the same, per instance
+    # Values the block computes itself (``residual``), still telling where stages begin.
+    hints: list[BlockParam] = field(default_factory=list)
 
     def subset(self, start: int, stop: int) -> Blocks:
         """The same class, for instances ``start`` to ``stop`` only."""
         params = [dataclasses.replace(p, values=p.values[start:stop]) for p in self.params]
+        hints = [dataclasses.replace(p, values=p.values[start:stop]) for p in self.hints]
         own = self.instance_own[start:stop]
         return dataclasses.replace(
             self,
             params=params,
+            hints=hints,
             names=self.names[start:stop],
             own_names=[n for names in own for n in names],
             instance_own=own,
@@ -156,8 +160,19 @@ def build_blocks(
         return _layer_run(next(iter(slots.values())), layers, registry, training)
     sizes = dict(model.channels)
     channels = [sizes.get(unit[0].segment.source) for unit in units]
+    widths = [sizes.get(unit[-1].segment.result) for unit in units]
     return _block_class(
-        model, steps, slots, flags, names, current, layers, registry, classes, channels, fallback
+        model,
+        steps,
+        slots,
+        flags,
+        names,
+        current,
+        layers,
+        registry,
+        classes,
+        (channels, widths),
+        fallback,
     )
 
 
@@ -451,9 +466,10 @@ def _block_class(
     layers: dict[str, LayerSpec],
     registry: NameRegistry,
     classes: NameRegistry,
-    channels: list[int | None],
+    sizes: tuple[list[int | None], list[int | None]],
     fallback: str,
 ) -> Blocks:
+    channels, out_channels = sizes  # each instance's input and output widths
     count = len(flags[0]) if flags else len(next(iter(slots.values())).column)
     slot_list = list(slots.values())
     anchors = [layers[s.attr] for s in slot_list]
@@ -470,6 +486,7 @@ def _block_class(
         channels = []  # the recorded sizes are of the last axis, not of the channels
     values, params = _holes(per_slot_specs, anchors, registry, channels)
     flag_names = []
+    adding_back: list[str] = []  # the flags of a part that adds the input back
     for number, present in enumerate(flags):
         flag_layers = [attrs[i] for i, s in enumerate(slot_list) if s.flag == number]
         step = next(
@@ -477,6 +494,8 @@ def _block_class(
         )
         wanted, doc = _flag_name(step, flag_layers, steps)
         flag_names.append(registry.claim(wanted))
+        if wanted == RESIDUAL:
+            adding_back.append(flag_names[-1])
         params.append(BlockParam(flag_names[-1], list(present), doc, True))
     derived = derived_parameters(params)
     gated = {
@@ -484,7 +503,10 @@ def _block_class(
         for n, name in enumerate(flag_names)
     }
     derived.update(_ratio_flags(params, gated, values))
-    params = [p for p in params if p.name not in derived]
+    undecided = [name for name in adding_back if name not in derived]
+    computed = _shape_kept(params, undecided, channels, out_channels)
+    hints = [p for p in params if p.name in computed]
+    params = [p for p in params if p.name not in derived and p.name not in computed]
     values = [{path: _with(value, derived) for path, value in v.items()} for v in values]
     conditions = [derived.get(name, Name(name)) for name in flag_names]
     counter_params = []
@@ -523,7 +545,7 @@ def _block_class(
                 deferred=Name(INPUT_CHANNELS) in iter_values(call),
             )
         )
-    if any(layer.deferred for layer in block_layers):
+    if computed or any(layer.deferred for layer in block_layers):
         # All made in build(), in their order: one place creates the block's layers.
         block_layers = [dataclasses.replace(layer, deferred=True) for layer in block_layers]
     attr_of = dict(zip(slots, attrs, strict=True))
@@ -550,6 +572,7 @@ def _block_class(
         ),
         summary=f"A block that {model.class_name} repeats.",
         kind="block",
+        computed=tuple(computed.items()),
         example=(
             *((p.name, p.values[0]) for p in params),
             ("name", names.block_names[0] if names.block_names else f"{to_snake(class_name)}_1"),
@@ -568,6 +591,7 @@ def _block_class(
             [spec.name for specs in per_slot_specs if (spec := specs[k]) is not None]
             for k in range(count)
         ],
+        hints=hints,
     )
 
 
@@ -617,7 +641,7 @@ def _flag_name(when: When, flag_layers: list[str], steps: list[Assign | When]) -
         "inputs" in (read := variables_in(step.value)) and len(set(read)) >= 2 for step in when.body
     )
     if bypass != Name("inputs") and adds_input:
-        return "residual", "whether the block adds its input back"
+        return RESIDUAL, "whether the block adds its input back"
     return f"use_{base}", HAS_DOC + (", ".join(flag_layers) or OPTIONAL_STEP)
 
 
@@ -1100,6 +1124,46 @@ def derived_parameters(params: list[BlockParam]) -> dict[str, Value]:
                 derived[param.name] = expression
                 break
     return derived
+
+
+RESIDUAL = "residual"
+
+
+def _shape_kept(
+    params: list[BlockParam],
+    flags: list[str],
+    channels: Sequence[int | None],
+    out_channels: Sequence[int | None],
+) -> dict[str, Value]:
+    """``residual`` as ``(self.strides, channels) == (1, self.filters)``, made in
+    ``build``: the block adds its input back exactly where its output keeps its input's
+    shape, as Keras's MobileNetV2 and EfficientNet decide (``in_channels ==
+    pointwise_filters and stride == 1``), so a model built with other widths or strides
+    adds back wherever shapes allow. The width parameter must be the output's width in
+    every instance, the strides parameters integers, and each outcome seen twice."""
+    found: dict[str, Value] = {}
+    if not flags or not channels or None in channels or None in out_channels:
+        return found
+    plain = [p for p in params if not (p.flag or p.counter) and p.known is None]
+    strides = [p for p in plain if p.kind == "strides" and all(_is_int(v) for v in p.values)]
+    if any(p.kind == "strides" and p not in strides for p in params):
+        return found  # a stride that is a tuple, or absent somewhere: not this pattern
+    outputs = [p for p in plain if p.kind == "width" and list(p.values) == list(out_channels)]
+    if not outputs:
+        return found
+    kept = [
+        all(p.values[k] == 1 for p in strides) and channels[k] == out_channels[k]
+        for k in range(len(channels))
+    ]
+    if min(kept.count(True), kept.count(False)) < MIN_SUPPORT:
+        return found
+    left: tuple[Value, ...] = (*(Name(p.name) for p in strides), Name(INPUT_CHANNELS))
+    right: tuple[Value, ...] = (*(1 for _ in strides), Name(outputs[0].name))
+    test = Compare(left[0], "==", right[0]) if len(left) == 1 else Compare(left, "==", right)
+    for flag in (p for p in params if p.name in flags):
+        if list(flag.values) == kept:
+            found[flag.name] = test
+    return found
 
 
 def _ratio_flags(

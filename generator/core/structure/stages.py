@@ -75,7 +75,9 @@ def construct(
     empty: dict[str, Value] = {}
     for counting in (linear, empty) if linear else (empty,):
         rows = [
-            {k: v for k, v in row.items() if k not in counters | counting.keys()} for row in values
+            {k: v for k, v in row.items() if k not in counters | counting.keys()}
+            | {hint.name: hint.values[k] for hint in blocks.hints}
+            for k, row in enumerate(values)
         ]
         stages = _stages(rows)
         # Any two blocks are a "first, then identical" pair: stages of two are real when
