@@ -1357,3 +1357,34 @@ def test_a_block_adds_back_where_its_output_keeps_its_input_shape() -> None:
         True,
     ]
     assert model(np.zeros((2, 16, 16, 3), "float32")).shape == (2, 16)
+
+
+def test_a_residual_stays_a_parameter_where_another_parameter_resizes() -> None:
+    """The first block of each stage pads ``"valid"``: a padding parameter, not the
+    strides, changes its size, so the shapes cannot tell when it adds back; the flag
+    stays a parameter and a model built with other widths still runs (review of
+    session 11: the shape rule made it add back where sizes differ)."""
+    from equivalence import converted_exactly
+
+    keras.backend.clear_session()
+    inputs = keras.Input((32, 32, 3))
+    x = layers.Conv2D(8, 3, padding="same", name="stem")(inputs)
+    number = 0
+    for filters, depth in [(16, 2), (24, 3), (32, 2)]:
+        for index in range(depth):
+            name = f"block_{number}"
+            padding = "valid" if index == 0 else "same"
+            h = layers.Conv2D(filters, 3, padding=padding, name=f"{name}_conv1")(x)
+            h = layers.BatchNormalization(name=f"{name}_bn1")(h)
+            h = layers.ReLU(name=f"{name}_relu")(h)
+            h = layers.Conv2D(filters, 1, name=f"{name}_conv2")(h)
+            if h.shape[1:] == x.shape[1:]:
+                h = layers.Add(name=f"{name}_add")([x, h])
+            x, number = h, number + 1
+    source = converted_exactly(keras.Model(inputs, x), "resizing_padding")
+    assert "self.residual = residual" in source, source
+    assert "self.residual = (" not in source, source
+    cls = generated_class(source, "M")
+    model = cls(stage_filters=(16, 16, 32))
+    model.build(None)
+    assert model(np.zeros((1, 32, 32, 3), "float32")).shape == (1, 26, 26, 32)

@@ -504,7 +504,10 @@ def _block_class(
     }
     derived.update(_ratio_flags(params, gated, values))
     undecided = [name for name in adding_back if name not in derived]
-    computed = _shape_kept(params, undecided, channels, out_channels)
+    computed: dict[str, Value] = {}
+    others = {name: slots for name, slots in gated.items() if name not in adding_back}
+    if undecided and _only_strides_resize(params, derived, values, per_slot_specs, gated, others):
+        computed = _shape_kept(params, undecided, channels, out_channels)
     hints = [p for p in params if p.name in computed]
     params = [p for p in params if p.name not in derived and p.name not in computed]
     values = [{path: _with(value, derived) for path, value in v.items()} for v in values]
@@ -1127,6 +1130,112 @@ def derived_parameters(params: list[BlockParam]) -> dict[str, Value]:
 
 
 RESIDUAL = "residual"
+# Arguments that change a layer's spatial size, besides its strides.
+_RESIZING = frozenset({"padding", "cropping", "pool_size", "size", "dilation_rate"})
+# Layers that keep the size of what they read.
+_SIZE_KEEPING = frozenset(
+    {
+        "BatchNormalization",
+        "LayerNormalization",
+        "GroupNormalization",
+        "Activation",
+        "ReLU",
+        "LeakyReLU",
+        "PReLU",
+        "ELU",
+        "Softmax",
+        "Dropout",
+        "SpatialDropout1D",
+        "SpatialDropout2D",
+        "SpatialDropout3D",
+        "GaussianNoise",
+        "GaussianDropout",
+        "Dense",
+    }
+)
+
+
+def _only_strides_resize(
+    params: list[BlockParam],
+    derived: dict[str, Value],
+    values: list[dict[Path, Value]],
+    per_slot_specs: list[list[LayerSpec | None]],
+    gated: dict[str, list[int]],
+    optional: dict[str, list[int]],
+) -> bool:
+    """Whether, with its strides at 1, a block built from any parameters keeps its spatial
+    size wherever the original's did: no parameter but the strides resizes (a padding or
+    pool size that differs between instances, a kernel size under ``"valid"`` padding;
+    a padding that follows the strides is fine), and no optional part but the residual
+    holds a layer that might (a pooling present in some instances only)."""
+    strides = {p.name for p in params if p.kind == "strides"}
+    unit_strides = [
+        all(p.values[k] == 1 for p in params if p.name in strides)
+        for k in range(len(params[0].values) if params else 0)
+    ]
+
+    def reads_strides_only(name: str) -> bool:
+        return {v.id for v in iter_values(derived[name]) if isinstance(v, Name)} <= strides
+
+    # Layers only a stride other than 1 brings in (the padding before a strided
+    # convolution) do not matter here.
+    striding_only = {
+        index
+        for name, slots in gated.items()
+        if name in derived and reads_strides_only(name)
+        for flag in params
+        if flag.name == name
+        and not any(on for on, one in zip(flag.values, unit_strides, strict=True) if one)
+        for index in slots
+    }
+    for param in params:
+        if param.flag or param.counter or param.kind not in _RESIZING | {"kernel_size"}:
+            continue
+        readers = [
+            index
+            for index, holes in enumerate(values)
+            if Name(param.name) in iter_values(tuple(holes.values())) and index not in striding_only
+        ]
+        if not readers or (param.name in derived and reads_strides_only(param.name)):
+            continue
+        if param.name in derived or param.kind != "kernel_size":
+            return False
+        if not all(_same_padding(per_slot_specs[i], params, strides) for i in readers):
+            return False
+    for name, slots in optional.items():  # the block's optional parts, residual apart
+        if name in derived:
+            continue
+        for index in slots:
+            if not all(spec is None or _keeps_size(spec) for spec in per_slot_specs[index]):
+                return False
+    return True
+
+
+def _keeps_size(spec: LayerSpec) -> bool:
+    """A layer that keeps its input's spatial size: a normalization, activation, dropout
+    or Dense, or a convolution of kernel 1 and stride 1."""
+    if spec.class_label in _SIZE_KEEPING:
+        return True
+    arguments = {_hole_name(path, spec): value for path, value in _full_view(spec).items()}
+    ones = (1, (1,), (1, 1), (1, 1, 1))
+    return (
+        spec.class_label.startswith("Conv")
+        and arguments.get("kernel_size") in ones
+        and arguments.get("strides") in ones
+    )
+
+
+def _same_padding(
+    specs: list[LayerSpec | None], params: list[BlockParam], strides: set[str]
+) -> bool:
+    """``padding="same"`` in every instance whose strides are all 1."""
+    stride_values = [p.values for p in params if p.name in strides]
+    for k, spec in enumerate(specs):
+        if spec is None or not all(values[k] == 1 for values in stride_values):
+            continue
+        if _full_view(spec).get(("kw", "padding")) != "same":
+            return False
+    return True
 
 
 def _shape_kept(
