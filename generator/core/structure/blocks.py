@@ -47,6 +47,7 @@ from generator.core.structure.dataflow import (
     variables_in,
 )
 from generator.core.structure.families import Family, Occurrence
+from generator.core.structure.layer_roles import FOLLOWING_LAYERS
 from generator.core.structure.shapes import Path, fill_holes, literal_view
 
 SEPARATORS = "_-./"
@@ -1133,26 +1134,7 @@ RESIDUAL = "residual"
 # Arguments that change a layer's spatial size, besides its strides.
 _RESIZING = frozenset({"padding", "cropping", "pool_size", "size", "dilation_rate"})
 # Layers that keep the size of what they read.
-_SIZE_KEEPING = frozenset(
-    {
-        "BatchNormalization",
-        "LayerNormalization",
-        "GroupNormalization",
-        "Activation",
-        "ReLU",
-        "LeakyReLU",
-        "PReLU",
-        "ELU",
-        "Softmax",
-        "Dropout",
-        "SpatialDropout1D",
-        "SpatialDropout2D",
-        "SpatialDropout3D",
-        "GaussianNoise",
-        "GaussianDropout",
-        "Dense",
-    }
-)
+_SIZE_KEEPING = FOLLOWING_LAYERS | {"GaussianNoise", "GaussianDropout", "Dense"}
 
 
 def _only_strides_resize(

@@ -41,6 +41,7 @@ from generator.core.ir import (
 from generator.core.naming import NameRegistry, attribute_registry, to_snake
 from generator.core.structure.dataflow import layers_in, variables_in
 from generator.core.structure.families import SCOPE_NAME
+from generator.core.structure.layer_roles import FOLLOWING_LAYERS
 from generator.core.structure.shapes import is_literal, layer_shape
 
 CHAIN_LENGTHS = (4, 3, 2)  # the longest first: conv-bn-act-dropout before conv-bn-act
@@ -158,23 +159,7 @@ def _link(step: Any, layers: dict[str, LayerSpec], uses: Counter[str]) -> str | 
 
 # A motif reads as one idea when it opens with a layer that has weights of its own and
 # closes with what follows such a layer: its normalization, activation or dropout.
-_CLOSING = frozenset(
-    {
-        "BatchNormalization",
-        "LayerNormalization",
-        "GroupNormalization",
-        "Activation",
-        "ReLU",
-        "LeakyReLU",
-        "PReLU",
-        "ELU",
-        "Softmax",
-        "Dropout",
-        "SpatialDropout1D",
-        "SpatialDropout2D",
-        "SpatialDropout3D",
-    }
-)
+_CLOSING = FOLLOWING_LAYERS
 
 
 def _signature(model: ModelIR, start: int, length: int) -> Any:
