@@ -244,9 +244,9 @@ def _between(
     classes: NameRegistry,
     keras_names: set[str],
 ) -> tuple[Blocks, list[list[Occurrence]]] | None:
-    """One block class for the units between ``runs`` (``between.py``) and the units, or
-    None when
-    there are none, they are single layers, or they do not pay."""
+    """One block class for the units between ``runs`` (``between.py``) and the units;
+    None where there are none, they are single layers, their names would clash with
+    others, or they do not pay."""
     taken = [(r.first.start, r.last.stop) for r in replacements]
     units = units_between(segments, occurrences, runs, taken)
     if units is None or sum(u[-1].segment.stop - u[0].segment.start for u in units) < (
@@ -334,7 +334,7 @@ def _list_attr(blocks: Blocks, names: list[str] | None, shared: bool) -> str:
     return plural
 
 
-def _rewrite(model: ModelIR, replacements) -> ModelIR:
+def _rewrite(model: ModelIR, replacements: list[Replacement]) -> ModelIR:
     original = flat_steps(model)
     assert original is not None
     steps: list[Step] = list(model.steps)
@@ -348,19 +348,14 @@ def _rewrite(model: ModelIR, replacements) -> ModelIR:
     )
     # From the last run to the first, so earlier step indices stay valid.
     for replacement in reversed(replacements):
-        first, last, spec, blocks = (
-            replacement.first,
-            replacement.last,
-            replacement.spec,
-            replacement.blocks,
-        )
+        first, last, spec = replacement.first, replacement.last, replacement.spec
         removed = {
             attr for step in original[first.start : last.stop] for attr in layers_in(step.value)
         }
         position = min(i for i, layer in enumerate(layers) if layer.attr in removed)
         layers = [layer for layer in layers if layer.attr not in removed]
         kwargs: tuple[tuple[str, Value], ...] = ()
-        if blocks.reads_training:
+        if replacement.blocks.reads_training:
             kwargs = (("training", TrainingFlag(None)),)
         variable = last.result
         if replacement.index is not None:  # one instance of a list of units between runs
