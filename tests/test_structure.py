@@ -1388,3 +1388,33 @@ def test_a_residual_stays_a_parameter_where_another_parameter_resizes() -> None:
     model = cls(stage_filters=(16, 16, 32))
     model.build(None)
     assert model(np.zeros((1, 32, 32, 3), "float32")).shape == (1, 26, 26, 32)
+
+
+def test_a_residual_stays_a_parameter_where_a_kernel_size_resizes() -> None:
+    """Kernel sizes that differ between blocks under ``"valid"`` padding (a 3x3 first
+    block in two stages, 1x1 elsewhere): the kernel size, not the strides, decides the
+    size, so the residual stays a parameter and a model built with other widths runs."""
+    from equivalence import converted_exactly
+
+    keras.backend.clear_session()
+    inputs = keras.Input((32, 32, 3))
+    x = layers.Conv2D(8, 3, padding="same", name="stem")(inputs)
+    number = 0
+    for filters, depth, first_kernel in [(16, 2, 3), (24, 3, 1), (32, 2, 3)]:
+        for index in range(depth):
+            name = f"block_{number}"
+            kernel = first_kernel if index == 0 else 1
+            h = layers.Conv2D(filters, kernel, padding="valid", name=f"{name}_conv1")(x)
+            h = layers.BatchNormalization(name=f"{name}_bn1")(h)
+            h = layers.ReLU(name=f"{name}_relu")(h)
+            h = layers.Conv2D(filters, 1, name=f"{name}_conv2")(h)
+            if h.shape[1:] == x.shape[1:]:
+                h = layers.Add(name=f"{name}_add")([x, h])
+            x, number = h, number + 1
+    source = converted_exactly(keras.Model(inputs, x), "resizing_kernel")
+    assert "self.residual = residual" in source, source
+    assert "self.residual = (" not in source, source
+    cls = generated_class(source, "M")
+    model = cls(stage_filters=(8, 24, 32))
+    model.build(None)
+    assert model(np.zeros((1, 32, 32, 3), "float32")).shape == (1, 28, 28, 32)

@@ -48,9 +48,10 @@ from generator.core.structure.dataflow import (
 )
 from generator.core.structure.families import Family, Occurrence
 from generator.core.structure.layer_roles import FOLLOWING_LAYERS
-from generator.core.structure.shapes import Path, fill_holes, literal_view
+from generator.core.structure.shapes import Path, fill_holes, literal_view, same_literal
 
 SEPARATORS = "_-./"
+RESIDUAL = "residual"  # the flag of an optional part that adds the block's input back
 NAMES_PARAM = "layer_names"
 
 
@@ -506,8 +507,9 @@ def _block_class(
     derived.update(_ratio_flags(params, gated, values))
     undecided = [name for name in adding_back if name not in derived]
     computed: dict[str, Value] = {}
-    others = {name: slots for name, slots in gated.items() if name not in adding_back}
-    if undecided and _only_strides_resize(params, derived, values, per_slot_specs, gated, others):
+    if undecided and _only_strides_resize(
+        params, derived, values, per_slot_specs, gated, adding_back
+    ):
         computed = _shape_kept(params, undecided, channels, out_channels)
     hints = [p for p in params if p.name in computed]
     params = [p for p in params if p.name not in derived and p.name not in computed]
@@ -718,7 +720,7 @@ def _holes(
                 # anchor (a layer of the family, perhaps outside this run) spelled out
                 # another value.
                 default = defaults.get(path[1], _ABSENT) if len(path) == 2 else _ABSENT
-                if path in explicit or not _same_literal(present[0], default):
+                if path in explicit or not same_literal(present[0], default):
                     filled[index][path] = present[0]
                 continue
             vector = _spatial_ints(vector, path, anchor)
@@ -777,13 +779,6 @@ def _template_of(specs: Sequence[LayerSpec | None], anchor: LayerSpec) -> LayerS
     """The constructor a slot's holes are filled in: its first instance's, which spells
     out what this run's layers do (the family's anchor may stride where they do not)."""
     return next((spec for spec in specs if spec is not None), anchor)
-
-
-def _same_literal(a: Any, b: Any) -> bool:
-    """Equal and of one type (``True`` is not ``1``), tuples item by item."""
-    if isinstance(a, tuple) and isinstance(b, tuple):
-        return len(a) == len(b) and all(_same_literal(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and a == b
 
 
 def _times_channels(value: Value) -> bool:
@@ -1130,7 +1125,6 @@ def derived_parameters(params: list[BlockParam]) -> dict[str, Value]:
     return derived
 
 
-RESIDUAL = "residual"
 # Arguments that change a layer's spatial size, besides its strides.
 _RESIZING = frozenset({"padding", "cropping", "pool_size", "size", "dilation_rate"})
 # Layers that keep the size of what they read.
@@ -1143,7 +1137,7 @@ def _only_strides_resize(
     values: list[dict[Path, Value]],
     per_slot_specs: list[list[LayerSpec | None]],
     gated: dict[str, list[int]],
-    optional: dict[str, list[int]],
+    residuals: list[str],
 ) -> bool:
     """Whether, with its strides at 1, a block built from any parameters keeps its spatial
     size wherever the original's did: no parameter but the strides resizes (a padding or
@@ -1182,10 +1176,10 @@ def _only_strides_resize(
             continue
         if param.name in derived or param.kind != "kernel_size":
             return False
-        if not all(_same_padding(per_slot_specs[i], params, strides) for i in readers):
+        if not all(_same_padding(per_slot_specs[i], unit_strides) for i in readers):
             return False
-    for name, slots in optional.items():  # the block's optional parts, residual apart
-        if name in derived:
+    for name, slots in gated.items():  # the block's other optional parts
+        if name in derived or name in residuals:
             continue
         for index in slots:
             if not all(spec is None or _keeps_size(spec) for spec in per_slot_specs[index]):
@@ -1207,17 +1201,13 @@ def _keeps_size(spec: LayerSpec) -> bool:
     )
 
 
-def _same_padding(
-    specs: list[LayerSpec | None], params: list[BlockParam], strides: set[str]
-) -> bool:
+def _same_padding(specs: list[LayerSpec | None], unit_strides: list[bool]) -> bool:
     """``padding="same"`` in every instance whose strides are all 1."""
-    stride_values = [p.values for p in params if p.name in strides]
-    for k, spec in enumerate(specs):
-        if spec is None or not all(values[k] == 1 for values in stride_values):
-            continue
-        if _full_view(spec).get(("kw", "padding")) != "same":
-            return False
-    return True
+    return all(
+        _full_view(spec).get(("kw", "padding")) == "same"
+        for spec, unit in zip(specs, unit_strides, strict=True)
+        if spec is not None and unit
+    )
 
 
 def _shape_kept(

@@ -42,7 +42,7 @@ from generator.core.naming import NameRegistry, attribute_registry, to_snake
 from generator.core.structure.dataflow import layers_in, variables_in
 from generator.core.structure.families import SCOPE_NAME
 from generator.core.structure.layer_roles import FOLLOWING_LAYERS
-from generator.core.structure.shapes import is_literal, layer_shape
+from generator.core.structure.shapes import is_literal, layer_shape, same_literal
 
 CHAIN_LENGTHS = (4, 3, 2)  # the longest first: conv-bn-act-dropout before conv-bn-act
 MIN_OCCURRENCES = 6
@@ -328,7 +328,7 @@ def _motif(
             *(
                 (p.name, p.values[example])
                 for p in params
-                if not _same(p.values[example], p.default)
+                if not same_literal(p.values[example], p.default)
             ),
             *((("name", instance_names.values[example]),) if instance_names.named else ()),
         ),
@@ -353,11 +353,6 @@ class _MotifParam:
 
 
 _NO_DEFAULT = object()
-
-
-def _same(value: Any, default: Any) -> bool:
-    """Equal and of one type: ``1.0`` is not the default ``1``, nor ``True``."""
-    return bool(value == default) and type(value) is type(default)
 
 
 _SHORT_NAMES = {
@@ -674,7 +669,7 @@ def _rewrite(
         kwargs = [
             (p.name, p.values[number])
             for p in params
-            if p.default is not _NO_DEFAULT and not _same(p.values[number], p.default)
+            if p.default is not _NO_DEFAULT and not same_literal(p.values[number], p.default)
         ]
         if names.named:
             kwargs.append(("name", names.values[number]))

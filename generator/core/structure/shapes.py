@@ -35,6 +35,13 @@ def is_literal(value: Value) -> bool:
     return isinstance(value, tuple) and all(is_literal(v) for v in value)
 
 
+def same_literal(a: Any, b: Any) -> bool:
+    """Equal and of one type, tuples item by item: ``1.0`` is not ``1``, nor ``True``."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(same_literal(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and bool(a == b)
+
+
 def map_literals(value: Value, replace: Callable[[Value], Value]) -> Value:
     """``value`` with every literal (outermost first, in source order) replaced."""
     if is_literal(value):

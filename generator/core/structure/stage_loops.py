@@ -128,8 +128,9 @@ def _stages(model: ModelIR, layers: dict[str, LayerSpec], positions: list[int]) 
             Loop(Name(first.var), Name(BLOCKS), first.body),
         ),
     )
-    counted = _counted_by_stages(model, lead, depths, len(runs))
-    if not _lists_follow_stages(model, lead, set(counted)):
+    lead_values = tuple(step_values(step) for step in lead)
+    counted = _counted_by_stages(model, lead_values, depths, len(runs))
+    if not _lists_follow_stages(model, lead_values, set(counted)):
         return None
     new_layers = []
     for layer in model.layers:
@@ -152,14 +153,13 @@ def _stages(model: ModelIR, layers: dict[str, LayerSpec], positions: list[int]) 
 
 
 def _counted_by_stages(
-    model: ModelIR, lead: tuple[Assign, ...], depths: Param, stages: int
+    model: ModelIR, lead_values: tuple[Any, ...], depths: Param, stages: int
 ) -> dict[str, tuple[LayerSpec, str]]:
     """The lists the steps between stages call (``self.pools[s - 1]``) whose length is a
     parameter of its own (``range(num_pools)``, default one less than the stages), each
     rewritten to count ``range(len(stage_depths) - 1)``, with that parameter's name: a
     model built with another number of stages then has one list entry between each two."""
-    calls = tuple(step_values(step) for step in lead)
-    read = {v.attr for v in iter_values(calls) if isinstance(v, SelfAttr)}
+    read = {v.attr for v in iter_values(lead_values) if isinstance(v, SelfAttr)}
     found: dict[str, tuple[LayerSpec, str]] = {}
     for layer in model.layers:
         constructor = layer.constructor
@@ -175,7 +175,7 @@ def _counted_by_stages(
             param = next((p for p in model.params if p.name == count.id), None)
             if param is None or param.default != stages - 1 or _reads(model, layer.attr, count):
                 continue
-        elif count != stages - 1 or not isinstance(count, int):
+        elif not isinstance(count, int) or count != stages - 1:
             continue
         between = BinOp("-", Call(_LEN, (Name(depths.name),)), 1)
         rewritten = Comprehension(constructor.element, ((target, Call(_RANGE, (between,))),))
@@ -184,15 +184,14 @@ def _counted_by_stages(
     return found
 
 
-def _lists_follow_stages(model: ModelIR, lead: tuple[Assign, ...], counted: set[str]) -> bool:
+def _lists_follow_stages(model: ModelIR, lead_values: tuple[Any, ...], counted: set[str]) -> bool:
     """Whether every list the steps between stages index has one entry per stage but the
     first whatever the stages (``counted``), or takes its length from a parameter of its
     own (``downsampling_filters``, which changes with the stages): a list written out
     entry by entry would fail on a model built with more stages."""
-    calls = tuple(step_values(step) for step in lead)
     indexed = {
         v.value.attr
-        for v in iter_values(calls)
+        for v in iter_values(lead_values)
         if isinstance(v, Subscript) and isinstance(v.value, SelfAttr)
     }
     layers = {layer.attr: layer for layer in model.layers}
