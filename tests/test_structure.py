@@ -1359,62 +1359,52 @@ def test_a_block_adds_back_where_its_output_keeps_its_input_shape() -> None:
     assert model(np.zeros((2, 16, 16, 3), "float32")).shape == (2, 16)
 
 
-def test_a_residual_stays_a_parameter_where_another_parameter_resizes() -> None:
-    """The first block of each stage pads ``"valid"``: a padding parameter, not the
-    strides, changes its size, so the shapes cannot tell when it adds back; the flag
-    stays a parameter and a model built with other widths still runs (review of
-    session 11: the shape rule made it add back where sizes differ)."""
-    from equivalence import converted_exactly
-
+def _resizing_blocks(paddings: tuple[str, str], kernels: tuple[int, ...]) -> keras.Model:
+    """Stages of blocks that add their input back where shapes allow; each stage's first
+    block convolves with ``paddings[0]`` and the stage's kernel from ``kernels``, the
+    others with ``paddings[1]`` and the last entry of ``kernels``."""
     keras.backend.clear_session()
     inputs = keras.Input((32, 32, 3))
     x = layers.Conv2D(8, 3, padding="same", name="stem")(inputs)
     number = 0
-    for filters, depth in [(16, 2), (24, 3), (32, 2)]:
+    *firsts, rest = kernels
+    for filters, depth, first_kernel in zip((16, 24, 32), (2, 3, 2), firsts, strict=True):
         for index in range(depth):
             name = f"block_{number}"
-            padding = "valid" if index == 0 else "same"
-            h = layers.Conv2D(filters, 3, padding=padding, name=f"{name}_conv1")(x)
+            kernel, padding = (first_kernel, paddings[0]) if index == 0 else (rest, paddings[1])
+            h = layers.Conv2D(filters, kernel, padding=padding, name=f"{name}_conv1")(x)
             h = layers.BatchNormalization(name=f"{name}_bn1")(h)
             h = layers.ReLU(name=f"{name}_relu")(h)
             h = layers.Conv2D(filters, 1, name=f"{name}_conv2")(h)
             if h.shape[1:] == x.shape[1:]:
                 h = layers.Add(name=f"{name}_add")([x, h])
             x, number = h, number + 1
-    source = converted_exactly(keras.Model(inputs, x), "resizing_padding")
-    assert "self.residual = residual" in source, source
-    assert "self.residual = (" not in source, source
-    cls = generated_class(source, "M")
-    model = cls(stage_filters=(16, 16, 32))
-    model.build(None)
-    assert model(np.zeros((1, 32, 32, 3), "float32")).shape == (1, 26, 26, 32)
+    return keras.Model(inputs, x)
 
 
-def test_a_residual_stays_a_parameter_where_a_kernel_size_resizes() -> None:
-    """Kernel sizes that differ between blocks under ``"valid"`` padding (a 3x3 first
-    block in two stages, 1x1 elsewhere): the kernel size, not the strides, decides the
-    size, so the residual stays a parameter and a model built with other widths runs."""
+@pytest.mark.parametrize(
+    "paddings, kernels, filters, size",
+    [
+        # A padding parameter, not the strides, resizes: "valid" first blocks (review of
+        # session 11: the shape rule made the block add back where sizes differ).
+        (("valid", "same"), (3, 3, 3, 3), (16, 16, 32), 26),
+        # Kernel sizes that differ under "valid" padding (3x3 first blocks in two stages).
+        (("valid", "valid"), (3, 1, 3, 1), (8, 24, 32), 28),
+    ],
+    ids=["padding", "kernel-size"],
+)
+def test_a_residual_stays_a_parameter_where_another_parameter_resizes(
+    paddings: tuple[str, str], kernels: tuple[int, ...], filters: tuple[int, ...], size: int
+) -> None:
+    """Where something but the strides changes a block's size, the shapes cannot tell
+    when it adds back: the flag stays a parameter, and a model built with other widths
+    still runs."""
     from equivalence import converted_exactly
 
-    keras.backend.clear_session()
-    inputs = keras.Input((32, 32, 3))
-    x = layers.Conv2D(8, 3, padding="same", name="stem")(inputs)
-    number = 0
-    for filters, depth, first_kernel in [(16, 2, 3), (24, 3, 1), (32, 2, 3)]:
-        for index in range(depth):
-            name = f"block_{number}"
-            kernel = first_kernel if index == 0 else 1
-            h = layers.Conv2D(filters, kernel, padding="valid", name=f"{name}_conv1")(x)
-            h = layers.BatchNormalization(name=f"{name}_bn1")(h)
-            h = layers.ReLU(name=f"{name}_relu")(h)
-            h = layers.Conv2D(filters, 1, name=f"{name}_conv2")(h)
-            if h.shape[1:] == x.shape[1:]:
-                h = layers.Add(name=f"{name}_add")([x, h])
-            x, number = h, number + 1
-    source = converted_exactly(keras.Model(inputs, x), "resizing_kernel")
+    source = converted_exactly(_resizing_blocks(paddings, kernels), "resizing")
     assert "self.residual = residual" in source, source
     assert "self.residual = (" not in source, source
     cls = generated_class(source, "M")
-    model = cls(stage_filters=(8, 24, 32))
+    model = cls(stage_filters=filters)
     model.build(None)
-    assert model(np.zeros((1, 32, 32, 3), "float32")).shape == (1, 28, 28, 32)
+    assert model(np.zeros((1, 32, 32, 3), "float32")).shape == (1, size, size, 32)
