@@ -3,9 +3,11 @@ and no TensorFlow import on the way."""
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -353,3 +355,35 @@ def test_build_honours_the_input_shape_it_is_given(tmp_path: Path) -> None:
     default = import_source(source, "mlp_default").MyModel()
     default.build(None)
     assert tuple(default.layers[0].kernel.shape) == (784, 64)
+
+
+def _block_examples(source: str) -> dict[str, ast.Call]:
+    """Each layer class's docstring example: the constructor call it makes."""
+    examples = {}
+    for node in ast.parse(source).body:
+        doc = ast.get_docstring(node) if isinstance(node, ast.ClassDef) else None
+        if doc and "Example:" in doc and "tf.keras.Model" not in ast.unparse(node.bases[0]):
+            example = textwrap.dedent(doc.split("Example:", 1)[1])
+            calls = [n for n in ast.walk(ast.parse(example)) if isinstance(n, ast.Call)]
+            examples[node.name] = next(c for c in calls if ast.unparse(c.func) == node.name)
+    return examples
+
+
+@pytest.mark.parametrize("origin", ["preset", "spec"])
+def test_a_block_example_passes_every_required_argument(origin: str, tmp_path: Path) -> None:
+    """The example a block's docstring gives makes the block: its required arguments take
+    what the model passes it, at the model's defaults (``ResidualBlock(filters=32)``)."""
+    from generator.verify import import_source
+
+    if origin == "preset":
+        source = _new(tmp_path, "--preset", "resnet")
+    else:
+        spec = tmp_path / "multi.yaml"
+        spec.write_text(MULTI_INPUT_SPEC)
+        source = _new(tmp_path, "--spec", str(spec))
+    examples = _block_examples(source)
+    assert examples, "the module has a block class"
+    module = import_source(source, f"block_example_{origin}")
+    for name, call in examples.items():
+        block = eval(compile(ast.Expression(call), name, "eval"), vars(module))
+        assert type(block).__name__ == name

@@ -106,3 +106,28 @@ def test_import_styles() -> None:
     assert keras_style.write(symbol) == "keras.ops.concatenate"
     assert tf_style.write(Symbol("my_pkg.layers", "Scale")) == "my_pkg.layers.Scale"
     assert tf_style.write(Symbol("", "Block")) == "Block"
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (1 / 255, "1 / 255"),
+        (1 / 3, "1 / 3"),
+        (-2 / 3, "-2 / 3"),
+        (5 / 7, "5 / 7"),
+        (0.1, "0.1"),  # short already
+        (0.30000000000000004, "0.30000000000000004"),  # 0.1 * 3: no fraction gives it
+        (3409.9760250000004, "3409.9760250000004"),
+        (0.7071067811865476, "0.7071067811865476"),
+        (1e300 / 3, "3.3333333333333335e299"),
+    ],
+)
+def test_long_floats_read_as_the_fraction_that_gives_them_exactly(
+    value: float, expected: str
+) -> None:
+    writer = SourceWriter("tf")
+    assert writer.write(value) == expected
+    assert eval(expected) == value  # the very same float
+    # Inside an expression the fraction stays one operand: ``x * (1 / 3)``.
+    product = writer.write(BinOp("*", Name("x"), value))
+    assert eval(product, {"x": 3.0}) == 3.0 * value

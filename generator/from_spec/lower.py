@@ -7,6 +7,7 @@ blocks as ``Layer`` classes before the model that uses them.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from generator import __version__
@@ -34,6 +35,7 @@ from generator.core.ir import (
     iter_values,
 )
 from generator.core.naming import attribute_registry, class_registry, local_registry, to_snake
+from generator.core.structure.dataflow import substitute
 from generator.from_spec.spec import (
     CheckedGraph,
     CheckedNode,
@@ -79,7 +81,7 @@ def lower(checked: CheckedSpec, class_name: str, package: str) -> ModuleIR:
         and value.func.module not in ("", "keras")
     }
     module = ModuleIR(
-        models=tuple(models),
+        models=_with_examples(models),
         package=package,
         header=Header(source_name=checked.spec.source, tool_version=__version__),
         imports=tuple(f"import {name}" for name in sorted(modules)),
@@ -87,6 +89,34 @@ def lower(checked: CheckedSpec, class_name: str, package: str) -> ModuleIR:
     )
     module.validate()
     return module
+
+
+def _with_examples(models: list[ModelIR]) -> tuple[ModelIR, ...]:
+    """Each block with the arguments its docstring example passes: those of a layer that
+    makes it, the maker's parameters read at their defaults (or at the maker's own example
+    values, for a block inside a block): ``ResidualBlock(filters=32)``."""
+    examples: dict[str, tuple[tuple[str, Value], ...]] = {}
+    for _ in models:  # a block inside a block learns its values once its maker has
+        for maker in models:
+            known = {p.name: p.default for p in maker.params if not p.required}
+            known.update(examples.get(maker.class_name, ()))
+            for layer in maker.layers:
+                call = layer.constructor
+                if not (isinstance(call, Call) and isinstance(call.func, Symbol)):
+                    continue
+                if call.func.module or call.func.qualname in examples:
+                    continue
+                kwargs = tuple(
+                    (key, substitute(value, known)) for key, value in call.kwargs if key != "name"
+                )
+                if not any(isinstance(v, Name) for _, value in kwargs for v in iter_values(value)):
+                    examples[call.func.qualname] = kwargs
+    return tuple(
+        dataclasses.replace(model, example=examples[model.class_name])
+        if model.kind == "block" and model.class_name in examples
+        else model
+        for model in models
+    )
 
 
 def _describe(nodes: tuple[NodeSpec, ...]) -> str:

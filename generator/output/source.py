@@ -12,6 +12,7 @@ import io
 import math
 import tokenize
 from dataclasses import dataclass
+from fractions import Fraction
 
 from generator.core.ir import (
     BinOp,
@@ -241,7 +242,27 @@ def _float(value: float) -> tuple[str, int]:
     if math.isinf(value):
         return ('float("inf")', _ATOM) if value > 0 else ('-float("inf")', _UNARY)
     text = repr(value).replace("e+", "e")  # Black writes 1e+20 as 1e20
+    if len(text) >= LONG_FLOAT:
+        fraction = _fraction(value)
+        if fraction is not None:
+            return fraction, _PRECEDENCE["/"]
     return text, _UNARY if math.copysign(1.0, value) < 0 else _ATOM
+
+
+# A float whose shortest repr is this long may read better as the division a person
+# typed (``1 / 255``, not ``0.00392156862745098``), when one gives exactly the same float.
+LONG_FLOAT = 12
+MAX_DENOMINATOR = 1000
+
+
+def _fraction(value: float) -> str | None:
+    """``p / q`` (``q`` at most ``MAX_DENOMINATOR``) whose quotient is exactly ``value``,
+    or None. The closest such fraction is the only candidate: two of them differ by far
+    more than the rounding of one float."""
+    fraction = Fraction(value).limit_denominator(MAX_DENOMINATOR)
+    if fraction.denominator == 1 or fraction.numerator / fraction.denominator != value:
+        return None
+    return f"{fraction.numerator} / {fraction.denominator}"
 
 
 def _black_hugs_power(left: str, right: str) -> bool:

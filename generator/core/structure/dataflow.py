@@ -137,6 +137,16 @@ def transform(value: Any, replace: Callable[[Any], Any]) -> Any:
     return rebuilt if replaced is KEEP else replaced
 
 
+def substitute(value: Any, expressions: dict[str, Any]) -> Any:
+    """``value`` with each ``Name`` in ``expressions`` replaced by its expression."""
+    return transform(
+        value,
+        lambda node: (
+            expressions[node.id] if isinstance(node, Name) and node.id in expressions else KEEP
+        ),
+    )
+
+
 def rename_variables(value: Any, mapping: dict[str, str]) -> Any:
     """``value`` with each ``Name`` in ``mapping`` renamed."""
     if not mapping or mapping.keys().isdisjoint(variables_in(value)):
