@@ -43,11 +43,13 @@ from generator.core.structure.dataflow import (
     KEEP,
     layers_in,
     rename_variables,
+    substitute,
     transform,
     variables_in,
 )
 from generator.core.structure.families import Family, Occurrence
 from generator.core.structure.layer_roles import FOLLOWING_LAYERS
+from generator.core.structure.param_groups import Slot, grouped_parameters
 from generator.core.structure.shapes import Path, fill_holes, literal_view, same_literal
 
 SEPARATORS = "_-./"
@@ -68,6 +70,7 @@ class BlockParam:
     counter: bool = False  # Keras's numbering of unnamed layers, not a hyperparameter
     kind: str = ""  # what the value measures (see ``_kind``); shared only within a kind
     known: list[bool] | None = None  # where the value matters (None: everywhere)
+    stem: str = ""  # the argument it fills whole (``filters``), before names clashed
 
 
 @dataclass
@@ -513,8 +516,19 @@ def _block_class(
         computed = _shape_kept(params, undecided, channels, out_channels)
     hints = [p for p in params if p.name in computed]
     params = [p for p in params if p.name not in derived and p.name not in computed]
-    values = [{path: _with(value, derived) for path, value in v.items()} for v in values]
+    values = [{path: substitute(value, derived) for path, value in v.items()} for v in values]
     conditions = [derived.get(name, Name(name)) for name in flag_names]
+    read_by_flags = {
+        node.id
+        for expression in (*derived.values(), *computed.values())
+        for node in iter_values(expression)
+        if isinstance(node, Name)
+    }
+    slots_read = [
+        Slot(attr, anchor.class_label, {path: _hole_name(path, anchor) for path in holes})
+        for attr, anchor, holes in zip(attrs, anchors, values, strict=True)
+    ]
+    params, values = grouped_parameters(params, values, slots_read, read_by_flags)
     counter_params = []
     for group, counter in enumerate(names.counters):
         counter_params.append(registry.claim("number"))
@@ -924,8 +938,11 @@ def _parameter(
         return BinOp("*", Name(name), Name(INPUT_CHANNELS))
     name = registry.claim(wanted)
     doc = f"``{_hole_label(path, anchor)}`` of its {anchor.class_label}"
+    stem = wanted if len(path) == 2 else ""  # ``kernel_size_1`` of a tuple is one element
     params.append(
-        BlockParam(name, list(_filled(vector)), doc, kind=kind, known=_known_where(vector))
+        BlockParam(
+            name, list(_filled(vector)), doc, kind=kind, known=_known_where(vector), stem=stem
+        )
     )
     return Name(name)
 
@@ -1314,13 +1331,3 @@ def _follows(param: BlockParam, driver: BlockParam) -> Value | None:
 
 def _typed_key(value: Any) -> str:
     return f"{type(value).__name__}:{value!r}"
-
-
-def _with(value: Value, expressions: dict[str, Value]) -> Value:
-    """``value`` with each parameter name in ``expressions`` replaced by its expression."""
-    return transform(
-        value,
-        lambda node: (
-            expressions[node.id] if isinstance(node, Name) and node.id in expressions else KEEP
-        ),
-    )

@@ -33,6 +33,7 @@ from generator.core.ir import (
     OwnName,
     Param,
     SelfAttr,
+    Subscript,
     Symbol,
     TrainingFlag,
     Value,
@@ -202,7 +203,7 @@ def _motif_layer_shape(spec: LayerSpec) -> Any:
 
 def _parameter_expression(value: Value) -> bool:
     """A value built from a block's parameters and numbers (``filters``, ``(1, k)``,
-    ``number + 2``), and not a literal alone."""
+    ``number + 2``, ``filters[1]``), and not a literal alone."""
     if is_literal(value):
         return False
 
@@ -211,6 +212,8 @@ def _parameter_expression(value: Value) -> bool:
             return True
         if isinstance(v, tuple):
             return all(plain(item) for item in v)
+        if isinstance(v, Subscript):
+            return isinstance(v.value, Name) and isinstance(v.key, int)
         return isinstance(v, BinOp) and plain(v.left) and plain(v.right)
 
     return plain(value)

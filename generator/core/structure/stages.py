@@ -30,10 +30,11 @@ from generator.core.ir import (
     Subscript,
     Symbol,
     Value,
+    iter_values,
 )
 from generator.core.naming import NameRegistry
 from generator.core.structure.blocks import Blocks
-from generator.core.structure.dataflow import KEEP, transform
+from generator.core.structure.dataflow import substitute
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,12 @@ def construct(
         for p in blocks.params
         if not (p.counter or p.flag) and (found := _linear(p.values, p.known)) is not None
     }
+    schedules = {
+        p.name: rate
+        for p in blocks.params
+        if p.name in linear and (rate := _schedule(p.values, p.known)) is not None
+    }
+    linear.update({name: _scheduled(name) for name in schedules})
     empty: dict[str, Value] = {}
     for counting in (linear, empty) if linear else (empty,):
         rows = [
@@ -95,6 +102,7 @@ def construct(
                 attr,
                 params,
                 counting,
+                {name: rate for name, rate in schedules.items() if name in counting},
                 two_per_stage=repeated,
                 length_parameter=counted,
             )
@@ -204,6 +212,62 @@ def _linear(values: list[Any], known: list[bool] | None = None) -> Value | None:
     return None
 
 
+# A rate that rises block by block to a round number over the whole list: Keras's
+# EfficientNet drops ``drop_connect_rate * b / blocks`` in block ``b`` of ``blocks``, so a
+# model built deeper spreads the same rates over more blocks (``0.0125 * b`` would not).
+MAX_RATE_DIGITS = 6  # ``0.2``, ``0.125``: a number a person typed
+TOTAL_BLOCKS = Name("<total blocks>")
+
+
+def _schedule(values: list[Any], known: list[bool] | None = None) -> float | None:
+    """``rate`` where every value that matters is ``rate * n / N`` at its position ``n``
+    of ``N``, exactly as Python computes it, ``rate`` a short number and shorter than the
+    step ``rate / N``; else None."""
+    points = [(n, v) for n, v in enumerate(values) if known is None or known[n]]
+    if not all(type(v) is float and math.isfinite(v) for _, v in points):
+        return None
+    last, value = points[-1]
+    if not last:
+        return None
+    rate = float(f"{value * len(values) / last:.{MAX_RATE_DIGITS}g}")
+    step = float(f"{rate / len(values):.12g}")
+    if rate <= 0 or len(repr(rate)) > MAX_RATE_DIGITS or len(repr(rate)) >= len(repr(step)):
+        return None  # a step of 0.0123 per block reads as typed, not as 0.0984 * n / 8
+    if all(rate * n / len(values) == v for n, v in points):
+        return rate
+    return None
+
+
+def _rate_mark(param: str) -> str:
+    return f"<rate of {param}>"
+
+
+def _scheduled(param: str) -> Value:
+    """``rate * n / N``, the rate and ``N`` placeholders until the model's names are known."""
+    return BinOp("/", BinOp("*", Name(_rate_mark(param)), GLOBAL_INDEX), TOTAL_BLOCKS)
+
+
+def _rate_parameters(
+    blocks: Blocks, schedules: dict[str, float], params: NameRegistry
+) -> dict[str, Param]:
+    """The model parameter each scheduled rate rises to, named after the layer that
+    reads it (``drop_rate``: the ``rate`` of the block's ``drop``)."""
+    found = {}
+    for name, rate in schedules.items():
+        readers = [
+            layer
+            for layer in (blocks.block.layers if blocks.block is not None else ())
+            if Name(name) in iter_values(layer.constructor)
+        ]
+        wanted = readers[0].attr if len(readers) == 1 else ""
+        wanted = wanted if wanted.endswith(name) else f"{wanted}_{name}".lstrip("_")
+        model_name = params.claim(wanted)
+        what = f"of the blocks' {readers[0].class_label}" if len(readers) == 1 else "of the blocks"
+        doc = f"``{name}`` {what}, rising to it: block n of N takes {model_name} * n / N"
+        found[name] = Param(model_name, rate, doc=doc)
+    return found
+
+
 def _staged(
     blocks: Blocks,
     values: list[dict[str, Any]],
@@ -212,12 +276,13 @@ def _staged(
     attr: str,
     params: NameRegistry,
     linear: dict[str, Value],
+    schedules: dict[str, float],
     two_per_stage: bool = True,
     length_parameter: bool = True,
 ) -> Construction | None:
     """The comprehension over stages, or None where it does not fit (``two_per_stage``:
     whether a value may take a per-stage tuple for the first blocks and one for the
-    rest)."""
+    rest; ``schedules``: the rates of ``linear`` that rise to a model parameter)."""
     loop = NameRegistry({"s", "i"}, "value")
     stage_var, index_var = Name("s"), Name("i")
     many = len(stages) > 1
@@ -277,18 +342,26 @@ def _staged(
     if name is None:
         return None
     element: Value = _element(blocks, expressions, name)
+    rates = _rate_parameters(blocks, schedules, params)
+    element = substitute(element, {_rate_mark(p): Name(rates[p].name) for p in rates})
     if not many:
-        element = _substitute(element, {GLOBAL_INDEX.id: index_var})
+        element = substitute(element, {GLOBAL_INDEX.id: index_var})
         if not length_parameter:
+            element = substitute(element, {TOTAL_BLOCKS.id: depths[0]})
             length = Call(Symbol("", "range"), (depths[0],))
-            return Construction(Comprehension(element, ((index_var, length),)), (), tuple(names))
+            return Construction(
+                Comprehension(element, ((index_var, length),)),
+                tuple(rates.values()),
+                tuple(names),
+            )
         count = params.claim(f"num_{attr}")
+        element = substitute(element, {TOTAL_BLOCKS.id: Name(count)})
         constructor = Comprehension(
             element, ((index_var, Call(Symbol("", "range"), (Name(count),))),)
         )
         return Construction(
             constructor,
-            (Param(count, depths[0], doc=f"blocks in {attr}"),),
+            (Param(count, depths[0], doc=f"blocks in {attr}"), *rates.values()),
             tuple(names),
         )
     zipped.append(_Zipped(depth_var, "depths", depths))
@@ -305,7 +378,8 @@ def _staged(
         iterables.append(Name(model_name))
     # A block's position in the whole list: the depths of the stages before, plus i.
     before = Call(Symbol("", "sum"), (Subscript(iterables[-1], SliceValue(None, stage_var)),))
-    element = _substitute(element, {GLOBAL_INDEX.id: BinOp("+", before, index_var)})
+    element = substitute(element, {GLOBAL_INDEX.id: BinOp("+", before, index_var)})
+    element = substitute(element, {TOTAL_BLOCKS.id: Call(Symbol("", "sum"), (iterables[-1],))})
     targets = tuple(entry.variable for entry in zipped)
     # strict: stage tuples of different lengths are a mistake, not a shorter network
     zip_call = Call(Symbol("", "zip"), tuple(iterables), (("strict", True),))
@@ -318,7 +392,11 @@ def _staged(
         else (target, iterable)
     )
     inner = (index_var, Call(Symbol("", "range"), (depth_var,)))
-    return Construction(Comprehension(element, (outer, inner)), tuple(model_params), tuple(names))
+    return Construction(
+        Comprehension(element, (outer, inner)),
+        (*model_params, *rates.values()),
+        tuple(names),
+    )
 
 
 @dataclass(frozen=True)
@@ -391,25 +469,14 @@ def _param_doc(wanted: str, attr: str, many: bool) -> str:
 
 def _element(blocks: Blocks, expressions: dict[str, Value], name: Value) -> Call:
     if blocks.template is not None:
-        call = _substitute(blocks.template, expressions)
+        call = substitute(blocks.template, expressions)
         assert isinstance(call, Call)
         return Call(call.func, call.args, (*call.kwargs, ("name", name)))
     kwargs = tuple((p.name, expressions[p.name]) for p in blocks.params)
     return Call(blocks.element, (), (*kwargs, ("name", name)))
 
 
-def _substitute(value: Value, expressions: dict[str, Value]) -> Value:
-    return transform(
-        value,
-        lambda node: (
-            expressions[node.id] if isinstance(node, Name) and node.id in expressions else KEEP
-        ),
-    )
-
-
 def _names_in(value: Value) -> list[Name]:
-    from generator.core.ir import iter_values
-
     return [v for v in iter_values(value) if isinstance(v, Name)]
 
 
