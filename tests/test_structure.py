@@ -1149,6 +1149,35 @@ def test_num_classes_reads_through_a_softmax_written_as_a_function() -> None:
     assert "num_classes=5" in source and "Dense(num_classes" in source
 
 
+def test_the_classifier_dropout_rate_is_a_parameter() -> None:
+    """The Dropout right before the output layer is what a person tunes next to
+    ``num_classes``, as Keras's EfficientNet takes ``dropout_rate``."""
+    keras.backend.clear_session()
+    inputs = keras.Input((6,))
+    x = layers.Dense(8, activation="relu", name="hidden")(inputs)
+    x = layers.Dropout(0.3, name="hidden_dropout")(x)  # feeds a hidden layer: stays
+    x = layers.Dense(8, name="hidden_2")(x)
+    x = layers.Dropout(0.2, name="top_dropout")(x)
+    outputs = layers.Dense(5, activation="softmax", name="predictions")(x)
+    source = _verified(keras.Model(inputs, outputs))
+    assert "num_classes=5" in source and "dropout_rate=0.2" in source, source
+    assert 'Dropout(dropout_rate, name="top_dropout")' in source, source
+    assert 'Dropout(0.3, name="hidden_dropout")' in source, source
+    tuned = generated_class(source, "M", "head_dropout")(dropout_rate=0.5)
+    tuned.build(None)
+    assert tuned.top_dropout.rate == 0.5 and tuned.get_config()["dropout_rate"] == 0.5
+
+
+def test_each_head_has_its_own_dropout_rate() -> None:
+    keras.backend.clear_session()
+    inputs = keras.Input((6,))
+    x = layers.Dense(8, name="hidden")(inputs)
+    score = layers.Dense(1, name="score")(layers.Dropout(0.1, name="score_dropout")(x))
+    label = layers.Dense(3, name="label")(layers.Dropout(0.4, name="label_dropout")(x))
+    source = _verified(keras.Model(inputs, {"score": score, "label": label}))
+    assert "score_dropout_rate=0.1" in source and "label_dropout_rate=0.4" in source, source
+
+
 def test_a_block_without_parameters_has_no_empty_init(tmp_path: Path) -> None:
     """A block whose layers all take their widths from its input is made in ``build``;
     with no parameters either, an ``__init__`` would only call ``super().__init__``."""

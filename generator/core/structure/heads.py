@@ -1,5 +1,7 @@
 """The number of outputs of each head as a constructor parameter (``num_classes=1000``):
-the first thing a person changes when reusing a converted model."""
+the first thing a person changes when reusing a converted model; and the rate of the
+Dropout right before that Dense layer (``dropout_rate=0.2``, Keras's EfficientNet's
+``dropout_rate``), the next thing they tune when fine-tuning."""
 
 from __future__ import annotations
 
@@ -24,25 +26,36 @@ from generator.core.naming import to_snake
 from generator.core.structure.attributes import parameter_registry
 
 _DENSE = Symbol("keras", "layers.Dense")
+_DROPOUT = Symbol("keras", "layers.Dropout")
 _PASS_THROUGH = {"Activation", "ReLU", "Softmax", "Dropout"}  # a head may end in these
 
 
 def head_parameters(model: ModelIR, taken: set[str]) -> ModelIR:
-    """``model`` with the units of each output's Dense layer as a parameter."""
+    """``model`` with the units of each output's Dense layer as a parameter, and the rate
+    of a Dropout that feeds that layer."""
     layers = {layer.attr: layer for layer in model.layers}
     registry = parameter_registry(model, taken, "units")
     heads = _heads(model.outputs)
-    changed: dict[str, tuple[str, int]] = {}
+    changed: dict[str, tuple[str, Value, str]] = {}  # attr: parameter, default, doc
     for key, var in heads:
         found = _dense_behind(var, model.steps, layers)
         if found is None or found[0] in changed:
             continue
-        attr, units = found
+        attr, units, index = found
         if len(heads) == 1:
             wanted = "num_classes" if units > 1 else "num_outputs"
         else:
             wanted = f"{to_snake(str(key)) or 'output'}_units"
-        changed[attr] = (registry.claim(wanted), units)
+        doc = f"units of the output layer {layers[attr].name!r}"
+        changed[attr] = (registry.claim(wanted), units, doc)
+        dropout = _dropout_before(index, model.steps, layers)
+        if dropout is not None and dropout[0] not in changed:
+            wanted = "dropout_rate" if len(heads) == 1 else f"{to_snake(str(key))}_dropout_rate"
+            doc = (
+                f"rate of the Dropout {layers[dropout[0]].name!r} before the output layer "
+                f"{layers[attr].name!r}"
+            )
+            changed[dropout[0]] = (registry.claim(wanted), dropout[1], doc)
     if not changed:
         return model
     new_layers = []
@@ -55,10 +68,7 @@ def head_parameters(model: ModelIR, taken: set[str]) -> ModelIR:
                 layer, constructor=Call(call.func, (param, *call.args[1:]), call.kwargs)
             )
         new_layers.append(layer)
-    params = [
-        Param(name, units, doc=f"units of the output layer {layers[attr].name!r}")
-        for attr, (name, units) in changed.items()
-    ]
+    params = [Param(name, default, doc=doc) for name, default, doc in changed.values()]
     return dataclasses.replace(model, layers=tuple(new_layers), params=(*params, *model.params))
 
 
@@ -75,8 +85,9 @@ def _heads(outputs: Value) -> list[tuple[object, str]]:
 
 def _dense_behind(
     var: str, steps: tuple[Step, ...], layers: dict[str, LayerSpec]
-) -> tuple[str, int] | None:
-    """The Dense layer whose units an output has (through an activation or dropout)."""
+) -> tuple[str, int, int] | None:
+    """The Dense layer whose units an output has (through an activation or dropout): its
+    attribute, its units and the step that calls it."""
     index = len(steps)
     for _ in range(3):
         found = _last_definition(var, steps, index)
@@ -94,7 +105,7 @@ def _dense_behind(
             if isinstance(call, Call) and call.func == _DENSE and not layer.repeat:
                 units = call.args[0] if call.args else None
                 if isinstance(units, int) and not isinstance(units, bool):
-                    return layer.attr, units
+                    return layer.attr, units, index
                 return None
             if layer.class_label not in _PASS_THROUGH or not value.args or _halves(layer):
                 return None
@@ -103,6 +114,29 @@ def _dense_behind(
             return None
         var = source.id
     return None
+
+
+def _dropout_before(
+    index: int, steps: tuple[Step, ...], layers: dict[str, LayerSpec]
+) -> tuple[str, float] | None:
+    """The Dropout (one layer, its rate a number) whose output step ``index`` reads
+    alone: the classifier's dropout, ``x = self.top_dropout(x); x = self.predictions(x)``."""
+    step = steps[index]
+    assert isinstance(step, Assign) and isinstance(step.value, Call)
+    if len(step.value.args) != 1 or not isinstance(step.value.args[0], Name):
+        return None
+    found = _last_definition(step.value.args[0].id, steps, index)
+    if found is None:
+        return None
+    value = found[1]
+    if not (isinstance(value, Call) and isinstance(value.func, SelfAttr)):
+        return None
+    layer = layers[value.func.attr]
+    call = layer.constructor
+    if layer.repeat or not (isinstance(call, Call) and call.func == _DROPOUT and call.args):
+        return None
+    rate = call.args[0]
+    return (layer.attr, rate) if type(rate) is float else None
 
 
 def _halves(layer: LayerSpec) -> bool:

@@ -13,6 +13,8 @@ class Cnn(tf.keras.Model):
 
     Args:
         num_classes: units of the output layer 'logits'; default 10.
+        dropout_rate: rate of the Dropout 'dropout' before the output layer 'logits';
+            default 0.5.
 
     Input shape:
         'image': (batch, 28, 28, 1), float32
@@ -25,9 +27,10 @@ class Cnn(tf.keras.Model):
         outputs = model(tf.keras.ops.zeros((2, 28, 28, 1), dtype="float32"))
     """
 
-    def __init__(self, num_classes=10, **kwargs):
+    def __init__(self, num_classes=10, dropout_rate=0.5, **kwargs):
         super().__init__(**kwargs)
         self.num_classes = num_classes
+        self.dropout_rate = dropout_rate
         self.conv1 = tf.keras.layers.Conv2D(
             8, 3, padding="same", activation="relu", name="conv1"
         )
@@ -38,7 +41,7 @@ class Cnn(tf.keras.Model):
         self.bn2 = tf.keras.layers.BatchNormalization(momentum=0.9, name="bn2")
         self.pool2 = tf.keras.layers.MaxPooling2D(name="pool2")
         self.gap = tf.keras.layers.GlobalAveragePooling2D(name="gap")
-        self.dropout = tf.keras.layers.Dropout(0.5, name="dropout")
+        self.dropout = tf.keras.layers.Dropout(dropout_rate, name="dropout")
         self.logits = tf.keras.layers.Dense(num_classes, name="logits")
 
     def build(self, input_shape=None):
@@ -64,6 +67,7 @@ class Cnn(tf.keras.Model):
         return {
             **super().get_config(),
             "num_classes": self.num_classes,
+            "dropout_rate": self.dropout_rate,
         }
 
     @classmethod

@@ -13,6 +13,8 @@ class McDropout(tf.keras.Model):
 
     Args:
         num_outputs: units of the output layer 'out'; default 1.
+        dropout_rate: rate of the Dropout 'always_on' before the output layer 'out';
+            default 0.5.
 
     Input shape:
         'x': (batch, 5), float32
@@ -25,11 +27,12 @@ class McDropout(tf.keras.Model):
         outputs = model(tf.keras.ops.zeros((2, 5), dtype="float32"))
     """
 
-    def __init__(self, num_outputs=1, **kwargs):
+    def __init__(self, num_outputs=1, dropout_rate=0.5, **kwargs):
         super().__init__(**kwargs)
         self.num_outputs = num_outputs
+        self.dropout_rate = dropout_rate
         self.dense = tf.keras.layers.Dense(8, name="dense")
-        self.always_on = tf.keras.layers.Dropout(0.5, name="always_on")
+        self.always_on = tf.keras.layers.Dropout(dropout_rate, name="always_on")
         self.out = tf.keras.layers.Dense(num_outputs, name="out")
 
     def build(self, input_shape=None):
@@ -49,6 +52,7 @@ class McDropout(tf.keras.Model):
         return {
             **super().get_config(),
             "num_outputs": self.num_outputs,
+            "dropout_rate": self.dropout_rate,
         }
 
     @classmethod

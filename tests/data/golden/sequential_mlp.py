@@ -13,6 +13,8 @@ class SequentialMlp(tf.keras.Model):
 
     Args:
         num_classes: units of the output layer 'logits'; default 10.
+        dropout_rate: rate of the Dropout 'drop2' before the output layer 'logits';
+            default 0.3.
 
     Input shape:
         'features': (batch, 20), float32
@@ -25,14 +27,15 @@ class SequentialMlp(tf.keras.Model):
         outputs = model(tf.keras.ops.zeros((2, 20), dtype="float32"))
     """
 
-    def __init__(self, num_classes=10, **kwargs):
+    def __init__(self, num_classes=10, dropout_rate=0.3, **kwargs):
         super().__init__(**kwargs)
         self.num_classes = num_classes
+        self.dropout_rate = dropout_rate
         self.fc1 = tf.keras.layers.Dense(64, activation="relu", name="fc1")
         self.bn1 = tf.keras.layers.BatchNormalization(name="bn1")
         self.drop1 = tf.keras.layers.Dropout(0.3, name="drop1")
         self.fc2 = tf.keras.layers.Dense(32, activation="relu", name="fc2")
-        self.drop2 = tf.keras.layers.Dropout(0.3, name="drop2")
+        self.drop2 = tf.keras.layers.Dropout(dropout_rate, name="drop2")
         self.logits = tf.keras.layers.Dense(num_classes, name="logits")
 
     def build(self, input_shape=None):
@@ -55,6 +58,7 @@ class SequentialMlp(tf.keras.Model):
         return {
             **super().get_config(),
             "num_classes": self.num_classes,
+            "dropout_rate": self.dropout_rate,
         }
 
     @classmethod
