@@ -56,10 +56,35 @@ def test_a_rising_rate_is_the_models_parameter_over_all_stages() -> None:
     assert _rates(halved) == [0.1 * b / 8 for b in range(8)]
 
 
-def test_a_rising_rate_in_one_run_reads_its_length() -> None:
-    source = converted_exactly(_dropping_stages([5], 0.3), "rate_schedule_one_run")
-    assert "drop_rate=0.3" in source, source
-    assert "drop_rate * i / 5" in source or "drop_rate * i / num_" in source, source
+def test_a_schedule_needs_no_short_step() -> None:
+    """``0.2 * b / 7`` has no short step per block (``0.028571428571428574``), yet it is
+    ``drop_rate * n / N`` exactly: EfficientNetB1's 23 blocks read so too."""
+    source = converted_exactly(_dropping_stages([2, 2, 3], 0.2), "rate_schedule_seven")
+    assert "drop_rate=0.2" in source, source
+    assert "rate=drop_rate * (sum(stage_depths[:s]) + i) / sum(stage_depths)" in source, source
+
+
+@pytest.mark.parametrize("depths", [[5], [4, 4, 4]], ids=["one run", "lists of their own"])
+def test_a_schedule_over_some_blocks_only_stays_per_block(depths: list[int]) -> None:
+    """One run, or lists that do not make one loop over stages (each stage projecting
+    its input the same way, so no widths change): ``drop_rate`` would then be a parameter
+    of some blocks only, or its ``N`` a number that does not follow the stages."""
+    keras.backend.clear_session()
+    total = sum(depths)
+    inputs = keras.Input((6,))
+    x = layers.Dense(8, name="stem")(inputs)
+    b = 0
+    for s, depth in enumerate(depths):
+        if s:
+            x = layers.Dense(8, name=f"between{s}")(x)
+        for i in range(depth):
+            prefix = f"s{s + 1}_b{i}"
+            h = layers.Dense(8, activation="relu", name=prefix + "_dense")(x)
+            h = layers.Dropout(0.2 * b / total, name=prefix + "_drop")(h)
+            x = layers.Add(name=prefix + "_add")([x, h])
+            b += 1
+    source = converted_exactly(keras.Model(inputs, layers.Dense(3, name="head")(x)))
+    assert "drop_rate" not in source, source
 
 
 @pytest.mark.parametrize(

@@ -113,8 +113,10 @@ def test_import_styles() -> None:
     [
         (1 / 255, "1 / 255"),
         (1 / 3, "1 / 3"),
-        (-2 / 3, "-2 / 3"),
-        (5 / 7, "5 / 7"),
+        (-1 / 3, "-1 / 3"),
+        (1 / 127.5, "1 / 127.5"),  # MobileNet's preprocessing
+        (2 / 3, "0.6666666666666666"),  # no short divisor of at least 2
+        (0.2 * 15 / 35, "0.08571428571428572"),  # a computed rate, not 3 / 35
         (0.1, "0.1"),  # short already
         (0.30000000000000004, "0.30000000000000004"),  # 0.1 * 3: no fraction gives it
         (3409.9760250000004, "3409.9760250000004"),
@@ -122,7 +124,7 @@ def test_import_styles() -> None:
         (1e300 / 3, "3.3333333333333335e299"),
     ],
 )
-def test_long_floats_read_as_the_fraction_that_gives_them_exactly(
+def test_long_floats_read_as_the_reciprocal_that_gives_them_exactly(
     value: float, expected: str
 ) -> None:
     writer = SourceWriter("tf")

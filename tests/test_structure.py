@@ -1437,3 +1437,22 @@ def test_a_residual_stays_a_parameter_where_another_parameter_resizes(
     model = cls(stage_filters=filters)
     model.build(None)
     assert model(np.zeros((1, 32, 32, 3), "float32")).shape == (1, size, size, 32)
+
+
+@pytest.mark.parametrize("shared", ["called twice", "two heads"])
+def test_a_dropout_shared_beyond_one_head_keeps_its_rate(shared: str) -> None:
+    """A Dropout called before a hidden layer too, or read by two heads, is not one head's
+    to tune: its rate stays a literal."""
+    keras.backend.clear_session()
+    inputs = keras.Input((6,))
+    dropout = layers.Dropout(0.25, name="shared_dropout")
+    x = layers.Dense(8, name="hidden")(dropout(inputs) if shared == "called twice" else inputs)
+    if shared == "called twice":
+        model = keras.Model(inputs, layers.Dense(3, name="out")(dropout(x)))
+    else:
+        x = dropout(x)
+        model = keras.Model(
+            inputs, {"a": layers.Dense(2, name="a")(x), "b": layers.Dense(3, name="b")(x)}
+        )
+    source = _verified(model)
+    assert "dropout_rate" not in source and 'Dropout(0.25, name="shared_dropout")' in source

@@ -12,7 +12,6 @@ import io
 import math
 import tokenize
 from dataclasses import dataclass
-from fractions import Fraction
 
 from generator.core.ir import (
     BinOp,
@@ -250,19 +249,20 @@ def _float(value: float) -> tuple[str, int]:
 
 
 # A float whose shortest repr is this long may read better as the division a person
-# typed (``1 / 255``, not ``0.00392156862745098``), when one gives exactly the same float.
+# typed (``1 / 255``, not ``0.00392156862745098``), when it gives exactly the same float.
 LONG_FLOAT = 12
-MAX_DENOMINATOR = 1000
+RECIPROCAL_DIGITS = 6  # ``1 / 127.5``: a divisor a person typed, not ``1 / 17.0588``
 
 
 def _fraction(value: float) -> str | None:
-    """``p / q`` (``q`` at most ``MAX_DENOMINATOR``) whose quotient is exactly ``value``,
-    or None. The closest such fraction is the only candidate: two of them differ by far
-    more than the rounding of one float."""
-    fraction = Fraction(value).limit_denominator(MAX_DENOMINATOR)
-    if fraction.denominator == 1 or fraction.numerator / fraction.denominator != value:
+    """``1 / d`` (``-1 / d``) for a short divisor ``d`` of at least 2 whose reciprocal is
+    exactly ``value``, or None: rates computed as ``0.2 * 15 / 35`` stay as they are, not
+    ``3 / 35``."""
+    divisor = float(f"{1 / abs(value):.{RECIPROCAL_DIGITS}g}")
+    if divisor < 2 or 1 / divisor != abs(value):
         return None
-    return f"{fraction.numerator} / {fraction.denominator}"
+    text = repr(int(divisor)) if divisor.is_integer() else repr(divisor)
+    return f"{'-' if value < 0 else ''}1 / {text}"
 
 
 def _black_hugs_power(left: str, right: str) -> bool:

@@ -6,6 +6,7 @@ Dropout right before that Dense layer (``dropout_rate=0.2``, Keras's EfficientNe
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 
 from generator.core.ir import (
     Assign,
@@ -21,12 +22,15 @@ from generator.core.ir import (
     Symbol,
     Value,
     step_targets,
+    step_values,
 )
 from generator.core.naming import to_snake
 from generator.core.structure.attributes import parameter_registry
+from generator.core.structure.dataflow import layers_in
 
 _DENSE = Symbol("keras", "layers.Dense")
 _DROPOUT = Symbol("keras", "layers.Dropout")
+CLASSIFIER_DROPOUT = "dropout_rate"  # Keras's EfficientNet's name for it
 _PASS_THROUGH = {"Activation", "ReLU", "Softmax", "Dropout"}  # a head may end in these
 
 
@@ -37,6 +41,14 @@ def head_parameters(model: ModelIR, taken: set[str]) -> ModelIR:
     registry = parameter_registry(model, taken, "units")
     heads = _heads(model.outputs)
     changed: dict[str, tuple[str, Value, str]] = {}  # attr: parameter, default, doc
+    # A Dropout that another layer reads too, or two heads, is not one head's to tune.
+    calls = Counter(layers_in(tuple(v for step in model.steps for v in step_values(step))))
+    found_before = [
+        (found, _dropout_before(found[2], model.steps, layers))
+        for _, var in heads
+        if (found := _dense_behind(var, model.steps, layers)) is not None
+    ]
+    feeding = Counter(dropout[0] for _, dropout in found_before if dropout is not None)
     for key, var in heads:
         found = _dense_behind(var, model.steps, layers)
         if found is None or found[0] in changed:
@@ -49,8 +61,12 @@ def head_parameters(model: ModelIR, taken: set[str]) -> ModelIR:
         doc = f"units of the output layer {layers[attr].name!r}"
         changed[attr] = (registry.claim(wanted), units, doc)
         dropout = _dropout_before(index, model.steps, layers)
-        if dropout is not None and dropout[0] not in changed:
-            wanted = "dropout_rate" if len(heads) == 1 else f"{to_snake(str(key))}_dropout_rate"
+        if dropout is not None and calls[dropout[0]] == 1 and feeding[dropout[0]] == 1:
+            wanted = (
+                CLASSIFIER_DROPOUT
+                if len(heads) == 1
+                else f"{to_snake(str(key)) or 'output'}_{CLASSIFIER_DROPOUT}"
+            )
             doc = (
                 f"rate of the Dropout {layers[dropout[0]].name!r} before the output layer "
                 f"{layers[attr].name!r}"

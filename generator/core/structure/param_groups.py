@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from generator.core.ir import Name, Subscript, Value, iter_values
 from generator.core.structure.dataflow import KEEP, transform
+from generator.core.structure.progressions import linear, schedule
 from generator.core.structure.shapes import Path
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def grouped_parameters(
     of them was, and each layer's ``holes`` reading ``name[k]``. A group: parameters of
     one argument (``stem``) and kind, each with a value in every instance, read whole as
     that argument by layers of one class and nowhere else, none in ``fixed`` (read by a
-    flag or a computed value)."""
+    flag or a computed value) and none counting along the list."""
     readings = _readings(holes, slots)
     groups: dict[tuple[str, str, str], list[BlockParam]] = {}
     for param in params:
@@ -53,7 +54,11 @@ def grouped_parameters(
         (reading,) = read
         if reading is not None and reading[1] == param.stem:
             groups.setdefault((param.stem, param.kind, reading[0]), []).append(param)
-    chosen = [group for group in groups.values() if len(group) >= MIN_GROUP]
+    chosen = [
+        group
+        for group in groups.values()
+        if len(group) >= MIN_GROUP and not any(_counts_along(p) for p in group)
+    ]
     if not chosen:
         return params, holes
     members = {param.name: (group[0].name, k) for group in chosen for k, param in enumerate(group)}
@@ -68,6 +73,15 @@ def grouped_parameters(
         for param in params
         if param.name in tuples or param.name not in members
     ], holes
+
+
+def _counts_along(param: BlockParam) -> bool:
+    """A value that counts along the list (``4 + 2 * i``, a rising rate): the model's
+    loop writes it as one expression of the block's position, which a tuple would hide."""
+    return (
+        linear(param.values, param.known) is not None
+        or schedule(param.values, param.known) is not None
+    )
 
 
 def _readings(

@@ -10,7 +10,6 @@ from stage to stage becomes a hyperparameter of the model (``stage_filters=(64, 
 from __future__ import annotations
 
 import bisect
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +34,17 @@ from generator.core.ir import (
 from generator.core.naming import NameRegistry
 from generator.core.structure.blocks import Blocks
 from generator.core.structure.dataflow import substitute
+from generator.core.structure.heads import CLASSIFIER_DROPOUT
+from generator.core.structure.progressions import (
+    GLOBAL_INDEX,
+    TOTAL_BLOCKS,
+    affine,
+    linear,
+    plus,
+    rate_mark,
+    schedule,
+    scheduled,
+)
 
 
 @dataclass(frozen=True)
@@ -68,21 +78,20 @@ def construct(
     counters = {p.name for p in blocks.params if p.counter}
     # A value counting along the whole list (a dropout rate rising block by block) is
     # one expression of the block's position, not a per-stage value.
-    linear: dict[str, Value] = {
+    progressing: dict[str, Value] = {
         p.name: found
         for p in blocks.params
-        if not (p.counter or p.flag) and (found := _linear(p.values, p.known)) is not None
+        if not (p.counter or p.flag) and (found := linear(p.values, p.known)) is not None
     }
     schedules = {
         p.name: rate
         for p in blocks.params
-        if p.name in linear and (rate := _schedule(p.values, p.known)) is not None
+        if not (p.counter or p.flag) and (rate := schedule(p.values, p.known)) is not None
     }
-    linear.update({name: _scheduled(name) for name in schedules})
-    empty: dict[str, Value] = {}
-    for counting in (linear, empty) if linear else (empty,):
+    counted_along = progressing.keys() | schedules.keys()
+    for counting in (counted_along, set()) if counted_along else (set(),):
         rows = [
-            {k: v for k, v in row.items() if k not in counters | counting.keys()}
+            {k: v for k, v in row.items() if k not in counters | counting}
             | {hint.name: hint.values[k] for hint in blocks.hints}
             for k, row in enumerate(values)
         ]
@@ -101,7 +110,7 @@ def construct(
                 chosen,
                 attr,
                 params,
-                counting,
+                {name: found for name, found in progressing.items() if name in counting},
                 {name: rate for name, rate in schedules.items() if name in counting},
                 two_per_stage=repeated,
                 length_parameter=counted,
@@ -180,78 +189,12 @@ def _stages(values: list[dict[str, Value]]) -> list[tuple[int, int]]:
     return stages[::-1]
 
 
-def _linear(values: list[Any], known: list[bool] | None = None) -> Value | None:
-    """``a + b * n`` (with ``n`` the ``GLOBAL_INDEX``) when every value that matters is
-    that, exactly as Python computes it, at its position ``n`` (three such values at
-    least); else None. Floats read ``b * (n + c)``: EfficientNet's dropout rates
-    ``0.2 * n / 16`` are ``0.0125 * (n + 1)`` to the last bit."""
-    points = [(n, v) for n, v in enumerate(values) if known is None or known[n]]
-    if len(points) < 3 or len({repr(v) for _, v in points}) < 2:
-        return None
-    if all(isinstance(v, int) and not isinstance(v, bool) for _, v in points):
-        (n0, v0), (n1, v1) = points[0], points[1]
-        if (v1 - v0) % (n1 - n0):
-            return None
-        step = (v1 - v0) // (n1 - n0)
-        start = v0 - step * n0
-        if any(v != start + step * n for n, v in points):
-            return None
-        return _affine(start, step, GLOBAL_INDEX)
-    if not all(type(v) is float and math.isfinite(v) for _, v in points):
-        return None
-    (n0, v0), (n1, v1) = points[0], points[-1]
-    step = float(f"{(v1 - v0) / (n1 - n0):.12g}")
-    if step == 0 or not math.isfinite(step):
-        return None
-    shift = round(v0 / step - n0)
-    if all(step * (n + shift) == v for n, v in points):
-        return BinOp("*", step, _plus(GLOBAL_INDEX, shift))
-    start = float(f"{v0 - step * n0:.12g}")
-    if all(start + step * n == v for n, v in points):
-        return BinOp("+", start, BinOp("*", step, GLOBAL_INDEX))
-    return None
-
-
-# A rate that rises block by block to a round number over the whole list: Keras's
-# EfficientNet drops ``drop_connect_rate * b / blocks`` in block ``b`` of ``blocks``, so a
-# model built deeper spreads the same rates over more blocks (``0.0125 * b`` would not).
-MAX_RATE_DIGITS = 6  # ``0.2``, ``0.125``: a number a person typed
-TOTAL_BLOCKS = Name("<total blocks>")
-
-
-def _schedule(values: list[Any], known: list[bool] | None = None) -> float | None:
-    """``rate`` where every value that matters is ``rate * n / N`` at its position ``n``
-    of ``N``, exactly as Python computes it, ``rate`` a short number and shorter than the
-    step ``rate / N``; else None."""
-    points = [(n, v) for n, v in enumerate(values) if known is None or known[n]]
-    if not all(type(v) is float and math.isfinite(v) for _, v in points):
-        return None
-    last, value = points[-1]
-    if not last:
-        return None
-    rate = float(f"{value * len(values) / last:.{MAX_RATE_DIGITS}g}")
-    step = float(f"{rate / len(values):.12g}")
-    if rate <= 0 or len(repr(rate)) > MAX_RATE_DIGITS or len(repr(rate)) >= len(repr(step)):
-        return None  # a step of 0.0123 per block reads as typed, not as 0.0984 * n / 8
-    if all(rate * n / len(values) == v for n, v in points):
-        return rate
-    return None
-
-
-def _rate_mark(param: str) -> str:
-    return f"<rate of {param}>"
-
-
-def _scheduled(param: str) -> Value:
-    """``rate * n / N``, the rate and ``N`` placeholders until the model's names are known."""
-    return BinOp("/", BinOp("*", Name(_rate_mark(param)), GLOBAL_INDEX), TOTAL_BLOCKS)
-
-
 def _rate_parameters(
-    blocks: Blocks, schedules: dict[str, float], params: NameRegistry
+    blocks: Blocks, schedules: dict[str, float], attr: str, params: NameRegistry
 ) -> dict[str, Param]:
     """The model parameter each scheduled rate rises to, named after the layer that
-    reads it (``drop_rate``: the ``rate`` of the block's ``drop``)."""
+    reads it (``drop_rate``: the ``rate`` of the block's ``drop``), never the
+    classifier's ``dropout_rate``."""
     found = {}
     for name, rate in schedules.items():
         readers = [
@@ -261,9 +204,12 @@ def _rate_parameters(
         ]
         wanted = readers[0].attr if len(readers) == 1 else ""
         wanted = wanted if wanted.endswith(name) else f"{wanted}_{name}".lstrip("_")
-        model_name = params.claim(wanted)
-        what = f"of the blocks' {readers[0].class_label}" if len(readers) == 1 else "of the blocks"
-        doc = f"``{name}`` {what}, rising to it: block n of N takes {model_name} * n / N"
+        model_name = params.claim("drop_rate" if wanted == CLASSIFIER_DROPOUT else wanted)
+        layer = f"the {readers[0].class_label}" if len(readers) == 1 else "the layers"
+        doc = (
+            f"``{name}`` of {layer} in each of {attr}, rising to it: block n of N takes "
+            f"{model_name} * n / N"
+        )
         found[name] = Param(model_name, rate, doc=doc)
     return found
 
@@ -282,7 +228,10 @@ def _staged(
 ) -> Construction | None:
     """The comprehension over stages, or None where it does not fit (``two_per_stage``:
     whether a value may take a per-stage tuple for the first blocks and one for the
-    rest; ``schedules``: the rates of ``linear`` that rise to a model parameter)."""
+    rest). ``linear`` and ``schedules`` count along the whole list; a schedule becomes
+    a model parameter only over stages, where the list is all of a network's blocks and
+    its length follows ``stage_depths`` (a list between stages, one run of several, or a
+    stage of its own would make it a parameter of some blocks only)."""
     loop = NameRegistry({"s", "i"}, "value")
     stage_var, index_var = Name("s"), Name("i")
     many = len(stages) > 1
@@ -291,9 +240,14 @@ def _staged(
     zipped: list[_Zipped] = []
     expressions: dict[str, Value] = {}
     for param in blocks.params:
+        if param.name in schedules and many:
+            expressions[param.name] = scheduled(param.name)
+            continue
         if param.name in linear:
             expressions[param.name] = linear[param.name]
             continue
+        if param.name in schedules:
+            return None  # only a schedule fits this value, and not here
         if param.counter:
             counted = _counted(param.name, values, stages, zipped, loop, index_var)
             if counted is None:
@@ -342,26 +296,18 @@ def _staged(
     if name is None:
         return None
     element: Value = _element(blocks, expressions, name)
-    rates = _rate_parameters(blocks, schedules, params)
-    element = substitute(element, {_rate_mark(p): Name(rates[p].name) for p in rates})
     if not many:
         element = substitute(element, {GLOBAL_INDEX.id: index_var})
         if not length_parameter:
-            element = substitute(element, {TOTAL_BLOCKS.id: depths[0]})
             length = Call(Symbol("", "range"), (depths[0],))
-            return Construction(
-                Comprehension(element, ((index_var, length),)),
-                tuple(rates.values()),
-                tuple(names),
-            )
+            return Construction(Comprehension(element, ((index_var, length),)), (), tuple(names))
         count = params.claim(f"num_{attr}")
-        element = substitute(element, {TOTAL_BLOCKS.id: Name(count)})
         constructor = Comprehension(
             element, ((index_var, Call(Symbol("", "range"), (Name(count),))),)
         )
         return Construction(
             constructor,
-            (Param(count, depths[0], doc=f"blocks in {attr}"), *rates.values()),
+            (Param(count, depths[0], doc=f"blocks in {attr}"),),
             tuple(names),
         )
     zipped.append(_Zipped(depth_var, "depths", depths))
@@ -377,6 +323,8 @@ def _staged(
         )
         iterables.append(Name(model_name))
     # A block's position in the whole list: the depths of the stages before, plus i.
+    rates = _rate_parameters(blocks, schedules, attr, params)
+    element = substitute(element, {rate_mark(p): Name(rates[p].name) for p in rates})
     before = Call(Symbol("", "sum"), (Subscript(iterables[-1], SliceValue(None, stage_var)),))
     element = substitute(element, {GLOBAL_INDEX.id: BinOp("+", before, index_var)})
     element = substitute(element, {TOTAL_BLOCKS.id: Call(Symbol("", "sum"), (iterables[-1],))})
@@ -438,13 +386,7 @@ def _counted(
     else:
         first = Name(loop.claim(name))
         zipped.append(_Zipped(first, name, tuple(firsts), inline=True))
-    return first if step == 0 else _affine(first, step, index_var)
-
-
-def _affine(start: Value, step: int, index: Name) -> Value:
-    """``start + step * index``, without what adds nothing."""
-    scaled: Value = index if step == 1 else BinOp("*", step, index)
-    return scaled if start == 0 else BinOp("+", start, scaled)
+    return first if step == 0 else affine(first, step, index_var)
 
 
 def _per_stage(
@@ -478,9 +420,6 @@ def _element(blocks: Blocks, expressions: dict[str, Value], name: Value) -> Call
 
 def _names_in(value: Value) -> list[Name]:
     return [v for v in iter_values(value) if isinstance(v, Name)]
-
-
-GLOBAL_INDEX = Name("<global index>")  # the block's position in the whole list
 
 
 def _name_pattern(names: Sequence[str], stages, stage_var: Name, index_var: Name) -> Value | None:
@@ -549,7 +488,7 @@ def _counting(numbers: list[int], coordinates, axes) -> Value | None:
     for variable, axis in axes:
         offsets = {n - c[axis] for n, c in zip(numbers, coordinates, strict=True)}
         if len(offsets) == 1:
-            return _plus(variable, offsets.pop())
+            return plus(variable, offsets.pop())
     return None
 
 
@@ -563,9 +502,3 @@ def _lettered(column: Sequence[str], coordinates, axes) -> list[Value] | None:
         return None
     stem = stems.pop()
     return [*([stem] if stem else []), Call(Symbol("", "chr"), (counted,))]
-
-
-def _plus(variable: Name, offset: int) -> Value:
-    if offset == 0:
-        return variable
-    return BinOp("+", variable, offset) if offset > 0 else BinOp("-", variable, -offset)
