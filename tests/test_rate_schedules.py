@@ -11,24 +11,28 @@ from keras import layers
 
 
 def _dropping_stages(
-    depths: list[int], rate: float, offset: int = 0, per_block: bool = False
+    depths: list[int], rate: float, offset: int = 0, per_block: bool = False, widen: bool = True
 ) -> keras.Model:
-    """Dense residual stages (wider each time, the first unit projecting its shortcut)
-    whose Dropout rate is ``rate * (b + offset) / blocks`` in unit ``b`` (``per_block``:
-    ``rate * b``)."""
+    """Dense residual stages whose Dropout rate is ``rate * (b + offset) / blocks`` in
+    unit ``b`` (``per_block``: ``rate * b``). ``widen``: each stage twice as wide, its
+    first unit projecting its shortcut (one loop over stages); else one width, a Dense
+    layer between stages (lists of their own)."""
     keras.backend.clear_session()
     total = sum(depths)
     inputs = keras.Input((6,))
     x = layers.Dense(8, name="stem")(inputs)
     b = 0
     for s, depth in enumerate(depths):
+        if s and not widen:
+            x = layers.Dense(8, name=f"between{s}")(x)
         for i in range(depth):
             prefix = f"s{s + 1}_b{i + 1}"
-            units = 8 * 2**s
+            units = 8 * 2**s if widen else 8
             h = layers.Dense(units, activation="relu", name=prefix + "_dense")(x)
             unit_rate = rate * b if per_block else rate * (b + offset) / total
             h = layers.Dropout(unit_rate, name=prefix + "_drop")(h)
-            shortcut = layers.Dense(units, name=prefix + "_proj")(x) if i == 0 else x
+            project = widen and i == 0
+            shortcut = layers.Dense(units, name=prefix + "_proj")(x) if project else x
             x = layers.Add(name=prefix + "_add")([shortcut, h])
             b += 1
     return keras.Model(inputs, layers.Dense(3, name="head")(x))
@@ -69,21 +73,7 @@ def test_a_schedule_over_some_blocks_only_stays_per_block(depths: list[int]) -> 
     """One run, or lists that do not make one loop over stages (each stage projecting
     its input the same way, so no widths change): ``drop_rate`` would then be a parameter
     of some blocks only, or its ``N`` a number that does not follow the stages."""
-    keras.backend.clear_session()
-    total = sum(depths)
-    inputs = keras.Input((6,))
-    x = layers.Dense(8, name="stem")(inputs)
-    b = 0
-    for s, depth in enumerate(depths):
-        if s:
-            x = layers.Dense(8, name=f"between{s}")(x)
-        for i in range(depth):
-            prefix = f"s{s + 1}_b{i}"
-            h = layers.Dense(8, activation="relu", name=prefix + "_dense")(x)
-            h = layers.Dropout(0.2 * b / total, name=prefix + "_drop")(h)
-            x = layers.Add(name=prefix + "_add")([x, h])
-            b += 1
-    source = converted_exactly(keras.Model(inputs, layers.Dense(3, name="head")(x)))
+    source = converted_exactly(_dropping_stages(depths, 0.2, widen=False))
     assert "drop_rate" not in source, source
 
 
