@@ -11,6 +11,9 @@ import numpy as np
 from equivalence import converted_exactly, generated_class
 from keras import layers
 
+# Widths that do not count along the blocks (``4 + 4 * i`` would be one expression).
+WIDTHS = [(4, 6), (12, 5), (8, 14)]
+
 
 def _bottlenecks(widths: list[tuple[int, int]], channels: int = 16) -> keras.Model:
     """Residual units whose two inner convolutions widen differently in each, every
@@ -44,11 +47,11 @@ def _block_class_name(source: str) -> str:
 
 
 def test_widths_of_one_block_become_one_tuple_parameter() -> None:
-    source = converted_exactly(_bottlenecks([(4, 6), (8, 10), (12, 14)]))
+    source = converted_exactly(_bottlenecks(WIDTHS))
     block = _block_class_name(source)
     assert _init_parameters(source, block) == ["filters", "number", "number_1"], source
     assert "filters[0]," in source and "filters[1]," in source, source
-    assert "filters=(4, 6)" in source and "filters=(12, 14)" in source, source
+    assert "filters=(4, 6)" in source and "filters=(8, 14)" in source, source
     assert "filters_1" not in source, source
     # The docstring says which layer reads which element.
     assert "``filters`` of its Conv2Ds ``conv2d``, ``conv2d_1``, in order" in " ".join(
@@ -58,7 +61,7 @@ def test_widths_of_one_block_become_one_tuple_parameter() -> None:
 
 def test_a_grouped_block_builds_with_other_widths() -> None:
     """The tuple is a real hyperparameter: the block made with other widths runs."""
-    source = converted_exactly(_bottlenecks([(4, 6), (8, 10), (12, 14)]), "grouped_widths")
+    source = converted_exactly(_bottlenecks(WIDTHS), "grouped_widths")
     cls = generated_class(source, _block_class_name(source), "grouped_widths_block")
     block = cls(filters=(3, 5), **{p: 0 for p in _init_parameters(source, cls.__name__)[1:]})
     outputs = block(np.zeros((2, 8, 8, 16), "float32"))
@@ -67,7 +70,15 @@ def test_a_grouped_block_builds_with_other_widths() -> None:
 
 
 def test_one_width_alone_stays_a_plain_parameter() -> None:
-    source = converted_exactly(_bottlenecks([(4, 4), (8, 8), (12, 12)]))
+    source = converted_exactly(_bottlenecks([(4, 4), (12, 12), (8, 8)]))
     block = _block_class_name(source)
     assert _init_parameters(source, block) == ["filters", "number", "number_1"], source
     assert "filters[" not in source and "filters_1" not in source, source
+
+
+def test_widths_that_count_along_the_blocks_stay_one_expression_each() -> None:
+    """``4 + 4 * i`` and ``6 + 4 * i``: the loop's expressions say more than a tuple per
+    block written out (the review found grouping had undone such loops)."""
+    source = converted_exactly(_bottlenecks([(4, 6), (8, 10), (12, 14)]))
+    assert "filters[" not in source, source
+    assert "filters=4 + 4 * i" in source and "filters_1=6 + 4 * i" in source, source
