@@ -828,16 +828,20 @@ def test_the_first_block_of_a_stage_pads_and_the_others_add_back() -> None:
 
 
 def test_a_value_counting_along_the_blocks_is_exact_to_the_bit() -> None:
-    from generator.core.structure.stages import GLOBAL_INDEX, _linear
+    from generator.core.structure.progressions import GLOBAL_INDEX, linear, schedule
 
     rates = [0.2 * n / 16 for n in range(1, 12)]
-    expression = _linear(rates)
+    expression = linear(rates)
     assert expression is not None and GLOBAL_INDEX in _names(expression)
-    assert _linear([0.1, 0.2, 0.30000000000000004 + 1e-9]) is None
-    assert _linear([3, 5, 7, 9]) is not None and _linear([3, 5, 8]) is None
+    assert linear([0.1, 0.2, 0.30000000000000004 + 1e-9]) is None
+    assert linear([3, 5, 7, 9]) is not None and linear([3, 5, 8]) is None
     unknown_between = [0.9, 0.025, 0.9, 0.05, 0.9, 0.075]  # no dropout there: any value
-    assert _linear(unknown_between, [False, True] * 3) is not None
-    assert _linear(unknown_between) is None
+    assert linear(unknown_between, [False, True] * 3) is not None
+    assert linear(unknown_between) is None
+    # Read as Keras's EfficientNet reads them: drop_connect_rate * b / blocks.
+    assert schedule([0.2 * n / 23 for n in range(23)]) == 0.2
+    assert schedule([0.0123 * n for n in range(8)]) is None  # the step reads shorter
+    assert schedule([0.2 * (n + 1) / 16 for n in range(16)]) is None  # shifted
 
 
 def _names(value) -> list:
