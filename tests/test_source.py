@@ -122,6 +122,8 @@ def test_import_styles() -> None:
         (3409.9760250000004, "3409.9760250000004"),
         (0.7071067811865476, "0.7071067811865476"),
         (1e300 / 3, "3.3333333333333335e299"),
+        (1 / 3e200, "3.3333333333333335e-201"),  # no 200-digit divisor
+        (1 / 3e7, "3.3333333333333334e-08"),
     ],
 )
 def test_long_floats_read_as_the_reciprocal_that_gives_them_exactly(

@@ -1443,10 +1443,10 @@ def test_a_residual_stays_a_parameter_where_another_parameter_resizes(
     assert model(np.zeros((1, 32, 32, 3), "float32")).shape == (1, size, size, 32)
 
 
-@pytest.mark.parametrize("shared", ["called twice", "two heads"])
+@pytest.mark.parametrize("shared", ["called twice", "two heads", "a head behind a layer"])
 def test_a_dropout_shared_beyond_one_head_keeps_its_rate(shared: str) -> None:
-    """A Dropout called before a hidden layer too, or read by two heads, is not one head's
-    to tune: its rate stays a literal."""
+    """A Dropout called before a hidden layer too, or read by two heads (directly or
+    through a layer), is not one head's to tune: its rate stays a literal."""
     keras.backend.clear_session()
     inputs = keras.Input((6,))
     dropout = layers.Dropout(0.25, name="shared_dropout")
@@ -1455,8 +1455,9 @@ def test_a_dropout_shared_beyond_one_head_keeps_its_rate(shared: str) -> None:
         model = keras.Model(inputs, layers.Dense(3, name="out")(dropout(x)))
     else:
         x = dropout(x)
+        b = x if shared == "two heads" else layers.Dense(4, name="b_hidden")(x)
         model = keras.Model(
-            inputs, {"a": layers.Dense(2, name="a")(x), "b": layers.Dense(3, name="b")(x)}
+            inputs, {"a": layers.Dense(2, name="a")(x), "b": layers.Dense(3, name="b")(b)}
         )
     source = _verified(model)
     assert "dropout_rate" not in source and 'Dropout(0.25, name="shared_dropout")' in source

@@ -252,6 +252,7 @@ def _float(value: float) -> tuple[str, int]:
 # typed (``1 / 255``, not ``0.00392156862745098``), when it gives exactly the same float.
 LONG_FLOAT = 12
 RECIPROCAL_DIGITS = 6  # ``1 / 127.5``: a divisor a person typed, not ``1 / 17.0588``
+MAX_DIVISOR = 1e6  # ``1 / 3e200`` would spell out 200 digits
 
 
 def _fraction(value: float) -> str | None:
@@ -259,7 +260,7 @@ def _fraction(value: float) -> str | None:
     exactly ``value``, or None: rates computed as ``0.2 * 15 / 35`` stay as they are, not
     ``3 / 35``."""
     divisor = float(f"{1 / abs(value):.{RECIPROCAL_DIGITS}g}")
-    if divisor < 2 or 1 / divisor != abs(value):
+    if not 2 <= divisor < MAX_DIVISOR or 1 / divisor != abs(value):
         return None
     text = repr(int(divisor)) if divisor.is_integer() else repr(divisor)
     return f"{'-' if value < 0 else ''}1 / {text}"

@@ -21,6 +21,7 @@ from generator.core.ir import (
     Step,
     Symbol,
     Value,
+    iter_values,
     step_targets,
     step_values,
 )
@@ -41,14 +42,8 @@ def head_parameters(model: ModelIR, taken: set[str]) -> ModelIR:
     registry = parameter_registry(model, taken, "units")
     heads = _heads(model.outputs)
     changed: dict[str, tuple[str, Value, str]] = {}  # attr: parameter, default, doc
-    # A Dropout that another layer reads too, or two heads, is not one head's to tune.
+    # A Dropout called elsewhere too is not one head's to tune.
     calls = Counter(layers_in(tuple(v for step in model.steps for v in step_values(step))))
-    found_before = [
-        (found, _dropout_before(found[2], model.steps, layers))
-        for _, var in heads
-        if (found := _dense_behind(var, model.steps, layers)) is not None
-    ]
-    feeding = Counter(dropout[0] for _, dropout in found_before if dropout is not None)
     for key, var in heads:
         found = _dense_behind(var, model.steps, layers)
         if found is None or found[0] in changed:
@@ -60,8 +55,8 @@ def head_parameters(model: ModelIR, taken: set[str]) -> ModelIR:
             wanted = f"{to_snake(str(key)) or 'output'}_units"
         doc = f"units of the output layer {layers[attr].name!r}"
         changed[attr] = (registry.claim(wanted), units, doc)
-        dropout = _dropout_before(index, model.steps, layers)
-        if dropout is not None and calls[dropout[0]] == 1 and feeding[dropout[0]] == 1:
+        dropout = _dropout_before(index, model.steps, layers, model.outputs)
+        if dropout is not None and calls[dropout[0]] == 1:
             wanted = (
                 CLASSIFIER_DROPOUT
                 if len(heads) == 1
@@ -133,17 +128,19 @@ def _dense_behind(
 
 
 def _dropout_before(
-    index: int, steps: tuple[Step, ...], layers: dict[str, LayerSpec]
+    index: int, steps: tuple[Step, ...], layers: dict[str, LayerSpec], outputs: Value
 ) -> tuple[str, float] | None:
     """The Dropout (one layer, its rate a number) whose output step ``index`` reads
-    alone: the classifier's dropout, ``x = self.top_dropout(x); x = self.predictions(x)``."""
+    alone, and nothing else reads: the classifier's dropout, ``x = self.top_dropout(x);
+    x = self.predictions(x)``."""
     step = steps[index]
     assert isinstance(step, Assign) and isinstance(step.value, Call)
     if len(step.value.args) != 1 or not isinstance(step.value.args[0], Name):
         return None
-    found = _last_definition(step.value.args[0].id, steps, index)
-    if found is None:
-        return None
+    var = step.value.args[0].id
+    found = _last_definition(var, steps, index)
+    if found is None or _reads(var, steps[found[0] + 1 :], outputs) != 1:
+        return None  # another layer or head reads the dropped-out tensor too
     value = found[1]
     if not (isinstance(value, Call) and isinstance(value.func, SelfAttr)):
         return None
@@ -153,6 +150,18 @@ def _dropout_before(
         return None
     rate = call.args[0]
     return (layer.attr, rate) if type(rate) is float else None
+
+
+def _reads(var: str, steps: tuple[Step, ...], outputs: Value) -> int:
+    """How many times the steps (then the outputs) read ``var`` before binding it again."""
+    count = 0
+    for step in steps:
+        count += sum(
+            node == Name(var) for value in step_values(step) for node in iter_values(value)
+        )
+        if var in step_targets(step):
+            return count
+    return count + sum(node == Name(var) for node in iter_values(outputs))
 
 
 def _halves(layer: LayerSpec) -> bool:
