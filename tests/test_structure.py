@@ -844,6 +844,20 @@ def test_a_value_counting_along_the_blocks_is_exact_to_the_bit() -> None:
     assert schedule([0.2 * (n + 1) / 16 for n in range(16)]) is None  # shifted
 
 
+def test_a_run_cut_from_a_block_list_keeps_where_each_value_matters() -> None:
+    """``Blocks.subset`` (a run of a class that several runs share) slices ``known`` with
+    the values: a dropout present only in the second run's blocks is known there."""
+    from generator.core.structure.blocks import BlockParam
+    from generator.core.structure.progressions import schedule
+
+    param = BlockParam(
+        "rate", [0.5, 0.5, 0.0, 0.1, 0.2], "", known=[False, False, True, True, True]
+    )
+    second = param.subset(2, 5)
+    assert second.values == [0.0, 0.1, 0.2] and second.known == [True, True, True]
+    assert schedule([0.3, 0.3], [False, False]) is None  # nothing known: no schedule
+
+
 def _names(value) -> list:
     from generator.core.ir import iter_values
 

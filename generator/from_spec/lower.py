@@ -35,7 +35,7 @@ from generator.core.ir import (
     iter_values,
 )
 from generator.core.naming import attribute_registry, class_registry, local_registry, to_snake
-from generator.core.structure.dataflow import substitute
+from generator.core.structure.dataflow import substitute, variables_in
 from generator.from_spec.spec import (
     CheckedGraph,
     CheckedNode,
@@ -109,7 +109,7 @@ def _with_examples(models: list[ModelIR]) -> tuple[ModelIR, ...]:
                 kwargs = tuple(
                     (key, substitute(value, known)) for key, value in call.kwargs if key != "name"
                 )
-                if not any(isinstance(v, Name) for _, value in kwargs for v in iter_values(value)):
+                if not any(variables_in(value) for _, value in kwargs):  # all known
                     examples[call.func.qualname] = kwargs
     return tuple(
         dataclasses.replace(model, example=examples[model.class_name])

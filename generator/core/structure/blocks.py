@@ -72,6 +72,11 @@ class BlockParam:
     known: list[bool] | None = None  # where the value matters (None: everywhere)
     stem: str = ""  # the argument it fills whole (``filters``), before names clashed
 
+    def subset(self, start: int, stop: int) -> BlockParam:
+        """The same parameter for instances ``start`` to ``stop`` only."""
+        known = None if self.known is None else self.known[start:stop]
+        return dataclasses.replace(self, values=self.values[start:stop], known=known)
+
 
 @dataclass
 class Blocks:
@@ -95,8 +100,8 @@ class Blocks:
 
     def subset(self, start: int, stop: int) -> Blocks:
         """The same class, for instances ``start`` to ``stop`` only."""
-        params = [dataclasses.replace(p, values=p.values[start:stop]) for p in self.params]
-        hints = [dataclasses.replace(p, values=p.values[start:stop]) for p in self.hints]
+        params = [p.subset(start, stop) for p in self.params]
+        hints = [p.subset(start, stop) for p in self.hints]
         own = self.instance_own[start:stop]
         return dataclasses.replace(
             self,

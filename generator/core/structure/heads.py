@@ -21,13 +21,12 @@ from generator.core.ir import (
     Step,
     Symbol,
     Value,
-    iter_values,
     step_targets,
     step_values,
 )
 from generator.core.naming import to_snake
 from generator.core.structure.attributes import parameter_registry
-from generator.core.structure.dataflow import layers_in
+from generator.core.structure.dataflow import layers_in, variables_in
 
 _DENSE = Symbol("keras", "layers.Dense")
 _DROPOUT = Symbol("keras", "layers.Dropout")
@@ -156,12 +155,10 @@ def _reads(var: str, steps: tuple[Step, ...], outputs: Value) -> int:
     """How many times the steps (then the outputs) read ``var`` before binding it again."""
     count = 0
     for step in steps:
-        count += sum(
-            node == Name(var) for value in step_values(step) for node in iter_values(value)
-        )
+        count += sum(variables_in(value).count(var) for value in step_values(step))
         if var in step_targets(step):
             return count
-    return count + sum(node == Name(var) for node in iter_values(outputs))
+    return count + variables_in(outputs).count(var)
 
 
 def _halves(layer: LayerSpec) -> bool:

@@ -60,7 +60,7 @@ def schedule(values: list[Any], known: list[bool] | None = None) -> float | None
     of ``N``, exactly as Python computes it, ``rate`` a short number and shorter than the
     step ``rate / N``; else None."""
     points = [(n, v) for n, v in enumerate(values) if known is None or known[n]]
-    if not all(type(v) is float and math.isfinite(v) for _, v in points):
+    if not points or not all(type(v) is float and math.isfinite(v) for _, v in points):
         return None
     last, value = points[-1]
     if not last:

@@ -221,14 +221,14 @@ def _staged(
     names: Sequence[str],
     attr: str,
     params: NameRegistry,
-    linear: dict[str, Value],
+    progressing: dict[str, Value],
     schedules: dict[str, float],
     two_per_stage: bool = True,
     length_parameter: bool = True,
 ) -> Construction | None:
     """The comprehension over stages, or None where it does not fit (``two_per_stage``:
     whether a value may take a per-stage tuple for the first blocks and one for the
-    rest). ``linear`` and ``schedules`` count along the whole list; a schedule becomes
+    rest). ``progressing`` and ``schedules`` count along the whole list; a schedule becomes
     a model parameter only over stages, where the list is all of a network's blocks and
     its length follows ``stage_depths`` (a list between stages, one run of several, or a
     stage of its own would make it a parameter of some blocks only)."""
@@ -243,8 +243,8 @@ def _staged(
         if param.name in schedules and many:
             expressions[param.name] = scheduled(param.name)
             continue
-        if param.name in linear:
-            expressions[param.name] = linear[param.name]
+        if param.name in progressing:
+            expressions[param.name] = progressing[param.name]
             continue
         if param.name in schedules:
             return None  # only a schedule fits this value, and not here
