@@ -5,6 +5,7 @@ unpacked ``filters1, filters2, filters3 = filters``."""
 from __future__ import annotations
 
 import ast
+import re
 
 import keras
 import numpy as np
@@ -51,10 +52,11 @@ def test_widths_of_one_block_become_one_tuple_parameter() -> None:
     block = _block_class_name(source)
     assert _init_parameters(source, block) == ["filters", "number", "number_1"], source
     assert "filters[0]," in source and "filters[1]," in source, source
-    assert "filters=(4, 6)" in source and "filters=(8, 14)" in source, source
+    # Three blocks that each differ: one loop over a tuple of the blocks' tuples.
+    assert re.search(r"\w+_filters=\(\(4, 6\), \(12, 5\), \(8, 14\)\)", source), source
     assert "filters_1" not in source, source
     # The docstring says which layer reads which element.
-    assert "``filters`` of its Conv2Ds ``conv2d``, ``conv2d_1``, in order" in " ".join(
+    assert "``filters`` of its Conv2Ds ``conv_1``, ``conv_2``, in order" in " ".join(
         source.split()
     ), source
 

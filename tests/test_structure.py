@@ -145,7 +145,22 @@ def test_flat_keeps_one_statement_per_node() -> None:
     assert "for block in" not in flat
     # Each layer is written once in the block, not once per instance.
     assert factored.count("tf.keras.layers.") < flat.count("tf.keras.layers.") / 2
-    assert "for block in self.blocks:" in factored
+    assert "for block in self.conv_blocks:" in factored
+
+
+def test_layer_names_are_no_hyperparameter_of_the_model() -> None:
+    """Keras's names of a stage's first layers are written in the loop, as its layer
+    numbers are: a model's constructor takes what a person tunes, not names."""
+    model = build_case("repeated_blocks")
+    source = convert_model(model, ConvertOptions(class_name="RepeatedBlocks", package="r"))
+    tree = ast.parse(source)
+    (main,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "RepeatedBlocks"]
+    (init,) = [n for n in main.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"]
+    params = [a.arg for a in init.args.args[1:]]
+    assert params and not any("name" in p for p in params), params
+    assert '("conv2d_7", "batch_normalization_6")' in source, source
+    report = verify_source(model, source, "RepeatedBlocks", batches=1)
+    assert report.ok, report.verdict()
 
 
 def test_factored_output_is_deterministic() -> None:
@@ -248,6 +263,24 @@ def _residual_stages(stages: list[tuple[int, int]], name: str = "s{s}_b{i}") -> 
             x = layers.Add(name=prefix + "_add")([shortcut, h])
             x = layers.Activation("relu", name=prefix + "_out")(x)
     return keras.Model(inputs, layers.Dense(3, name="head")(x))
+
+
+def test_block_classes_leave_out_the_model_name_their_layers_share() -> None:
+    """ConvNeXt's layers all begin with convnext_tiny_: its block is StageBlock, as its
+    attributes are self.stem_conv, while the Keras names keep the prefix."""
+    keras.backend.clear_session()
+    inputs = keras.Input((6,))
+    x = layers.Dense(8, name="tiny_net_stem")(inputs)
+    for i in range(3):
+        h = layers.Dense(8, activation="relu", name=f"tiny_net_stage_block{i}_d1")(x)
+        h = layers.Dense(8, name=f"tiny_net_stage_block{i}_d2")(h)
+        x = layers.Add(name=f"tiny_net_stage_block{i}_add")([x, h])
+    model = keras.Model(inputs, layers.Dense(3, name="tiny_net_head")(x))
+    source = convert_model(model, ConvertOptions(class_name="TinyNet", package="m"))
+    assert set(_classes(source)) == {"StageBlock", "TinyNet"}
+    assert 'name=self.name + "_d1"' in source and '"tiny_net_stem"' in source
+    report = verify_source(model, source, "TinyNet", batches=1)
+    assert report.ok, report.verdict()
 
 
 @pytest.mark.parametrize(

@@ -247,6 +247,7 @@ class LayerSpec:
     defaults: tuple[tuple[str, Value], ...] = ()  # literal defaults of unwritten parameters
     when: Value = None  # a condition on block parameters: the layer exists only when true
     deferred: bool = False  # a block's layer made in build(), where INPUT_CHANNELS is known
+    attr_word: str = ""  # Keras made the name up: the word its attribute is numbered from
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from generator.core.ir import (
     TrainingFlag,
     Value,
 )
+from generator.core.layer_words import attribute_word, claim_attributes
 from generator.core.naming import attribute_registry, class_registry, local_registry
 from generator.errors import UnsupportedModelError
 from generator.from_keras.arguments import init_parameters
@@ -145,6 +146,7 @@ class _ModelReaderBase:
         self.attrs = attribute_registry()
         self.locals = local_registry()
         self.attr_of: dict[int, str] = {}
+        self.worded: set[int] = set()  # layers whose attribute is a word, not their name
         self.layers: list[LayerSpec] = []
 
     def where(self, layer: Any) -> str:
@@ -154,11 +156,15 @@ class _ModelReaderBase:
         import keras
 
         self.check_no_layer_crosses_models()
-        for layer in self.model.layers:
-            if isinstance(layer, keras.layers.InputLayer):
-                continue
-            attr = self.attrs.claim(layer.name)
+        kept = [
+            layer for layer in self.model.layers if not isinstance(layer, keras.layers.InputLayer)
+        ]
+        words = [attribute_word(layer.name, type(layer).__name__) for layer in kept]
+        attrs = claim_attributes(self.attrs, [layer.name for layer in kept], words)
+        for layer, attr, word in zip(kept, attrs, words, strict=True):
             self.attr_of[id(layer)] = attr
+            if word:
+                self.worded.add(id(layer))
             constructor = self.constructor(layer)
             arg_names, defaults = _signature_facts(type(layer), constructor)
             self.layers.append(
@@ -169,6 +175,7 @@ class _ModelReaderBase:
                     type(layer).__name__,
                     arg_names=arg_names,
                     defaults=defaults,
+                    attr_word=word,
                 )
             )
 
@@ -410,7 +417,9 @@ class _FunctionalReader(_ModelReaderBase):
                     self.owner.values,
                     where=where,
                 )
-            steps.append(self._assign(node, op, op.name, value, tensors))
+            # A tensor is named after its layer as the attribute is: ``bn_1 = self.bn_1(x)``.
+            base = self.attr_of[id(op)] if id(op) in self.worded else op.name
+            steps.append(self._assign(node, op, base, value, tensors))
         outputs = to_value(unpack_singleton(outputs_struct(model)))
         return ModelIR(
             class_name=self.class_name,

@@ -13,10 +13,11 @@ so importing this module stays free of TensorFlow.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterator
 from typing import Any
+
+from generator.core.layer_words import is_auto_name
 
 _PRIVATE_PACKAGE = "keras.src."
 
@@ -179,10 +180,7 @@ def made_up_name(operation: Any) -> bool:
 
     Missing: a public record of whether ``name=`` was passed.
     """
-    from keras.src.utils.naming import to_snake_case
-
-    base = re.escape(to_snake_case(type(operation).__name__))
-    return re.fullmatch(rf"{base}(_[1-9][0-9]*)?", str(operation.name)) is not None
+    return is_auto_name(str(operation.name), type(operation).__name__)
 
 
 def call_takes_training(layer: Any) -> bool:

@@ -278,7 +278,9 @@ def _doc_sections(model: ModelIR, writer: SourceWriter) -> list[dict[str, Any]]:
         sections.append(
             {
                 "title": "Input shape",
-                "lines": _wrapped(_describe_input(i) for i in model.inputs),
+                "lines": _wrapped(
+                    _describe_input(i, keyed=_named_input(model, i)) for i in model.inputs
+                ),
             }
         )
     if model.output_shapes:
@@ -286,7 +288,9 @@ def _doc_sections(model: ModelIR, writer: SourceWriter) -> list[dict[str, Any]]:
             {
                 "title": "Output shape",
                 "lines": _wrapped(
-                    f"{key}: {_shape_text(shape)}" for key, shape in model.output_shapes
+                    # ``output`` (unquoted) is the one tensor out, not a key.
+                    _shape_text(shape) if key == "output" else f"{key}: {_shape_text(shape)}"
+                    for key, shape in model.output_shapes
                 ),
             }
         )
@@ -398,8 +402,17 @@ def _describe_param(param: Param) -> tuple[str, str]:
     return f"{param.name}{kind}: {doc};", f"default {param.default!r}."
 
 
-def _describe_input(spec: InputSpec) -> str:
-    return f"{spec.key!r}: {_shape_text(spec.shape)}, {spec.dtype}"
+def _named_input(model: ModelIR, spec: InputSpec) -> bool:
+    """Whether the docstring names the input: always where ``call`` takes several, and
+    a single one unless its name is Keras's (``keras_tensor_3``, ``input_layer``)."""
+    if model.input_structure != "single":
+        return True
+    return not re.fullmatch(r"(keras_tensor|input_layer|inputs?)(_\d+)?", spec.key)
+
+
+def _describe_input(spec: InputSpec, keyed: bool) -> str:
+    described = f"{_shape_text(spec.shape)}, {spec.dtype}"
+    return f"{spec.key!r}: {described}" if keyed else described
 
 
 def _shape_text(shape: tuple[int | None, ...]) -> str:

@@ -37,6 +37,7 @@ from generator.core.ir import (
     When,
     iter_values,
 )
+from generator.core.layer_words import claim_attributes, is_auto_name, layer_word
 from generator.core.naming import KERAS_MODEL_ATTRIBUTES, MODULE_RESERVED, NameRegistry, to_snake
 from generator.core.structure.chains import Chain, bypasses
 from generator.core.structure.dataflow import (
@@ -53,6 +54,12 @@ from generator.core.structure.param_groups import Slot, grouped_parameters
 from generator.core.structure.shapes import Path, fill_holes, literal_view, same_literal
 
 SEPARATORS = "_-./"
+MIN_PREFIX = 4  # characters: shorter shared beginnings are words, not a model's name
+# Layers that carry a block's computation, by their attribute word: what a block whose
+# layer names say nothing is named after.
+MAIN_LAYER_WORDS = frozenset(
+    {"conv", "deconv", "depthwise", "separable", "dense", "attention", "lstm", "gru", "embedding"}
+)
 RESIDUAL = "residual"  # the flag of an optional part that adds the block's input back
 NAMES_PARAM = "layer_names"
 
@@ -420,6 +427,20 @@ def common_prefix(names: list[str]) -> str:
     return first[:length]
 
 
+def model_prefix(names: Sequence[str]) -> str:
+    """The beginning every layer name of a model shares, up to a separator
+    (``convnext_tiny_``): the model's name, which attributes and block classes leave out.
+    Empty when shorter than MIN_PREFIX or when it is itself a layer's whole name."""
+    if len(names) < 2:
+        return ""
+    prefix = common_prefix(list(names))
+    cut = max((i + 1 for i, ch in enumerate(prefix) if ch in SEPARATORS), default=0)
+    prefix = prefix[:cut]
+    if len(prefix) < MIN_PREFIX or any(name == prefix for name in names):
+        return ""
+    return prefix
+
+
 def attr_from_suffix(suffix: str) -> str:
     """``"_1_conv"`` → ``conv_1``: words first, numbers after, as a person names things."""
     words = [w for w in re.split(r"[^0-9A-Za-z]+", suffix) if w]
@@ -484,14 +505,21 @@ def _block_class(
     slot_list = list(slots.values())
     anchors = [layers[s.attr] for s in slot_list]
     per_slot_specs = [[s.spec_of(i, layers) for i in range(count)] for s in slot_list]
-    attr_names = [_attribute_name(scheme) for scheme in names.schemes]
+    attr_names = [
+        _attribute_name(scheme, anchor.class_label)
+        for scheme, anchor in zip(names.schemes, anchors, strict=True)
+    ]
     # The beginning all share (``convnext_tiny_downsampling_``) says nothing.
     shared = common_prefix(attr_names) if all(attr_names) else ""
     shared = shared[: shared.rfind("_") + 1] if len(shared) >= 4 else ""
-    attrs = [
-        registry.claim(name[len(shared) :] or to_snake(anchor.class_label))
-        for name, anchor in zip(attr_names, anchors, strict=True)
-    ]
+    attrs = claim_attributes(
+        registry,
+        [name[len(shared) :] for name in attr_names],
+        [
+            "" if name[len(shared) :] else layer_word(a.class_label)
+            for name, a in zip(attr_names, anchors, strict=True)
+        ],
+    )
     if any(_channels_first(spec) for specs in per_slot_specs for spec in specs if spec):
         channels = []  # the recorded sizes are of the last axis, not of the channels
     values, params = _holes(per_slot_specs, anchors, registry, channels)
@@ -576,6 +604,15 @@ def _block_class(
     attr_of = dict(zip(slots, attrs, strict=True))
     final_steps = [_final_step(step, attr_of, conditions) for step in steps]
     stem = class_stem(names.block_names) if names.block_names else ""
+    prefix = model_prefix([layer.name for layer in model.layers])
+    if prefix and stem.startswith(prefix) and stem != prefix:
+        stem = stem[len(prefix) :]  # ConvNeXt's StageBlock, not ConvnextTinyStageBlock
+    if not names.block_names and fallback == "block":
+        # Names Keras made up say nothing: the block is named for its main layer
+        # (DeconvBlock, SeparableBlock), which tells a U-Net's two kinds apart.
+        words = [layer_word(anchor.class_label) for anchor in anchors]
+        main = next((word for word in words if word in MAIN_LAYER_WORDS), "")
+        stem = f"{main}_block" if main else ""
     class_name = classes.claim(stem or fallback, style="pascal")
     reads = any(
         isinstance(v, TrainingFlag)
@@ -620,10 +657,12 @@ def _block_class(
     )
 
 
-def _attribute_name(scheme: tuple) -> str:
+def _attribute_name(scheme: tuple, class_label: str) -> str:
+    """From the names the instances share; empty where they share nothing or only what
+    Keras makes up (``re_lu_3``, ``re_lu_7``…: the class's word then names it)."""
     if scheme[0] == "own":
         return attr_from_suffix(scheme[1])
-    if scheme[0] == "number":
+    if scheme[0] == "number" and not is_auto_name(scheme[1], class_label):
         return to_snake(scheme[1])
     return ""
 

@@ -681,9 +681,13 @@ def _rewrite(
         keras_name = given if isinstance(given, str) else attrs[0]
         # Made in build() where the layers it replaces were (they read the input's width).
         deferred = any(layer.deferred for layer in layers if layer.attr in attrs)
+        # Named after its first layer, it is numbered again with it (attributes.py).
+        word = next(layer.attr_word for layer in layers if layer.attr == attrs[0])
+        word = word if attr == attrs[0] else ""
         layers = [layer for layer in layers if layer.attr not in attrs]
         layers.insert(
-            first, LayerSpec(attr, keras_name, constructor, class_name, deferred=deferred)
+            first,
+            LayerSpec(attr, keras_name, constructor, class_name, deferred=deferred, attr_word=word),
         )
         head, last = window_steps[0], window_steps[-1]
         call_kwargs = (("training", TrainingFlag(None)),) if reads_training else ()

@@ -32,7 +32,7 @@ from generator.core.ir import (
     iter_values,
 )
 from generator.core.naming import NameRegistry
-from generator.core.structure.blocks import Blocks
+from generator.core.structure.blocks import NAMES_PARAM, Blocks
 from generator.core.structure.dataflow import substitute
 from generator.core.structure.heads import CLASSIFIER_DROPOUT
 from generator.core.structure.progressions import (
@@ -45,6 +45,9 @@ from generator.core.structure.progressions import (
     schedule,
     scheduled,
 )
+
+MIN_LOOPED_BLOCKS = 3  # two blocks are a stage of a first and one more
+MAX_LOOPED_VALUES = 2  # tuples of one entry per block, beyond which blocks are written out
 
 
 @dataclass(frozen=True)
@@ -101,12 +104,17 @@ def construct(
         # per-stage rest (ResNet18's stages of two: one width per stage, the first block
         # strides); else 24 stages of two say nothing.
         repeated = any(stop - start >= 3 for start, stop in stages)
-        if len(stages) == 1 or len(stages) <= count // 2:
-            chosen = names or _made_up(base, stages, taken)
+        splits = [stages] if len(stages) == 1 or len(stages) <= count // 2 else []
+        if count >= MIN_LOOPED_BLOCKS and counted:
+            # One loop over the blocks; not for a list ``call`` reads entry by entry (between
+            # stages): a tuple of another length would not change what ``call`` reads.
+            splits.append([(k, k + 1) for k in range(count)])
+        for split in splits:
+            chosen = names or _made_up(base, split if split is stages else [(0, count)], taken)
             built = _staged(
                 blocks,
                 values,
-                stages,
+                split,
                 chosen,
                 attr,
                 params,
@@ -235,19 +243,30 @@ def _staged(
     loop = NameRegistry({"s", "i"}, "value")
     stage_var, index_var = Name("s"), Name("i")
     many = len(stages) > 1
+    # Every block differs from the one before (a U-Net's widths 256, 128, 64, 32): one
+    # loop over the blocks, each value a tuple with one entry per block.
+    per_block = many and all(stop - start == 1 for start, stop in stages)
     depth_var = Name(loop.claim("depth"))
     depths = tuple(stop - start for start, stop in stages)
     zipped: list[_Zipped] = []
     expressions: dict[str, Value] = {}
     for param in blocks.params:
-        if param.name in schedules and many:
+        if param.name in schedules and many and not per_block:
             expressions[param.name] = scheduled(param.name)
             continue
-        if param.name in progressing:
+        if param.name in progressing and not per_block:
+            # (in one loop over the blocks the tuple sets their number: a width counting
+            # along would be computed past its end, so it is a tuple too)
             expressions[param.name] = progressing[param.name]
             continue
         if param.name in schedules:
             return None  # only a schedule fits this value, and not here
+        if param.counter and per_block:
+            along = linear(param.values, param.known)
+            if along is None:
+                return None
+            expressions[param.name] = along
+            continue
         if param.counter:
             counted = _counted(param.name, values, stages, zipped, loop, index_var)
             if counted is None:
@@ -262,7 +281,7 @@ def _staged(
             and column[0] != column[1]
         ):
             # Only the very first block differs (MobileNetV2's expands nothing).
-            test = _first_block(stage_var, index_var, many)
+            test = _first_block(stage_var, index_var, many and not per_block)
             expressions[param.name] = test if column[0] else Compare(test.left, "!=", test.right)
             continue
         heads = [values[start][param.name] for start, _ in stages]
@@ -273,12 +292,14 @@ def _staged(
             if stop - start > 1
         }
         uniform = all(_same(heads[s], tail) for s, tail in tail_of.items())
+        # Layer names are no hyperparameter: written in the loop, as the numbering is.
+        naming = param.name == NAMES_PARAM
         if uniform:
-            expressions[param.name] = _per_stage(param.name, heads, zipped, loop)
+            expressions[param.name] = _per_stage(param.name, heads, zipped, loop, inline=naming)
             continue
         if len({(type(t).__name__, repr(t)) for t in tails}) == 1:
             tail = tails[0]
-            head = _per_stage(param.name, heads, zipped, loop)
+            head = _per_stage(param.name, heads, zipped, loop, inline=naming)
             if head is True and tail is False:
                 expressions[param.name] = Compare(index_var, "==", 0)
             elif head is False and tail is True:
@@ -289,13 +310,15 @@ def _staged(
         if not many or not two_per_stage:
             return None
         tails_per_stage = [tail_of.get(s, heads[s]) for s in range(len(stages))]
-        head = _per_stage(f"first_{param.name}", heads, zipped, loop)
-        rest = _per_stage(param.name, tails_per_stage, zipped, loop)
+        head = _per_stage(f"first_{param.name}", heads, zipped, loop, inline=naming)
+        rest = _per_stage(param.name, tails_per_stage, zipped, loop, inline=naming)
         expressions[param.name] = IfExp(Compare(index_var, "==", 0), head, rest)
-    name = _name_pattern(names, stages, stage_var, index_var)
+    name = _name_pattern(names, [(0, len(names))] if per_block else stages, stage_var, index_var)
     if name is None:
         return None
     element: Value = _element(blocks, expressions, name)
+    if per_block:
+        return _looped_blocks(element, zipped, attr, params, index_var, tuple(names))
     if not many:
         element = substitute(element, {GLOBAL_INDEX.id: index_var})
         if not length_parameter:
@@ -347,6 +370,61 @@ def _staged(
     )
 
 
+def _looped_blocks(
+    element: Value,
+    zipped: list[_Zipped],
+    attr: str,
+    params: NameRegistry,
+    index_var: Name,
+    names: tuple[str, ...],
+) -> Construction | None:
+    """``[Block(filters=filters, ...) for i, filters in enumerate(block_filters)]``: one
+    entry per block in each tuple, as Keras's own U-Net loops ``for filters in [256, 128,
+    64, 32]``. None where more than MAX_LOOPED_VALUES values would each need a tuple,
+    or a value that is no number would (written out, the blocks read better)."""
+    if (
+        Name("s") in _names_in(element)
+        or not zipped
+        or len(zipped) > MAX_LOOPED_VALUES
+        or any(entry.inline for entry in zipped)  # a layer-numbering counter off its line
+    ):
+        return None
+    if not all(_numeric(v) for entry in zipped for v in entry.values):
+        return None  # a flag is structure and a name is naming: neither is tuned
+    tuples = zipped
+    stem = re.sub(r"s(_\d+)?$", r"\1", attr)  # conv_blocks_1 → conv_block_1
+    model_params = tuple(
+        Param(
+            params.claim(f"{stem}_{entry.wanted}"),
+            entry.values,
+            doc=f"{entry.wanted} of each of {attr}",
+        )
+        for entry in tuples
+    )
+    iterables = [Name(p.name) for p in model_params]
+    targets = tuple(entry.variable for entry in tuples)
+    element = substitute(element, {GLOBAL_INDEX.id: index_var})
+    target: Value = targets if len(targets) > 1 else targets[0]
+    iterable: Value = (
+        Call(Symbol("", "zip"), tuple(iterables), (("strict", True),))
+        if len(iterables) > 1
+        else iterables[0]
+    )
+    clause = (
+        ((index_var, target), Call(Symbol("", "enumerate"), (iterable,)))
+        if index_var in _names_in(element)
+        else (target, iterable)
+    )
+    return Construction(Comprehension(element, (clause,)), model_params, names)
+
+
+def _numeric(value: Any) -> bool:
+    """A number, or a tuple of numbers (a block's widths): what a person tunes."""
+    if isinstance(value, tuple):
+        return bool(value) and all(_numeric(v) for v in value)
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class _Zipped:
     """A value that changes from stage to stage: its loop variable, the model parameter
@@ -390,16 +468,19 @@ def _counted(
 
 
 def _per_stage(
-    wanted: str, per_stage: list[Value], zipped: list[_Zipped], loop: NameRegistry
+    wanted: str,
+    per_stage: list[Value],
+    zipped: list[_Zipped],
+    loop: NameRegistry,
+    inline: bool = False,
 ) -> Value:
     """A value that is the same everywhere is written as it is; one that changes per
-    stage becomes a loop variable over a model parameter."""
+    stage becomes a loop variable over a model parameter (``inline``: over a literal)."""
     if len({(type(v).__name__, repr(v)) for v in per_stage}) == 1:
         return per_stage[0]
     variable = Name(loop.claim(wanted))
-    zipped.append(
-        _Zipped(variable, wanted if wanted.endswith("s") else f"{wanted}s", tuple(per_stage))
-    )
+    plural = wanted if wanted.endswith("s") else f"{wanted}s"
+    zipped.append(_Zipped(variable, plural, tuple(per_stage), inline=inline))
     return variable
 
 

@@ -18,7 +18,7 @@ class AttentionBlock(tf.keras.Model):
         'tokens': (batch, 10, 16), float32
 
     Output shape:
-        output: (batch, 3)
+        (batch, 3)
 
     Example:
         model = AttentionBlock()

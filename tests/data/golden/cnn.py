@@ -20,7 +20,7 @@ class Cnn(tf.keras.Model):
         'image': (batch, 28, 28, 1), float32
 
     Output shape:
-        output: (batch, 10)
+        (batch, 10)
 
     Example:
         model = Cnn()

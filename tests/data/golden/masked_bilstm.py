@@ -18,7 +18,7 @@ class MaskedBilstm(tf.keras.Model):
         'tokens': (batch, 12), int32
 
     Output shape:
-        output: (batch, 2)
+        (batch, 2)
 
     Example:
         model = MaskedBilstm()

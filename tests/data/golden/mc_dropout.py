@@ -20,7 +20,7 @@ class McDropout(tf.keras.Model):
         'x': (batch, 5), float32
 
     Output shape:
-        output: (batch, 1)
+        (batch, 1)
 
     Example:
         model = McDropout()

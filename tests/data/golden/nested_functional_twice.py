@@ -15,7 +15,7 @@ class Tower(tf.keras.Model):
         'tower_in': (batch, 10), float32
 
     Output shape:
-        output: (batch, 6)
+        (batch, 6)
 
     Example:
         model = Tower()
@@ -51,7 +51,7 @@ class NestedFunctionalTwice(tf.keras.Model):
         'doc': (batch, 10), float32
 
     Output shape:
-        output: (batch, 1)
+        (batch, 1)
 
     Example:
         model = NestedFunctionalTwice()

@@ -18,7 +18,7 @@ class NestedSequential(tf.keras.Model):
         'x': (batch, 16), float32
 
     Output shape:
-        output: (batch, 4)
+        (batch, 4)
 
     Example:
         model = NestedSequential()

@@ -18,7 +18,7 @@ class Regularized(tf.keras.Model):
         'x': (batch, 8), float32
 
     Output shape:
-        output: (batch, 4)
+        (batch, 4)
 
     Example:
         model = Regularized()

@@ -8,13 +8,13 @@ import tensorflow as tf
 
 
 @tf.keras.utils.register_keras_serializable(package="repeated_blocks")
-class Block(tf.keras.layers.Layer):
+class ConvBlock(tf.keras.layers.Layer):
     """A block that RepeatedBlocks repeats.
 
     Args:
         filters: ``filters`` of its Conv2D.
         strides: ``strides`` of its Conv2D.
-        conv2d_shortcut: whether the shortcut goes through conv2d, batch_normalization.
+        conv_shortcut: whether the shortcut goes through conv_1, bn_1.
         number: the number in its layers' names (conv2d_12: 12).
         number_1: the number in its layers' names (re_lu_10: 10).
         number_2: the number in its layers' names (dropout_5: 5).
@@ -22,10 +22,10 @@ class Block(tf.keras.layers.Layer):
             absent).
 
     Example:
-        block = Block(
+        block = ConvBlock(
             filters=8,
             strides=1,
-            conv2d_shortcut=False,
+            conv_shortcut=False,
             number=1,
             number_1=0,
             number_2=0,
@@ -38,7 +38,7 @@ class Block(tf.keras.layers.Layer):
         self,
         filters,
         strides,
-        conv2d_shortcut,
+        conv_shortcut,
         number,
         number_1,
         number_2,
@@ -48,54 +48,52 @@ class Block(tf.keras.layers.Layer):
         super().__init__(**kwargs)
         self.filters = filters
         self.strides = strides
-        self.conv2d_shortcut = conv2d_shortcut
+        self.conv_shortcut = conv_shortcut
         self.number = number
         self.number_1 = number_1
         self.number_2 = number_2
         self.layer_names = layer_names
-        if conv2d_shortcut:
-            self.conv2d = tf.keras.layers.Conv2D(16, 1, strides=2, name=layer_names[0])
-            self.batch_normalization = tf.keras.layers.BatchNormalization(
-                name=layer_names[1]
-            )
-        self.conv2d_1 = tf.keras.layers.Conv2D(
+        if conv_shortcut:
+            self.conv_1 = tf.keras.layers.Conv2D(16, 1, strides=2, name=layer_names[0])
+            self.bn_1 = tf.keras.layers.BatchNormalization(name=layer_names[1])
+        self.conv_2 = tf.keras.layers.Conv2D(
             filters, 3, padding="same", strides=strides, name=f"conv2d_{number}"
         )
-        self.batch_normalization_1 = tf.keras.layers.BatchNormalization(
+        self.bn_2 = tf.keras.layers.BatchNormalization(
             name=(
                 f"batch_normalization_{number - 1}"
                 if number - 1
                 else "batch_normalization"
             )
         )
-        self.re_lu = tf.keras.layers.ReLU(
+        self.relu_1 = tf.keras.layers.ReLU(
             name=f"re_lu_{number_1}" if number_1 else "re_lu"
         )
-        self.conv2d_2 = tf.keras.layers.Conv2D(
+        self.conv_3 = tf.keras.layers.Conv2D(
             filters, 3, padding="same", name=f"conv2d_{number + 1}"
         )
-        self.batch_normalization_2 = tf.keras.layers.BatchNormalization(
+        self.bn_3 = tf.keras.layers.BatchNormalization(
             name=f"batch_normalization_{number}"
         )
         self.dropout = tf.keras.layers.Dropout(
             0.1, name=f"dropout_{number_2}" if number_2 else "dropout"
         )
-        self.re_lu_1 = tf.keras.layers.ReLU(name=f"re_lu_{number_1 + 1}")
+        self.relu_2 = tf.keras.layers.ReLU(name=f"re_lu_{number_1 + 1}")
 
     def call(self, inputs, training=None):
-        if self.conv2d_shortcut:
-            shortcut = self.conv2d(inputs)
-            shortcut = self.batch_normalization(shortcut, training=training)
+        if self.conv_shortcut:
+            shortcut = self.conv_1(inputs)
+            shortcut = self.bn_1(shortcut, training=training)
         else:
             shortcut = inputs
-        x = self.conv2d_1(inputs)
-        x = self.batch_normalization_1(x, training=training)
-        x = self.re_lu(x)
-        x = self.conv2d_2(x)
-        x = self.batch_normalization_2(x, training=training)
+        x = self.conv_2(inputs)
+        x = self.bn_2(x, training=training)
+        x = self.relu_1(x)
+        x = self.conv_3(x)
+        x = self.bn_3(x, training=training)
         x = self.dropout(x, training=training)
         x = shortcut + x
-        x = self.re_lu_1(x)
+        x = self.relu_2(x)
         return x
 
     def get_config(self):
@@ -103,7 +101,7 @@ class Block(tf.keras.layers.Layer):
             **super().get_config(),
             "filters": self.filters,
             "strides": self.strides,
-            "conv2d_shortcut": self.conv2d_shortcut,
+            "conv_shortcut": self.conv_shortcut,
             "number": self.number,
             "number_1": self.number_1,
             "number_2": self.number_2,
@@ -117,19 +115,17 @@ class RepeatedBlocks(tf.keras.Model):
 
     Args:
         num_classes: units of the output layer 'dense'; default 5.
-        stage_filters: filters of each stage of blocks; default (8, 16).
-        stage_strides: strides of each stage of blocks; default (1, 2).
-        stage_conv2d_shortcuts: conv2d_shortcuts of each stage of blocks;
+        stage_filters: filters of each stage of conv_blocks; default (8, 16).
+        stage_strides: strides of each stage of conv_blocks; default (1, 2).
+        stage_conv_shortcuts: conv_shortcuts of each stage of conv_blocks;
             default (False, True).
-        stage_layer_names: layer_names of each stage of blocks;
-            default ((None, None), ('conv2d_7', 'batch_normalization_6')).
-        stage_depths: blocks in each stage of blocks; default (3, 3).
+        stage_depths: blocks in each stage of conv_blocks; default (3, 3).
 
     Input shape:
         'image': (batch, 12, 12, 3), float32
 
     Output shape:
-        output: (batch, 5)
+        (batch, 5)
 
     Example:
         model = RepeatedBlocks()
@@ -141,8 +137,7 @@ class RepeatedBlocks(tf.keras.Model):
         num_classes=5,
         stage_filters=(8, 16),
         stage_strides=(1, 2),
-        stage_conv2d_shortcuts=(False, True),
-        stage_layer_names=((None, None), ("conv2d_7", "batch_normalization_6")),
+        stage_conv_shortcuts=(False, True),
         stage_depths=(3, 3),
         **kwargs,
     ):
@@ -150,25 +145,24 @@ class RepeatedBlocks(tf.keras.Model):
         self.num_classes = num_classes
         self.stage_filters = stage_filters
         self.stage_strides = stage_strides
-        self.stage_conv2d_shortcuts = stage_conv2d_shortcuts
-        self.stage_layer_names = stage_layer_names
+        self.stage_conv_shortcuts = stage_conv_shortcuts
         self.stage_depths = stage_depths
-        self.conv2d = tf.keras.layers.Conv2D(8, 3, padding="same", name="conv2d")
-        self.blocks = [
-            Block(
+        self.conv = tf.keras.layers.Conv2D(8, 3, padding="same", name="conv2d")
+        self.conv_blocks = [
+            ConvBlock(
                 filters=filters,
                 strides=strides if i == 0 else 1,
-                conv2d_shortcut=conv2d_shortcut if i == 0 else False,
+                conv_shortcut=conv_shortcut if i == 0 else False,
                 number=number + 2 * i,
                 number_1=number_1 + 2 * i,
                 number_2=number_2 + i,
                 layer_names=layer_names if i == 0 else (None, None),
-                name=f"block_{s + 1}_{i + 1}",
+                name=f"conv_block_{s + 1}_{i + 1}",
             )
             for s, (
                 filters,
                 strides,
-                conv2d_shortcut,
+                conv_shortcut,
                 number,
                 number_1,
                 number_2,
@@ -178,18 +172,18 @@ class RepeatedBlocks(tf.keras.Model):
                 zip(
                     stage_filters,
                     stage_strides,
-                    stage_conv2d_shortcuts,
+                    stage_conv_shortcuts,
                     (1, 8),
                     (0, 6),
                     (0, 3),
-                    stage_layer_names,
+                    ((None, None), ("conv2d_7", "batch_normalization_6")),
                     stage_depths,
                     strict=True,
                 )
             )
             for i in range(depth)
         ]
-        self.global_average_pooling2d = tf.keras.layers.GlobalAveragePooling2D(
+        self.global_pool = tf.keras.layers.GlobalAveragePooling2D(
             name="global_average_pooling2d"
         )
         self.dense = tf.keras.layers.Dense(num_classes, name="dense")
@@ -202,10 +196,10 @@ class RepeatedBlocks(tf.keras.Model):
 
     def call(self, inputs, training=None):
         inputs = tf.keras.ops.cast(inputs, "float32")
-        x = self.conv2d(inputs)
-        for block in self.blocks:
+        x = self.conv(inputs)
+        for block in self.conv_blocks:
             x = block(x, training=training)
-        x = self.global_average_pooling2d(x)
+        x = self.global_pool(x)
         x = self.dense(x)
         return x
 
@@ -215,8 +209,7 @@ class RepeatedBlocks(tf.keras.Model):
             "num_classes": self.num_classes,
             "stage_filters": self.stage_filters,
             "stage_strides": self.stage_strides,
-            "stage_conv2d_shortcuts": self.stage_conv2d_shortcuts,
-            "stage_layer_names": self.stage_layer_names,
+            "stage_conv_shortcuts": self.stage_conv_shortcuts,
             "stage_depths": self.stage_depths,
         }
 

@@ -20,7 +20,7 @@ class SequentialMlp(tf.keras.Model):
         'features': (batch, 20), float32
 
     Output shape:
-        output: (batch, 10)
+        (batch, 10)
 
     Example:
         model = SequentialMlp()

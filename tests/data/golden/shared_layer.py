@@ -19,7 +19,7 @@ class SharedLayer(tf.keras.Model):
         'right': (batch, 12), float32
 
     Output shape:
-        output: (batch, 1)
+        (batch, 1)
 
     Example:
         model = SharedLayer()

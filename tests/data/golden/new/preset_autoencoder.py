@@ -15,7 +15,7 @@ class MyModel(tf.keras.Model):
         latent_dim (int): size of the code; default 32.
 
     Input shape:
-        'inputs': (batch, 784), float32
+        (batch, 784), float32
 
     Example:
         model = MyModel()

@@ -16,7 +16,7 @@ class MyModel(tf.keras.Model):
         dropout_rate (float): dropout before the classifier; default 0.5.
 
     Input shape:
-        'inputs': (batch, 28, 28, 1), float32
+        (batch, 28, 28, 1), float32
 
     Example:
         model = MyModel()

@@ -15,7 +15,7 @@ class MyModel(tf.keras.Model):
         num_classes (int): number of output classes; default 10.
 
     Input shape:
-        'inputs': (batch, 784), float32
+        (batch, 784), float32
 
     Example:
         model = MyModel()

@@ -60,7 +60,7 @@ class MyModel(tf.keras.Model):
         depth (int): number of residual blocks; default 2.
 
     Input shape:
-        'inputs': (batch, 32, 32, 3), float32
+        (batch, 32, 32, 3), float32
 
     Example:
         model = MyModel()

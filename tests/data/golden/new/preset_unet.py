@@ -16,7 +16,7 @@ class MyModel(tf.keras.Model):
         base_filters (int): channels of the first level; doubled per level; default 16.
 
     Input shape:
-        'inputs': (batch, 64, 64, 3), float32
+        (batch, 64, 64, 3), float32
 
     Example:
         model = MyModel()

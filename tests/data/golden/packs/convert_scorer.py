@@ -21,7 +21,7 @@ class Scorer(tf.keras.Model):
         'features': (batch, 6), float32
 
     Output shape:
-        output: (batch, 3)
+        (batch, 3)
 
     Example:
         model = Scorer()

@@ -17,7 +17,7 @@ class Churn(tf.keras.Model):
         num_classes (int): number of output classes; default 4.
 
     Input shape:
-        'inputs': (batch, 20), float32
+        (batch, 20), float32
 
     Example:
         model = Churn()

@@ -79,10 +79,10 @@ class M(tf.keras.Model):
         stage_depths: blocks in each stage of blocks; default (2, 5).
 
     Input shape:
-        'keras_tensor': (batch, 16, 16, 3), float32
+        (batch, 16, 16, 3), float32
 
     Output shape:
-        output: (batch, 12)
+        (batch, 12)
 
     Example:
         model = M()
@@ -105,7 +105,7 @@ class M(tf.keras.Model):
             )
             for i in range(depth)
         ]
-        self.global_average_pooling2d = tf.keras.layers.GlobalAveragePooling2D(
+        self.global_pool = tf.keras.layers.GlobalAveragePooling2D(
             name="global_average_pooling2d"
         )
 
@@ -120,7 +120,7 @@ class M(tf.keras.Model):
         x = self.stem(inputs)
         for block in self.blocks:
             x = block(x, training=training)
-        x = self.global_average_pooling2d(x)
+        x = self.global_pool(x)
         return x
 
     def get_config(self):

@@ -84,10 +84,10 @@ class ResNet50(tf.keras.Model):
         stage_depths: blocks in each stage of conv_blocks; default (3, 4, 6, 3).
 
     Input shape:
-        'keras_tensor': (batch, 64, 64, 3), float32
+        (batch, 64, 64, 3), float32
 
     Output shape:
-        output: (batch, 1000)
+        (batch, 1000)
 
     Example:
         model = ResNet50()
