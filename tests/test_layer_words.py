@@ -89,6 +89,8 @@ def test_layers_keras_named_get_short_attributes_and_keep_their_names(flat: bool
         ("global_pool", "GlobalAveragePooling2D"),
         ("dense_3", "Dense"),  # Keras's own word: its name stays
     ]
+    # The model's own name is Keras's too ("functional"): the docstring does not quote it.
+    assert '"""Subclass of a Functional model.' in source, source
     # The Keras names are the original's, counters and all: weights pair by name.
     for layer in model.layers[1:]:
         assert f'name="{layer.name}"' in source or layer.name.startswith("re_lu") and not flat

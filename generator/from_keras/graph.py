@@ -318,6 +318,14 @@ class _ModelReaderBase:
         return tuple(shapes)
 
 
+def _summary(kind: str, model: Any) -> str:
+    """The class docstring's first line: the original's name where a person chose it
+    (Keras's own, ``functional_3``, says nothing)."""
+    if made_up_name(model):
+        return f"Subclass of a {kind} model."
+    return f"Subclass of the {kind} model {model.name!r}."
+
+
 class _SequentialReader(_ModelReaderBase):
     def read(self) -> ModelIR:
         model = self.model
@@ -352,7 +360,7 @@ class _SequentialReader(_ModelReaderBase):
             steps=tuple(steps),
             outputs=current,
             output_shapes=self.output_shapes(model.outputs[0]),
-            summary=f"Subclass of the Sequential model {model.name!r}.",
+            summary=_summary("Sequential", model),
             sequential=True,
             casts_inputs=True,
         )
@@ -430,7 +438,7 @@ class _FunctionalReader(_ModelReaderBase):
             steps=tuple(steps),
             outputs=outputs,
             output_shapes=self.output_shapes(outputs_struct(model)),
-            summary=f"Subclass of the Functional model {model.name!r}.",
+            summary=_summary("Functional", model),
             channels=tuple(sorted(self.channels.items())),
             casts_inputs=True,
             made_up_names=tuple(sorted(self.made_up_names)),

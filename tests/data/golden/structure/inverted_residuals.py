@@ -72,7 +72,7 @@ class Block(tf.keras.layers.Layer):
 
 @tf.keras.utils.register_keras_serializable(package="m")
 class M(tf.keras.Model):
-    """Subclass of the Functional model 'functional'.
+    """Subclass of a Functional model.
 
     Args:
         stage_filters: filters of each stage of blocks; default (8, 12).
