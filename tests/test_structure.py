@@ -163,6 +163,24 @@ def test_layer_names_are_no_hyperparameter_of_the_model() -> None:
     assert report.ok, report.verdict()
 
 
+def test_hidden_layers_are_one_list_and_the_head_stays_apart() -> None:
+    """A deep MLP built without names: its hidden Dense layers are one list a loop calls
+    (``for layer in self.dense_layers``), its output layer stays apart and takes
+    ``num_classes``, as a person writes it; not one list whose last "stage" is the head."""
+    keras.backend.clear_session()
+    inputs = keras.Input((16,))
+    x = inputs
+    for _ in range(6):
+        x = layers.Dense(16, activation="relu")(x)
+    model = keras.Model(inputs, layers.Dense(3)(x))
+    source = convert_model(model, ConvertOptions(class_name="Mlp", package="m"))
+    assert "def __init__(self, num_classes=3, num_dense_layers=6, **kwargs):" in source, source
+    assert "for layer in self.dense_layers:\n            x = layer(x)" in source, source
+    assert "tf.keras.layers.Dense(num_classes, name=" in source, source
+    report = verify_source(model, source, "Mlp", batches=1)
+    assert report.ok, report.verdict()
+
+
 def test_factored_output_is_deterministic() -> None:
     model = build_case("repeated_blocks")
     options = ConvertOptions(class_name="RepeatedBlocks", package="repeated_blocks")

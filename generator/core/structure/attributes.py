@@ -8,7 +8,7 @@ import dataclasses
 from typing import Any
 
 from generator.core.ir import Assign, ForEach, ModelIR, Name, SelfAttr
-from generator.core.layer_words import claim_attributes
+from generator.core.layer_words import claim_attributes, is_auto_name
 from generator.core.naming import (
     KERAS_MODEL_ATTRIBUTES,
     MODULE_RESERVED,
@@ -38,8 +38,8 @@ def short_attributes(model: ModelIR) -> ModelIR:
             model, renames, {p.name: p.name for p in model.params}, _following(model, renames)
         )
     prefix = model_prefix([layer.name for layer in model.layers])
-    if not prefix:
-        return model
+    if not prefix or any(is_auto_name(layer.name, layer.class_label) for layer in model.layers):
+        return model  # ``dense_``: what Keras's names share is no model's name
     renames = {layer.attr: registry.claim(layer.name[len(prefix) :]) for layer in model.layers}
     # Parameters named after an attribute (``num_convnext_tiny_stage_0_blocks``) follow it.
     long = to_snake(prefix)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.core.ir import Assign, Call, LayerSpec, ModelIR, Symbol
+from generator.core.ir import Assign, Call, LayerSpec, ModelIR, Symbol, Value
 from generator.core.structure.chains import Chain, find_removal, layer_classes, without
 from generator.core.structure.dataflow import Segment, layers_in, variables_in
 from generator.core.structure.shapes import segment_shape
@@ -52,9 +52,14 @@ def eligible(
     """A segment can be part of a block when it reads nothing but its source (an input
     joined late, ``x + bias``, stays outside), and its layers are used nowhere else and are
     plain layers (not lists, not nested models, which pair their weights by their own
-    names)."""
+    names). A single layer that writes a model output and is made otherwise than the
+    layer before it is the model's head: a person writes it apart from the hidden layers,
+    and it takes ``num_classes``."""
+    steps = model.steps[segment.start : segment.stop]
+    if len(steps) == 1 and _a_head(model, segment.start, layers):
+        return False
     known = {segment.source}
-    for step in model.steps[segment.start : segment.stop]:
+    for step in steps:
         assert isinstance(step, Assign)
         if not known.issuperset(variables_in(step.value)):
             return False
@@ -69,6 +74,31 @@ def eligible(
             if isinstance(func, Symbol) and func.module == "" and func.qualname in nested:
                 return False
     return True
+
+
+def _a_head(model: ModelIR, index: int, layers: dict[str, LayerSpec]) -> bool:
+    step = model.steps[index]
+    assert isinstance(step, Assign)
+    if not set(step.targets) & set(variables_in(model.outputs)):
+        return False
+    before = model.steps[index - 1] if index else None
+    made = [
+        _unnamed(layers[attr].constructor)
+        for s in (step, before)
+        if isinstance(s, Assign)
+        for attr in layers_in(s.value)
+    ]
+    return len(made) != 2 or made[0] != made[1]
+
+
+def _unnamed(constructor: Value) -> Value:
+    if not isinstance(constructor, Call):
+        return constructor
+    return Call(
+        constructor.func,
+        constructor.args,
+        tuple(kw for kw in constructor.kwargs if kw[0] != "name"),
+    )
 
 
 def classify(

@@ -26,6 +26,7 @@ from generator.core.ir import (
     TrainingFlag,
     Value,
 )
+from generator.core.layer_words import layer_word
 from generator.core.naming import NameRegistry, attribute_registry, class_registry, to_snake
 from generator.core.structure.attributes import short_attributes
 from generator.core.structure.between import units_between
@@ -319,9 +320,12 @@ def _clashing_names(blocks: Blocks, keras_names: set[str]) -> bool:
 
 
 def _list_attr(blocks: Blocks, names: list[str] | None, shared: bool) -> str:
-    """``conv_blocks``; when runs share a class, after what their instances' names share
-    (``conv2_blocks``, ``conv3_blocks``)."""
-    plural = to_snake(blocks.label) + "s"
+    """``conv_blocks`` (``dense_layers`` for a list of Keras layers); when runs share a
+    class, after what their instances' names share (``conv2_blocks``, ``conv3_blocks``)."""
+    if blocks.block is None:  # ``conv2ds``, ``denses`` read as no word
+        plural = layer_word(blocks.label) + "_layers"
+    else:
+        plural = to_snake(blocks.label) + "s"
     if shared and names:
         prefix = _common_prefix(names)
         # A number the names share whole names the run (``block17_1``... ``block17_20``:
@@ -343,9 +347,11 @@ def _rewrite(model: ModelIR, replacements: list[Replacement]) -> ModelIR:
     taken = {spec.var for spec in model.inputs} | {
         target for step in model.steps for target in getattr(step, "targets", ())
     }
-    loop_variable = next(
-        n for n in ("block", *(f"block_{i}" for i in range(1, 1000))) if n not in taken
-    )
+
+    def free(word: str) -> str:
+        return next(n for n in (word, *(f"{word}_{i}" for i in range(1, 1000))) if n not in taken)
+
+    block_variable, layer_variable = free("block"), free("layer")
     # From the last run to the first, so earlier step indices stay valid.
     for replacement in reversed(replacements):
         first, last, spec = replacement.first, replacement.last, replacement.spec
@@ -369,6 +375,8 @@ def _rewrite(model: ModelIR, replacements: list[Replacement]) -> ModelIR:
             continue
         layers.insert(position, spec)
         params[:0] = replacement.params
+        # ``for layer in self.dense_layers``, ``for block in self.conv_blocks``
+        loop_variable = layer_variable if replacement.blocks.block is None else block_variable
         body = Assign((variable,), Call(Name(loop_variable), (Name(variable),), kwargs))
         steps[first.start : last.stop] = [
             Assign((variable,), Name(first.source)),
