@@ -80,3 +80,43 @@ def test_blocks_differing_in_more_than_two_values_stay_written_out() -> None:
     source = converted_exactly(model)
     assert not re.search(r"\w+_filters=\(", source), source
     assert "filters=32" in source and "filters=8" in source, source
+
+
+def test_a_width_counting_along_is_a_tuple_too_in_one_loop_over_the_blocks() -> None:
+    """In one loop over the blocks the tuples set how many there are: a width that counts
+    along (12, 8, 4) is a tuple beside the kernel sizes, never ``12 + -4 * i`` computed
+    past the end of a longer kernel tuple."""
+    source = converted_exactly(_decoder([12, 8, 4], kernels=[3, 5, 3]))
+    assert re.search(r"\w+_filters=\(12, 8, 4\)", source), source
+    assert "filters=filters" in source and "* i" not in source, source
+
+
+def _between_stages(widths: tuple[int, ...], named: bool) -> keras.Model:
+    """DenseNet's shape: dense units in stages and a transition between each two, the
+    transitions' widths differing (none counts along)."""
+    keras.backend.clear_session()
+    n = (lambda text: text) if named else (lambda text: None)
+    inputs = keras.Input((16, 16, 3))
+    x = layers.Conv2D(8, 3, strides=2, padding="same", name=n("stem"))(inputs)
+    for s in range(len(widths) + 1):
+        if s > 0:
+            x = layers.BatchNormalization(name=n(f"pool{s}_bn"))(x)
+            x = layers.Conv2D(widths[s - 1], 1, use_bias=False, name=n(f"pool{s}_conv"))(x)
+            x = layers.AveragePooling2D(2, padding="same", name=n(f"pool{s}_pool"))(x)
+        for i in range(2):
+            p = f"conv{s}_block{i}"
+            y = layers.BatchNormalization(name=n(p + "_0_bn"))(x)
+            y = layers.Activation("relu", name=n(p + "_0_relu"))(y)
+            y = layers.Conv2D(8, 1, use_bias=False, name=n(p + "_1_conv"))(y)
+            y = layers.Conv2D(4, 3, padding="same", use_bias=False, name=n(p + "_2_conv"))(y)
+            x = layers.Concatenate(name=n(p + "_concat"))([x, y])
+    return keras.Model(inputs, layers.GlobalAveragePooling2D(name=n("pool"))(x))
+
+
+@pytest.mark.parametrize("named", [True, False], ids=["named", "keras names"])
+def test_a_list_call_reads_by_index_takes_no_tuple(named: bool) -> None:
+    """Transitions between stages are read one by one (``self.pools[1](x)``): a tuple of
+    their widths would promise another number of them that ``call`` never reads."""
+    source = converted_exactly(_between_stages((6, 10, 4), named))
+    assert "(6, 10, 4)" not in source, source
+    assert re.search(r"x = self\.\w+\[2\]\(x", source), source

@@ -120,3 +120,27 @@ def test_tensors_are_named_as_the_attributes_of_their_layers() -> None:
         assert named and all(re.fullmatch(attr + r"(_\d+)?", var) for var, attr in named), calls
         report = verify_source(model, source, "Net", batches=1)
         assert report.ok, report.verdict()
+
+
+def test_inside_a_block_a_name_a_person_chose_keeps_its_attribute() -> None:
+    """``b{i}_conv_1`` names the block's ``self.conv_1``; the two convolutions Keras
+    named around it take ``conv_2`` and ``conv_3``, not the other way round."""
+    keras.backend.clear_session()
+    inputs = keras.Input((8, 8, 4))
+    x = inputs
+    for i in range(3):
+        y = layers.Conv2D(4, 3, padding="same")(x)
+        y = layers.Conv2D(4, 3, padding="same")(y)
+        y = layers.Conv2D(4, 1, name=f"b{i}_conv_1")(y)
+        y = layers.BatchNormalization(name=f"b{i}_bn")(y)
+        x = layers.Add()([x, y])
+    model = keras.Model(inputs, layers.GlobalAveragePooling2D()(x))
+    source = convert_model(model, ConvertOptions(class_name="Net", package="m"))
+    assert re.search(
+        r'self\.conv_1 = tf\.keras\.layers\.Conv2D\(4, 1, name=self\.name \+ "_conv_1"\)', source
+    ), source
+    assert "self.conv_2 = " in source and "self.conv_3 = " in source and "conv_1_1" not in source, (
+        source
+    )
+    report = verify_source(model, source, "Net", batches=1)
+    assert report.ok, report.verdict()

@@ -12,7 +12,7 @@ from conftest import outputs_across_hash_seeds
 from equivalence import converted_exactly
 from keras import layers
 
-from generator.from_keras.internals import made_up_name
+from generator.core.layer_words import made_up_name
 
 
 def _exact(model: keras.Model) -> str:

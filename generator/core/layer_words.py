@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from generator.core.naming import NameRegistry
 
@@ -52,6 +53,13 @@ def is_auto_name(name: str, class_name: str) -> bool:
     """Whether Keras made ``name`` up for a layer of ``class_name`` (``dense_7``)."""
     base = keras_base_name(class_name)
     return bool(base) and re.fullmatch(re.escape(base) + r"(_[1-9][0-9]*)?", name) is not None
+
+
+def made_up_name(operation: Any) -> bool:
+    """Whether Keras made up the name of a layer, op or model (``conv2d_7``,
+    ``true_divide_1``, ``functional``). Missing: a public record of whether ``name=`` was
+    passed."""
+    return is_auto_name(str(operation.name), type(operation).__name__)
 
 
 def layer_word(class_name: str) -> str:

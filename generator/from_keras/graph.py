@@ -32,7 +32,7 @@ from generator.core.ir import (
     TrainingFlag,
     Value,
 )
-from generator.core.layer_words import attribute_word, claim_attributes
+from generator.core.layer_words import attribute_word, claim_attributes, made_up_name
 from generator.core.naming import attribute_registry, class_registry, local_registry
 from generator.errors import UnsupportedModelError
 from generator.from_keras.arguments import init_parameters
@@ -46,7 +46,6 @@ from generator.from_keras.internals import (
     has_graph,
     inputs_struct,
     is_functional,
-    made_up_name,
     outputs_struct,
 )
 from generator.from_keras.ops import op_expression

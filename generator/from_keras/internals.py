@@ -17,8 +17,6 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from generator.core.layer_words import is_auto_name
-
 _PRIVATE_PACKAGE = "keras.src."
 
 
@@ -172,15 +170,6 @@ def keras_mask(tensor: Any) -> Any:
 
 
 # -- layers ---------------------------------------------------------------------------------
-
-
-def made_up_name(operation: Any) -> bool:
-    """Whether the name is one Keras gives an unnamed layer or op: its class name in snake
-    case, numbered after the first (``conv2d``, ``conv2d_7``, ``true_divide_1``).
-
-    Missing: a public record of whether ``name=`` was passed.
-    """
-    return is_auto_name(str(operation.name), type(operation).__name__)
 
 
 def call_takes_training(layer: Any) -> bool:

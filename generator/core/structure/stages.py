@@ -391,7 +391,6 @@ def _looped_blocks(
         return None
     if not all(_numeric(v) for entry in zipped for v in entry.values):
         return None  # a flag is structure and a name is naming: neither is tuned
-    tuples = zipped
     stem = re.sub(r"s(_\d+)?$", r"\1", attr)  # conv_blocks_1 → conv_block_1
     model_params = tuple(
         Param(
@@ -399,10 +398,10 @@ def _looped_blocks(
             entry.values,
             doc=f"{entry.wanted} of each of {attr}",
         )
-        for entry in tuples
+        for entry in zipped
     )
     iterables = [Name(p.name) for p in model_params]
-    targets = tuple(entry.variable for entry in tuples)
+    targets = tuple(entry.variable for entry in zipped)
     element = substitute(element, {GLOBAL_INDEX.id: index_var})
     target: Value = targets if len(targets) > 1 else targets[0]
     iterable: Value = (
