@@ -462,6 +462,11 @@ def convert(
         "--report-json": "(verification report)",
         "assets": "(constants too large for source; keep it beside the module)",
     }
+    if done.fallback:
+        _note(
+            f"Warning: structure recovery failed ({done.fallback}); wrote the flat module "
+            "instead, what --flat writes. Please report this model."
+        )
     if done.project is not None:
         _note(done.project.describe())
     for option, dest in done.written.items():

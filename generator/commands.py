@@ -13,7 +13,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from generator.errors import LoadError, UnsupportedModelError, one_line
+from generator.errors import (
+    LoadError,
+    OriginalModelFails,
+    ScaffoldError,
+    UnsupportedModelError,
+    VerificationError,
+    one_line,
+)
 from generator.from_keras.loading import input_files
 from generator.output.writing import Destination, FileSet, destination, require_distinct
 
@@ -59,16 +66,71 @@ class Converted:
     written: dict[str, Destination]  # option → where it goes, once committed
     report: Any = None  # verify.report.Report, or None when not verified
     project: Any = None  # output.project_write.ProjectWrite, for a project (--loop)
+    fallback: str = ""  # why the flat module was written instead of the factored one
 
 
 def convert_to_files(job: ConvertJob, files: FileSet, progress: Progress = None) -> Converted:
-    """Convert ``job.model``, stage every output in ``files``, and verify (unless asked not).
+    """Convert ``job.model``, verify (unless asked not), and stage every output in ``files``.
+
+    Structure recovery is checked like everything else. If it fails, or its module does
+    not verify, the flat module (``--flat``) is converted and verified instead, and
+    staged when it passes; ``Converted.fallback`` then says why. The user gets code that
+    computes what their model computes, and a warning, rather than nothing.
 
     Raises:
         ScaffoldError: any failure; ``files`` then holds staged files the caller discards.
     """
-    from generator.convert import check_weights_path, export_weights
+    from generator.convert import check_weights_path
 
+    dests, inputs = _convert_destinations(job)
+    if job.weights is not None:
+        check_weights_path(job.weights)
+    loaded = _load(job.model, job.unsafe, job.custom_objects)
+    failure: Exception | None = None
+    conversion = report = None
+    try:
+        conversion, report = _checked_conversion(job, loaded, progress)
+    except OriginalModelFails:
+        raise  # the flat module would fare no better
+    except VerificationError as exc:  # it cannot be imported, built or run
+        if job.flat:
+            raise
+        failure = exc
+    except ScaffoldError:
+        raise
+    except Exception as exc:  # a defect in structure recovery or in rendering its result
+        if job.flat:
+            raise
+        failure = exc
+    if failure is None and (job.flat or report is None or report.ok):
+        return _stage(job, loaded, conversion, report, dests, inputs, files)
+    if progress is not None:
+        progress("converting again without structure recovery")
+    flat_job = replace(job, flat=True)
+    try:
+        flat_conversion, flat_report = _checked_conversion(flat_job, loaded, progress)
+    except Exception as flat_failure:
+        if failure is not None:
+            raise failure from flat_failure
+        raise
+    if flat_report is not None and not flat_report.ok:
+        if failure is not None:
+            raise failure
+        # Not structure recovery's doing: the module the user asked for, to inspect.
+        return _stage(job, loaded, conversion, report, dests, inputs, files)
+    staged = _stage(flat_job, loaded, flat_conversion, flat_report, dests, inputs, files)
+    if failure is None:
+        assert report is not None
+        reason = f"its module is not equivalent: {report.divergence}"
+    elif isinstance(failure, ScaffoldError):
+        reason = failure.message
+    else:
+        reason = f"internal error: {type(failure).__name__}: {one_line(failure, 200)}"
+    return replace(staged, fallback=reason)
+
+
+def _convert_destinations(job: ConvertJob) -> tuple[dict[str, Destination], tuple[Path, ...]]:
+    """Every output's checked destination, by option, and the files the job reads."""
     # A project's directory is checked file by file when the project is staged.
     module_output = job.output if job.project is None else None
     outputs = {"-o": module_output, "--emit-test": job.emit_test, "--weights": job.weights}
@@ -83,15 +145,55 @@ def convert_to_files(job: ConvertJob, files: FileSet, progress: Progress = None)
         if path is not None
     }
     require_distinct(dests.values())
-    if job.weights is not None:
-        check_weights_path(job.weights)
-    loaded, conversion = _convert(job)
+    return dests, inputs
+
+
+def _module_name(job: ConvertJob) -> Path | None:
+    """What the generated module is called where it lands (a project's: ``model.py``)."""
+    if job.project is not None and job.output is not None:
+        return Path("model.py")
+    return job.output
+
+
+def _checked_conversion(job: ConvertJob, loaded: Any, progress: Progress) -> tuple[Any, Any]:
+    """The ``Conversion`` of the loaded model and its verification ``Report`` (None when
+    not verified)."""
+    conversion = _convert(job, loaded)
+    if job.verification is None:
+        return conversion, None
+    assets = conversion.assets
+    with _module_home(_module_name(job), conversion.module.assets_file, assets) as module_file:
+        where = str(job.output) if job.output else "generated module"
+        report = _verify(
+            loaded.model,
+            conversion.source,
+            conversion.class_name,
+            job.verification,
+            progress,
+            where,
+            module_file,
+        )
+    return conversion, report
+
+
+def _stage(
+    job: ConvertJob,
+    loaded: Any,
+    conversion: Any,
+    report: Any,
+    dests: dict[str, Destination],
+    inputs: tuple[Path, ...],
+    files: FileSet,
+) -> Converted:
+    """Stage every output of a checked conversion at its destination."""
+    from generator.convert import export_weights
+
+    dests = dict(dests)
     source, cls, assets = conversion.source, conversion.class_name, conversion.assets
-    home, written = job.output, None
+    written = None
     if job.project is not None and job.output is not None:
         from generator.output.project_write import stage_project
 
-        home = Path("model.py")  # the module's name inside the project
         project = _project_files(job, conversion)
         record = _convert_provenance(job, conversion, loaded)
         written = stage_project(
@@ -111,30 +213,33 @@ def convert_to_files(job: ConvertJob, files: FileSet, progress: Progress = None)
             job.emit_test, job.model, job.output, cls, job.pack, job.variables
         )
         files.write_text(dests["--emit-test"], test)
-    with _module_home(home, conversion.module.assets_file, assets) as module_file:
-        if "--weights" in dests:
-            model = loaded.model
+    if "--weights" in dests:
+        model = loaded.model
+        home = _module_name(job)
+        with _module_home(home, conversion.module.assets_file, assets) as module_file:
             files.write_with(
                 dests["--weights"],
                 lambda temp: export_weights(model, source, cls, temp, module_file),
             )
-        report = None
-        if job.verification is not None:
-            where = str(job.output) if job.output else "generated module"
-            report = _verify(
-                loaded.model, source, cls, job.verification, progress, where, module_file
-            )
-            if "--report-json" in dests:
-                from generator.verify.report import report_json
+    if "--report-json" in dests and report is not None:
+        from generator.verify.report import report_json
 
-                files.write_text(dests["--report-json"], report_json(report))
+        files.write_text(dests["--report-json"], report_json(report))
     return Converted(source, cls, dests, report, written)
 
 
 def conversion_files(job: ConvertJob) -> dict[Path, str | bytes]:
     """Only what ``-o`` would write (``--check`` and ``--diff``): nothing is written."""
     assert job.output is not None
-    conversion = _convert(job)[1]
+    loaded = _load(job.model, job.unsafe, job.custom_objects)
+    try:
+        conversion = _convert(job, loaded)
+    except ScaffoldError:
+        raise
+    except Exception:  # as convert_to_files does: a defect in structure recovery
+        if job.flat:
+            raise
+        conversion = _convert(replace(job, flat=True), loaded)
     if job.project is not None:
         project = _project_files(job, conversion)
         return {job.output / relative: content for relative, content in project.items()}
@@ -158,11 +263,10 @@ def _module_home(
         yield Path(home) / output.name
 
 
-def _convert(job: ConvertJob) -> tuple[Any, Any]:
-    """Load ``job.model`` and convert it: (the loaded model, the ``Conversion``)."""
+def _convert(job: ConvertJob, loaded: Any) -> Any:
+    """Convert the loaded model (``loading.Loaded``): the ``Conversion``."""
     from generator.convert import ConvertOptions, convert
 
-    loaded = _load(job.model, job.unsafe, job.custom_objects)
     output = job.output
     if job.project is not None and output is not None:  # named after the directory
         output = output.resolve().with_suffix(".py")
@@ -188,7 +292,7 @@ def _convert(job: ConvertJob) -> tuple[Any, Any]:
             "nothing; convert it without --loop",
             where=loaded.source_name,
         )
-    return loaded, conversion
+    return conversion
 
 
 def _convert_provenance(job: ConvertJob, conversion: Any, loaded: Any) -> dict[str, Any]:

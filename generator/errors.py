@@ -83,6 +83,11 @@ class VerificationError(ScaffoldError):
     """The generated model cannot even be imported, instantiated, built or run (exit 1)."""
 
 
+class OriginalModelFails(VerificationError):
+    """The original model itself fails on the inputs verification runs it on (exit 1):
+    the generated code is not at fault."""
+
+
 def one_line(exc: BaseException | str, limit: int = 300) -> str:
     """A foreign exception's message (or any text) on one line, cut to ``limit`` characters."""
     text = " ".join(str(exc).split())

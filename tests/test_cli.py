@@ -186,6 +186,20 @@ def test_custom_layer_needs_custom_objects(
     assert "import custom_layers" in result.stdout
     assert 'custom_layers.Scale(factor=2.0, name="scale")' in result.stdout
 
+    # Your module is your own code: its import is a section of its own, as ruff's isort
+    # rule wants wherever the module sits in your project.
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "custom_layers.py").write_text((MODULES / "custom_layers.py").read_text())
+    (project / "model.py").write_text(result.stdout)
+    ruff = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--isolated", "--select", "I,E,F,W", "model.py"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+
 
 def test_lambda_refused_in_safe_mode(runner: CliRunner, tmp_path: Path) -> None:
     inputs = keras.Input((3,), name="x")

@@ -25,6 +25,7 @@ from generator.core.ir import (
 )
 from generator.errors import ScaffoldError
 from generator.output.formatting import format_source
+from generator.output.import_order import ordered_imports
 from generator.output.render import RenderOptions, render_module
 from generator.packs.pack import load_pack
 
@@ -140,7 +141,7 @@ def test_golden_files_are_ruff_clean(golden: Path) -> None:
             "check",
             "--isolated",
             "--select",
-            "E,F,W,B",
+            "E,F,W,B,I",
             "--ignore",
             "E501",
             str(golden),
@@ -216,3 +217,27 @@ def test_only_versions_changing_never_fails_the_check(length: int) -> None:
     ]
     assert len({comparable(text) for text in texts}) == 1
     assert all(len(text.splitlines()[0]) <= 88 for text in texts)
+
+
+def test_imports_are_in_isort_order() -> None:
+    """Standard library, installed distributions, your own modules; ``import x`` before
+    ``from x import y`` in each; ruff's I001 accepts the result."""
+    lines = [
+        "import tensorflow as tf",
+        "import my_layers",
+        "import numpy as np",
+        "from keras import ops",
+        "from pathlib import Path",
+        "import math",
+        "import numpy as np",
+    ]
+    assert ordered_imports(lines) == [
+        "import math",
+        "from pathlib import Path",
+        "",
+        "import numpy as np",
+        "import tensorflow as tf",
+        "from keras import ops",
+        "",
+        "import my_layers",
+    ]

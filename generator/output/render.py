@@ -39,6 +39,7 @@ from generator.core.naming import to_snake
 from generator.core.structure.dataflow import KEEP, transform
 from generator.errors import PackError, ScaffoldError
 from generator.output.formatting import LINE_LENGTH, black_format, format_source
+from generator.output.import_order import ordered_imports
 from generator.output.source import SourceWriter, string_literal
 from generator.packs.environment import pack_environment, render
 from generator.packs.pack import Pack, builtin_pack
@@ -187,14 +188,13 @@ def _header(module: ModuleIR) -> dict[str, Any]:
 
 
 def _imports(module: ModuleIR, import_style: str, train_step: bool = False) -> list[str]:
-    base = "import tensorflow as tf" if import_style == "tf" else "import keras"
-    lines = set(module.imports) - {base}
-    if train_step and import_style != "tf":  # tf.GradientTape
+    lines = {"import tensorflow as tf" if import_style == "tf" else "import keras"}
+    lines.update(module.imports)
+    if train_step:  # tf.GradientTape
         lines.add("import tensorflow as tf")
-    extra = sorted(lines, key=lambda line: (line.startswith("from "), line))
-    if module.assets:  # the standard library's group first, as isort orders it
-        return ["from pathlib import Path", "", "import numpy as np", base, *extra]
-    return [base, *extra]
+    if module.assets:
+        lines.update(("from pathlib import Path", "import numpy as np"))
+    return ordered_imports(lines)
 
 
 def _asset_lines(module: ModuleIR, writer: SourceWriter) -> list[str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from generator.errors import VerificationError, one_line
+from generator.errors import OriginalModelFails, VerificationError, one_line
 from generator.from_keras.internals import flatten_layers, seed_generators
 from generator.verify.pairing import all_layers
 
@@ -89,9 +89,8 @@ def record_calls(
             ]
     except Exception as exc:
         mode = "training" if training else "inference"
-        raise VerificationError(
-            f"the {role} model fails to run in {mode} mode: {one_line(exc)}"
-        ) from exc
+        failure = OriginalModelFails if role == "original" else VerificationError
+        raise failure(f"the {role} model fails to run in {mode} mode: {one_line(exc)}") from exc
     finally:
         for layer in patched:
             del layer.call

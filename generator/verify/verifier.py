@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from generator.errors import VerificationError, one_line
+from generator.errors import OriginalModelFails, VerificationError, one_line
 from generator.verify.compare import Comparison, same_values, tolerance_for
 from generator.verify.given_inputs import load_inputs
 from generator.verify.isolation import load_generated_class
@@ -243,7 +243,7 @@ def verify(
             verifier.serialization(samples[0])
         except VerificationError as exc:
             exc.where = exc.where or where
-            if inputs is None and "the original model fails" in exc.message:
+            if inputs is None and isinstance(exc, OriginalModelFails):
                 exc.message += (
                     " (on inputs scaffold generated; give real ones with --inputs FILE.npz "
                     "or --inputs module:function)"

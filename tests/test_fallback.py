@@ -1,0 +1,155 @@
+"""``scaffold convert`` falls back to the flat module when structure recovery fails.
+
+The defects are injected: structure recovery raising, or its module computing something
+else (a block's result doubled). The flat module must then be what is written, and
+the user told why; a failure structure recovery is not to blame for is not retried.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cases import build_case
+from click.testing import CliRunner
+
+import generator.convert
+import generator.core.structure
+from generator.cli import main
+
+WARNING = "Warning: structure recovery failed"
+
+
+@pytest.fixture()
+def model_file(tmp_path: Path) -> Path:
+    path = tmp_path / "blocks.keras"
+    build_case("repeated_blocks").save(path)
+    return path
+
+
+def _flat_source(model_file: Path, tmp_path: Path) -> str:
+    """What ``--flat`` writes to a ``model.py``."""
+    (tmp_path / "flat").mkdir()
+    out = tmp_path / "flat" / "model.py"
+    result = CliRunner().invoke(
+        main, ["convert", str(model_file), "-o", str(out), "--flat", "--no-verify"]
+    )
+    assert result.exit_code == 0, result.output
+    return out.read_text(encoding="utf-8")
+
+
+def _convert(model_file: Path, out: Path, *extra: str) -> Any:
+    return CliRunner().invoke(main, ["convert", str(model_file), "-o", str(out), *extra])
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch, change: Any) -> list[bool]:
+    """Wrap ``generator.convert.convert`` so that ``change(source)`` alters what a
+    factored conversion renders; returns the ``flat`` flag of every call."""
+    real = generator.convert.convert
+    calls: list[bool] = []
+
+    def convert(model: Any, options: Any, *args: Any) -> Any:
+        calls.append(options.flat)
+        done = real(model, options, *args)
+        if options.flat:
+            return done
+        return type(done)(done.module, change(done.source), done.options)
+
+    monkeypatch.setattr(generator.convert, "convert", convert)
+    return calls
+
+
+def test_a_defect_in_structure_recovery_writes_the_flat_module(
+    model_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = _flat_source(model_file, tmp_path)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(generator.convert, "recover_structure", broken)
+    out = tmp_path / "model.py"
+    result = _convert(model_file, out)
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8") == expected
+    warning = next(line for line in result.stderr.splitlines() if line.startswith(WARNING))
+    assert "internal error: IndexError: list index out of range" in warning
+    assert "Traceback" not in result.output
+    assert "EQUIVALENT" in result.stderr  # the flat module was verified
+
+    # --check compares against the same module, rather than failing on the defect.
+    again = _convert(model_file, out, "--check")
+    assert again.exit_code == 0, again.output
+
+
+def test_a_factored_module_that_computes_otherwise_gives_way_to_the_flat_one(
+    model_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = _flat_source(model_file, tmp_path)
+    factored = tmp_path / "factored" / "model.py"
+    factored.parent.mkdir()
+    assert _convert(model_file, factored, "--no-verify").exit_code == 0
+    assert "(tf.keras.layers.Layer):" in factored.read_text(encoding="utf-8")  # a block
+
+    def doubled_block(source: str) -> str:
+        """The first ``return x``, the block's, returns twice its result."""
+        assert source.index("        return x\n") < source.index("tf.keras.Model):")
+        return source.replace("        return x\n", "        return x * 2.0\n", 1)
+
+    calls = _counting(monkeypatch, doubled_block)
+    out = tmp_path / "model.py"
+    weights = tmp_path / "model.weights.h5"
+    result = _convert(model_file, out, "--weights", str(weights))
+    assert result.exit_code == 0, result.output
+    assert calls == [False, True]
+    assert out.read_text(encoding="utf-8") == expected
+    assert weights.is_file()
+    warning = next(line for line in result.stderr.splitlines() if line.startswith(WARNING))
+    assert "its module is not equivalent: layer 'conv2d_3' is the first" in warning, warning
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".scaffold-")]
+    assert leftovers == []
+
+
+def test_when_the_flat_module_fails_too_the_first_failure_is_reported(
+    model_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = generator.convert.convert
+
+    def everything_wrong(model: Any, options: Any, *args: Any) -> Any:
+        done = real(model, options, *args)
+        bn = "tf.keras.layers.BatchNormalization("
+        assert bn in done.source
+        source = done.source.replace(bn, bn + "center=False, ")  # one weight fewer
+        return type(done)(done.module, source, done.options)
+
+    monkeypatch.setattr(generator.convert, "convert", everything_wrong)
+    out = tmp_path / "model.py"
+    result = _convert(model_file, out)
+    assert result.exit_code == 3, result.output
+    assert WARNING not in result.output
+    # The module asked for is written, to inspect, as for any mismatch.
+    assert "(tf.keras.layers.Layer):" in out.read_text(encoding="utf-8")
+    assert "with 1 trainable weights in the generated layer" in result.output
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".scaffold-")] == []
+
+
+def test_an_original_model_that_fails_is_not_converted_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The original failing on the inputs verification made is no fault of structure
+    recovery: one conversion, the error, exit 1."""
+    import keras
+    import numpy as np
+
+    indices = keras.Input((3,), dtype="int32", name="idx")
+    table = keras.ops.take(keras.ops.convert_to_tensor(np.arange(5, dtype="float32")), indices)
+    model = keras.Model(indices, keras.layers.Dense(2, name="d")(table), name="takes")
+    path = tmp_path / "takes.keras"
+    model.save(path)
+    calls = _counting(monkeypatch, lambda source: source)
+    result = _convert(path, tmp_path / "model.py")
+    assert result.exit_code == 1, result.output
+    assert "the original model fails" in result.output
+    assert calls == [False]
+    assert WARNING not in result.output
