@@ -168,6 +168,34 @@ def test_inputs_that_cannot_be_guessed(tmp_path: Path, monkeypatch: pytest.Monke
     assert "needs one array per input, keyed 'idx'" in wrong.output
 
 
+def test_sequences_of_unknown_length_are_long_enough_for_strided_convolutions(
+    tmp_path: Path,
+) -> None:
+    """keras.io's text classifier: two unpadded Conv1D(kernel 7, stride 3) over a
+    sequence of unknown length. A length of 7 leaves the second nothing to convolve, so
+    verification picks a length the graph accepts; where none is, the error says which
+    length it tried."""
+    tokens = keras.Input((None,), dtype="int64", name="tokens")
+    x = layers.Embedding(100, 8)(tokens)
+    x = layers.Dropout(0.5)(x)
+    x = layers.Conv1D(16, 7, padding="valid", activation="relu", strides=3)(x)
+    x = layers.Conv1D(16, 7, padding="valid", activation="relu", strides=3)(x)
+    x = layers.GlobalMaxPooling1D()(x)
+    x = layers.Dense(16, activation="relu")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="predictions")(layers.Dropout(0.5)(x))
+    model = _round_trip(keras.Model(tokens, outputs, name="text_cnn"), tmp_path)
+    _convert_and_verify(model, "TextCnn")
+
+    indices = keras.Input((None,), dtype="int32", name="idx")
+    table = ops.take(ops.convert_to_tensor(np.arange(5, dtype="float32")), indices)
+    takes = keras.Model(indices, layers.Dense(2, name="d")(table[:, :, None]), name="takes")
+    path = tmp_path / "takes.keras"
+    takes.save(path)
+    result = CliRunner().invoke(main, ["convert", str(path), "-o", str(tmp_path / "t.py")])
+    assert result.exit_code == 1
+    assert "every unknown (None) dimension of size 7;" in result.output
+
+
 ENDPOINT_LAYERS = '''
 import keras
 from keras import ops

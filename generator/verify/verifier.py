@@ -19,13 +19,14 @@ from typing import Any
 import numpy as np
 
 from generator.errors import OriginalModelFails, VerificationError, one_line
+from generator.from_keras.internals import inputs_struct
 from generator.verify.compare import Comparison, same_values, tolerance_for
 from generator.verify.given_inputs import load_inputs
 from generator.verify.isolation import load_generated_class
 from generator.verify.pairing import LayerPairs, copy_weights, pair_layers, unstorable_names
 from generator.verify.recording import record_calls, restore, seed_states
 from generator.verify.report import Check, Report
-from generator.verify.sample_inputs import sample_inputs
+from generator.verify.sample_inputs import sample_inputs, unknown_size
 
 
 class _Verifier:
@@ -191,6 +192,15 @@ def _instantiate(generated_cls: type, where: str) -> Any:
     return generated
 
 
+def _unknown_dims_note(model: Any) -> str:
+    from keras import tree
+
+    tensors = tree.flatten(inputs_struct(model))
+    if all(d is not None for tensor in tensors for d in tensor.shape[1:]):
+        return ""
+    return f", every unknown (None) dimension of size {unknown_size(model)}"
+
+
 def verify(
     original: Any,
     generated_cls: type,
@@ -245,8 +255,8 @@ def verify(
             exc.where = exc.where or where
             if inputs is None and isinstance(exc, OriginalModelFails):
                 exc.message += (
-                    " (on inputs scaffold generated; give real ones with --inputs FILE.npz "
-                    "or --inputs module:function)"
+                    f" (on inputs scaffold generated{_unknown_dims_note(original)}; give "
+                    "real ones with --inputs FILE.npz or --inputs module:function)"
                 )
             raise
         except Exception as exc:
