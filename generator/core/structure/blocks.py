@@ -42,6 +42,7 @@ from generator.core.naming import KERAS_MODEL_ATTRIBUTES, MODULE_RESERVED, NameR
 from generator.core.structure.chains import Chain, bypasses
 from generator.core.structure.dataflow import (
     KEEP,
+    all_assigns,
     layers_in,
     rename_variables,
     substitute,
@@ -51,7 +52,13 @@ from generator.core.structure.dataflow import (
 from generator.core.structure.families import Family, Occurrence
 from generator.core.structure.layer_roles import FOLLOWING_LAYERS
 from generator.core.structure.param_groups import Slot, grouped_parameters
-from generator.core.structure.shapes import Path, fill_holes, literal_view, same_literal
+from generator.core.structure.shapes import (
+    Path,
+    fill_holes,
+    is_literal,
+    literal_view,
+    same_literal,
+)
 
 SEPARATORS = "_-./"
 MIN_PREFIX = 4  # characters: shorter shared beginnings are words, not a model's name
@@ -525,6 +532,7 @@ def _block_class(
     values, params = _holes(per_slot_specs, anchors, registry, channels)
     flag_names = []
     adding_back: list[str] = []  # the flags of a part that adds the input back
+    projecting: list[str] = []  # the flags of a convolved shortcut
     for number, present in enumerate(flags):
         flag_layers = [attrs[i] for i, s in enumerate(slot_list) if s.flag == number]
         step = next(
@@ -534,6 +542,8 @@ def _block_class(
         flag_names.append(registry.claim(wanted))
         if wanted == RESIDUAL:
             adding_back.append(flag_names[-1])
+        if doc.startswith(SHORTCUT_DOC):
+            projecting.append(flag_names[-1])
         params.append(BlockParam(flag_names[-1], list(present), doc, True))
     derived = derived_parameters(params)
     gated = {
@@ -542,11 +552,25 @@ def _block_class(
     }
     derived.update(_ratio_flags(params, gated, values))
     undecided = [name for name in adding_back if name not in derived]
+    # A shortcut convolution that seems to follow the stride (``strides == 2``) is there
+    # because the shape changes; with other widths a stride of 1 changes it too.
+    strides = {p.name for p in params if p.kind == "strides"}
+    by_stride = [
+        name
+        for name in projecting
+        if name in derived
+        and {v.id for v in iter_values(derived[name]) if isinstance(v, Name)} <= strides
+    ]
     computed: dict[str, Value] = {}
-    if undecided and _only_strides_resize(
+    if (undecided or by_stride) and _only_strides_resize(
         params, derived, values, per_slot_specs, gated, adding_back
     ):
         computed = _shape_kept(params, undecided, channels, out_channels)
+        computed.update(_shape_kept(params, by_stride, channels, out_channels, changed=True))
+        for name in computed:
+            derived.pop(name, None)
+        for name in set(by_stride) & set(computed):
+            _stride_with_block(values, gated[name], per_slot_specs, params)
     hints = [p for p in params if p.name in computed]
     params = [p for p in params if p.name not in derived and p.name not in computed]
     values = [{path: substitute(value, derived) for path, value in v.items()} for v in values]
@@ -698,15 +722,37 @@ def _flag_name(when: When, flag_layers: list[str], steps: list[Assign | When]) -
     bypass = when.orelse[0].value
     tail = when.body[-1].targets[0]
     readers = [s for s in steps if isinstance(s, Assign) and tail in variables_in(s.value)]
-    merged = any(len(set(variables_in(r.value))) >= 2 for r in readers)
-    if bypass == Name("inputs") and merged:
-        return f"{base}_shortcut", SHORTCUT_DOC + ", ".join(flag_layers)
+    # Merged with a path of its own, not with what was computed from it (a
+    # squeeze-and-excitation gate multiplies the tensor it was computed from).
+    merged = any(
+        any(not _derives_from(other, tail, steps) for other in set(variables_in(r.value)) - {tail})
+        for r in readers
+    )
     adds_input = any(
         "inputs" in (read := variables_in(step.value)) and len(set(read)) >= 2 for step in when.body
     )
+    if bypass == Name("inputs") and merged:
+        return f"{base}_shortcut", SHORTCUT_DOC + ", ".join(flag_layers)
     if bypass != Name("inputs") and adds_input:
         return RESIDUAL, "whether the block adds its input back"
     return f"use_{base}", HAS_DOC + (", ".join(flag_layers) or OPTIONAL_STEP)
+
+
+def _derives_from(var: str, source: str, steps: list[Assign | When]) -> bool:
+    """Whether ``var`` is computed, through any steps, from ``source``."""
+    reads: dict[str, set[str]] = {}
+    for assign in all_assigns(tuple(steps)):
+        for target in assign.targets:
+            reads.setdefault(target, set()).update(variables_in(assign.value))
+    seen, todo = set(), [var]
+    while todo:
+        current = todo.pop()
+        if current == source:
+            return True
+        if current not in seen:
+            seen.add(current)
+            todo.extend(reads.get(current, set()) - {current})
+    return False
 
 
 def _final_step(step: Assign | When, attr_of: dict[str, str], conditions: list[Value]):
@@ -1276,13 +1322,17 @@ def _shape_kept(
     flags: list[str],
     channels: Sequence[int | None],
     out_channels: Sequence[int | None],
+    changed: bool = False,
 ) -> dict[str, Value]:
     """``residual`` as ``(self.strides, channels) == (1, self.filters)``, made in
     ``build``: the block adds its input back exactly where its output keeps its input's
     shape, as Keras's MobileNetV2 and EfficientNet decide (``in_channels ==
     pointwise_filters and stride == 1``), so a model built with other widths or strides
-    adds back wherever shapes allow. The width parameter must be the output's width in
-    every instance, the strides parameters integers, and each outcome seen twice."""
+    adds back wherever shapes allow. ``changed``: the flags of a part present exactly
+    where the shape changes (a convolved shortcut, ``stride != 1 or x.shape[-1] !=
+    filters`` in keras.io's ResNets), as ``!=``. The width parameter must be the
+    output's width in every instance, the strides parameters integers, and each outcome
+    seen twice."""
     found: dict[str, Value] = {}
     if not flags or not channels or None in channels or None in out_channels:
         return found
@@ -1301,11 +1351,33 @@ def _shape_kept(
         return found
     left: tuple[Value, ...] = (*(Name(p.name) for p in strides), Name(INPUT_CHANNELS))
     right: tuple[Value, ...] = (*(1 for _ in strides), Name(outputs[0].name))
-    test = Compare(left[0], "==", right[0]) if len(left) == 1 else Compare(left, "==", right)
+    op = "!=" if changed else "=="
+    test = Compare(left[0], op, right[0]) if len(left) == 1 else Compare(left, op, right)
+    wanted = [k != changed for k in kept]
     for flag in (p for p in params if p.name in flags):
-        if list(flag.values) == kept:
+        if list(flag.values) == wanted:
             found[flag.name] = test
     return found
+
+
+def _stride_with_block(
+    values: list[dict[Path, Value]],
+    slots: list[int],
+    per_slot_specs: list[list[LayerSpec | None]],
+    params: list[BlockParam],
+) -> None:
+    """A shortcut convolution that existed only with a stride of 2 wrote ``strides=2``;
+    present wherever the shape changes, it strides as the block does."""
+    strides = [p for p in params if p.kind == "strides" and not (p.flag or p.counter)]
+    for index in slots:
+        present = [k for k, spec in enumerate(per_slot_specs[index]) if spec is not None]
+        for path, value in values[index].items():
+            if path != ("kw", "strides") or not is_literal(value):
+                continue
+            for param in strides:
+                if all(same_literal(param.values[k], value) for k in present):
+                    values[index][path] = Name(param.name)
+                    break
 
 
 def _ratio_flags(

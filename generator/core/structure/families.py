@@ -209,6 +209,7 @@ def find_runs(
     max_unit: int = MAX_UNIT,
     taken: set[int] | frozenset[int] = frozenset(),
     cohesion: Sequence[int] = (),
+    forks: Sequence[bool] = (),
 ) -> list[Run]:
     """Greedy, left to right: at each position the repeat covering the most segments
     (None, or an index in ``taken``, marks a segment that cannot be in a new run).
@@ -219,7 +220,9 @@ def find_runs(
     that starts inside it, where the names change more, reaches further; and a unit of
     several segments starts where the names change most, so each unit is the model's
     own blocks (``block2a_*``, ``block2b_*``), not the tail of one and the head of the
-    next. Auto-generated names share nothing, and change nothing.
+    next. Auto-generated names share nothing, and change nothing: there, a unit starts
+    where the graph forks (``forks[i]``: segment ``i``'s input is read twice in it, the
+    shortcut and the main path of a residual block), not at the activation before.
     """
     keys = [None if o is None or i in taken else o.family for i, o in enumerate(occurrences)]
     runs = []
@@ -230,7 +233,7 @@ def find_runs(
             index += 1
             continue
         length, count = best
-        shift = _best_phase(keys, index, length, count, cohesion)
+        shift = _best_phase(keys, index, length, count, cohesion, forks)
         if shift:
             index += shift
             count = _repeats(keys, index, length)
@@ -285,19 +288,26 @@ def _repeats(keys: Sequence[Any], index: int, length: int) -> int:
 
 
 def _best_phase(
-    keys: Sequence[Any], index: int, length: int, count: int, cohesion: Sequence[int]
+    keys: Sequence[Any],
+    index: int,
+    length: int,
+    count: int,
+    cohesion: Sequence[int],
+    forks: Sequence[bool] = (),
 ) -> int:
     """How far to shift a run of units of ``length`` segments so that its units start
-    where the layer names change most (0: where it was found). A shift keeps at least
-    two units and gives up at most one."""
-    if length < 2 or not cohesion:
+    where the layer names change most, else where the graph forks (0: where it was
+    found). A shift keeps at least two units and gives up at most one."""
+    if length < 2 or not (cohesion or forks):
         return 0
 
-    def score(shift: int) -> float:
+    def score(shift: int) -> tuple[float, float]:
         starts = range(
             index + shift, index + shift + _repeats(keys, index + shift, length) * length, length
         )
-        return sum(cohesion[i] for i in starts) / max(len(starts), 1)
+        shared = sum(cohesion[i] for i in starts) if cohesion else 0
+        forking = sum(forks[i] for i in starts) if forks else 0
+        return shared / max(len(starts), 1), -forking / max(len(starts), 1)
 
     best, best_score = 0, score(0)
     for shift in range(1, length):

@@ -16,6 +16,7 @@ from generator.core.ir import (
     Call,
     ForEach,
     LayerSpec,
+    ListValue,
     ModelIR,
     ModuleIR,
     Name,
@@ -37,6 +38,7 @@ from generator.core.structure.dataflow import (
     flat_steps,
     layers_in,
     single_tensor_segments,
+    variables_in,
 )
 from generator.core.structure.depths import merged_depths
 from generator.core.structure.families import (
@@ -135,10 +137,9 @@ def _factor(
         and any(run.first.start <= occurrence.segment.start < run.last.stop for run in runs)
     }
     cohesion = _name_cohesion(model, segments)
-    runs = sorted(
-        runs + find_runs(occurrences, taken=covered, cohesion=cohesion),
-        key=lambda run: run.first.start,
-    )
+    forks = [_forks(model, steps, segment) for segment in segments]
+    runs += find_runs(occurrences, taken=covered, cohesion=cohesion, forks=forks)
+    runs = sorted(runs + _lone_units(families, occurrences, runs), key=lambda r: r.first.start)
     keras_names = {layer.name for layer in model.layers}
     attrs = attribute_registry()
     for layer in model.layers:
@@ -168,15 +169,20 @@ def _factor(
             if _clashing_names(part, keras_names):
                 continue
             names = list(part.names) or None
+            base = to_snake(blocks.label) or "block"
+            if len(run.units) == 1 and blocks.block is not None:
+                # A lone instance (the module after a pooling): an attribute of its own.
+                name = names[0] if names else _next_name(base, keras_names)
+                attr = attrs.claim(to_snake(name) if names else name)
+                built = construct(part, [name], attr, attrs, base=base)
+                assert isinstance(built.constructor, ListValue)
+                keras_names.add(name)
+                spec = LayerSpec(attr, name, built.constructor.items[0], blocks.label)
+                replacements.append(Replacement(first, last, spec, part, (), single=True))
+                placed[-1].append(run)
+                continue
             attr = attrs.claim(_list_attr(part, names, len(kept_runs) > 1))
-            built = construct(
-                part,
-                names,
-                attr,
-                attrs,
-                base=to_snake(blocks.label) or "block",
-                taken=frozenset(keras_names),
-            )
+            built = construct(part, names, attr, attrs, base=base, taken=frozenset(keras_names))
             keras_names.update(built.names)
             spec = LayerSpec(attr, attr, built.constructor, blocks.label)
             replacements.append(Replacement(first, last, spec, part, built.params))
@@ -233,6 +239,7 @@ class Replacement:
     blocks: Blocks
     params: tuple[Param, ...]
     index: int | None = None
+    single: bool = False  # ``spec`` is one block, called once
 
 
 def _between(
@@ -261,6 +268,55 @@ def _between(
     if trial.block is None or _clashing_names(trial, keras_names):
         return None  # before the class claims its name
     return build_blocks(model, families, units, classes, fallback=TRANSITION), units
+
+
+def _next_name(base: str, taken: set[str]) -> str:
+    """``conv_block_3`` after ``conv_block_1`` and ``conv_block_2``."""
+    return next(f"{base}_{n}" for n in range(1, len(taken) + 2) if f"{base}_{n}" not in taken)
+
+
+def _lone_units(
+    families: list[Family], occurrences: list[Occurrence | None], runs: list[Run]
+) -> list[Run]:
+    """A block a run repeats that also stands alone elsewhere (GoogLeNet's Inception
+    module after a pooling): a run of one, so it is an instance of the same class."""
+    covered = {
+        index
+        for index, occurrence in enumerate(occurrences)
+        if occurrence is not None
+        and any(run.first.start <= occurrence.segment.start < run.last.stop for run in runs)
+    }
+    keys = {run.key for run in runs if len(run.key) > 1 or len(families[run.key[0]].steps) > 1}
+    lone: list[Run] = []
+    index = 0
+    while index < len(occurrences):
+        for key in sorted(keys, key=len, reverse=True):
+            span = range(index, index + len(key))
+            found = [occurrences[i] for i in span if i < len(occurrences)]
+            if (
+                len(found) == len(key)
+                and all(o is not None for o in found)
+                and not covered & set(span)
+                and tuple(o.family for o in found if o is not None) == key
+            ):
+                lone.append(Run([[o for o in found if o is not None]]))
+                index += len(key)
+                break
+        else:
+            index += 1
+    return lone
+
+
+def _forks(model: ModelIR, steps: list[Assign], segment: Segment) -> bool:
+    """Whether two steps of ``segment`` read its input (a residual block's shortcut and
+    main path), where its first layer's name says nothing of where blocks start (Keras
+    made it up)."""
+    inside = steps[segment.start : segment.stop]
+    layers = {layer.attr: layer for layer in model.layers}
+    first = next((layers[a] for s in inside for a in layers_in(s.value) if a in layers), None)
+    if first is None or _words(first):
+        return False
+    return sum(segment.source in variables_in(s.value) for s in inside) >= 2
 
 
 def _name_cohesion(model: ModelIR, segments: list[Segment]) -> list[int]:
@@ -375,6 +431,10 @@ def _rewrite(model: ModelIR, replacements: list[Replacement]) -> ModelIR:
             continue
         layers.insert(position, spec)
         params[:0] = replacement.params
+        if replacement.single:
+            call = Call(SelfAttr(spec.attr), (Name(first.source),), kwargs)
+            steps[first.start : last.stop] = [Assign((variable,), call)]
+            continue
         # ``for layer in self.dense_layers``, ``for block in self.conv_blocks``
         loop_variable = layer_variable if replacement.blocks.block is None else block_variable
         body = Assign((variable,), Call(Name(loop_variable), (Name(variable),), kwargs))

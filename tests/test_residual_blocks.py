@@ -1,0 +1,103 @@
+"""Residual blocks as people write them without names (keras.io's ResNets): the block
+opens where the graph forks and ends with its activation, and its shortcut convolution is
+there wherever the shape changes, so the model builds with other widths."""
+
+from __future__ import annotations
+
+import re
+
+import keras
+import numpy as np
+from equivalence import converted_exactly, generated_class
+from keras import layers
+
+
+def _resnet(stem: int = 8, widths: tuple[int, ...] = (8, 16, 32)) -> keras.Model:
+    """keras.io style: ``if stride != 1 or x.shape[-1] != filters`` projects the
+    shortcut; an ``Activation`` follows every ``Add``; Keras names every layer."""
+
+    def block(x, filters, stride):
+        shortcut = x
+        if stride != 1 or x.shape[-1] != filters:
+            shortcut = layers.Conv2D(filters, 1, strides=stride)(x)
+            shortcut = layers.BatchNormalization()(shortcut)
+        x = layers.Conv2D(filters, 3, strides=stride, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.Conv2D(filters, 3, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Add()([shortcut, x])
+        return layers.Activation("relu")(x)
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((16, 16, 3))
+    x = layers.Conv2D(stem, 3, padding="same")(inputs)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    for stage, filters in enumerate(widths):
+        for index in range(2):
+            x = block(x, filters, 2 if index == 0 and stage > 0 else 1)
+    x = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, layers.Dense(10)(x))
+
+
+def _call_of(source: str, class_name: str) -> str:
+    body = source.split(f"class {class_name}(", 1)[1]
+    return body.split("    def call(", 1)[1].split("\n    def ", 1)[0]
+
+
+def test_a_block_opens_where_the_graph_forks_and_ends_with_its_activation() -> None:
+    source = converted_exactly(_resnet(), "resnet_io")
+    block = re.search(r"class (\w+)\(tf\.keras\.layers\.Layer\)", source)
+    assert block is not None, source
+    call = _call_of(source, block.group(1))
+    lines = [line.strip() for line in call.splitlines()[1:] if line.strip()]
+    # The shortcut and the main path both read the block's input; nothing before them.
+    assert lines[0].startswith("if self.conv_shortcut:"), call
+    assert "(inputs)" in lines[1], call
+    assert lines[-1] == "return x" and "activation" in lines[-2], call
+    # The stem's activation is the stem's, before the loop, not the first block's.
+    model_call = _call_of(source, "M")
+    assert model_call.index("activation") < model_call.index("for block in"), model_call
+
+
+def test_the_shortcut_convolution_is_there_wherever_the_shape_changes() -> None:
+    """In the original every projected shortcut strides by 2, but the code that made it
+    projects wherever the width changes too: the converted block decides by shape, so
+    the first stage may be wider than the stem."""
+    source = converted_exactly(_resnet(), "resnet_shape")
+    assert "self.conv_shortcut = (self.strides, channels) != (1, self.filters)" in source
+    assert "strides=self.strides" in source.split("if self.conv_shortcut:")[1].split("\n\n")[0]
+    cls = generated_class(source, "M", "resnet_shape_module")
+    wider = cls(stage_filters=(16, 32, 64))
+    wider.build(None)
+    outputs = wider(np.zeros((2, 16, 16, 3), dtype="float32"))
+    assert tuple(outputs.shape) == (2, 10)
+    # The same code, converted from a model whose first stage is wider than its stem,
+    # computes that model exactly.
+    converted_exactly(_resnet(widths=(16, 32, 64)), "resnet_wider")
+
+
+def test_a_gate_computed_from_a_tensor_is_not_a_shortcut() -> None:
+    """Squeeze-and-excitation multiplies a convolution's output by a gate computed from
+    it: an optional convolution there is part of the main path (``use_conv``), not a
+    shortcut."""
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(4)
+
+    def se_block(x, filters):
+        y = layers.Conv2D(filters, 3, padding="same", activation="swish")(x)
+        s = layers.GlobalAveragePooling2D(keepdims=True)(y)
+        s = layers.Conv2D(filters // 4, 1, activation="swish")(s)
+        s = layers.Conv2D(filters, 1, activation="sigmoid")(s)
+        y = layers.Multiply()([y, s])
+        return layers.Add()([x, y]) if x.shape[-1] == filters else y
+
+    inputs = keras.Input((8, 8, 3))
+    x = layers.Conv2D(8, 3, padding="same")(inputs)
+    for filters in (8, 8, 16, 16):
+        x = se_block(x, filters)
+    model = keras.Model(inputs, layers.Dense(3)(layers.GlobalAveragePooling2D()(x)))
+    source = converted_exactly(model, "se_gate")
+    assert "shortcut" not in source, source
