@@ -101,3 +101,34 @@ def test_a_gate_computed_from_a_tensor_is_not_a_shortcut() -> None:
     model = keras.Model(inputs, layers.Dense(3)(layers.GlobalAveragePooling2D()(x)))
     source = converted_exactly(model, "se_gate")
     assert "shortcut" not in source, source
+
+
+def test_the_shorter_of_two_added_paths_is_the_shortcut() -> None:
+    """keras.io's U-Net computes the main path first and the projected residual after
+    it; the block computes the short path first, keeps it aside as ``shortcut`` and
+    runs the long one as ``x``."""
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(6)
+    inputs = keras.Input((16, 16, 3))
+    x = layers.Conv2D(8, 3, strides=2, padding="same")(inputs)
+    previous = x
+    for filters in (8, 16, 32):
+        x = layers.Activation("relu")(x)
+        x = layers.SeparableConv2D(filters, 3, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.SeparableConv2D(filters, 3, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+        residual = layers.Conv2D(filters, 1, strides=2, padding="same")(previous)
+        x = layers.add([x, residual])
+        previous = x
+    model = keras.Model(inputs, layers.Conv2D(2, 1)(x), name="unet_encoder")
+    source = converted_exactly(model, "short_first")
+    block = re.search(r"class (\w+)\(tf\.keras\.layers\.Layer\)", source)
+    assert block is not None, source
+    lines = [line.strip() for line in _call_of(source, block.group(1)).splitlines()[1:]]
+    lines = [line for line in lines if line]
+    assert lines[0] == "shortcut = self.conv(inputs)", lines
+    assert lines[1].startswith("x = ") and "(inputs)" in lines[1], lines
+    assert lines[-2] == "x = x + shortcut", lines

@@ -166,7 +166,7 @@ def test_names_do_not_depend_on_the_hash_seed() -> None:
     """Found in review: the parts of one unpacking tied for ``x``, decided by set order."""
     outputs = outputs_across_hash_seeds(_SEEDED, ("0", "6", "7"))
     assert len(outputs) == 1
-    assert "lstm_0, lstm_1, lstm_2 = self.lstm(" in outputs.pop()
+    assert "lstm_output, lstm_state_h, lstm_state_c = self.lstm(" in outputs.pop()
 
 
 @pytest.mark.parametrize(
@@ -227,3 +227,21 @@ def test_a_gate_that_is_also_an_output_keeps_its_layer_name() -> None:
     lines = _call_lines(_exact(model))
     assert not any(line.startswith("gate") for line in lines), lines
     assert "excite = self.excite(x)" in lines, lines
+
+
+def test_the_parts_a_layer_returns_are_named_for_what_they_are() -> None:
+    """``encoder_outputs, state_h, state_c = encoder(...)`` in keras.io's seq2seq: an
+    RNN's states and an attention's scores are named so, not ``lstm_1``, ``lstm_2``."""
+    keras.backend.clear_session()
+    inputs = keras.Input((5, 3))
+    out, fh, fc, bh, bc = layers.Bidirectional(layers.LSTM(4, return_state=True))(inputs)
+    gru_out, gru_state = layers.GRU(4, return_state=True)(inputs)
+    att, scores = layers.MultiHeadAttention(2, 4)(inputs, inputs, return_attention_scores=True)
+    parts = [out, fh, fc, bh, bc, gru_out, gru_state]
+    parts += [layers.Flatten()(att), layers.Flatten()(scores)]
+    model = keras.Model(inputs, layers.Dense(2)(layers.Concatenate()(parts)))
+    source = converted_exactly(model, "parts")
+    assert "bidirectional_forward_h,\n            bidirectional_forward_c," in source, source
+    assert "bidirectional_backward_h," in source, source
+    assert "gru_output, gru_state = self.gru(" in source, source
+    assert "attention_output, attention_scores = self.attention(" in source, source

@@ -467,10 +467,35 @@ class _FunctionalReader(_ModelReaderBase):
                     ref = Subscript(ref, key)
                 tensors[id(tensor)] = ref
             return Assign((var,), value)
-        names = tuple(self.locals.claim(f"{base}_{i}") for i in range(len(outputs)))
+        parts = _part_names(op, len(outputs))
+        names = tuple(self.locals.claim(f"{base}_{part}") for part in parts)
         for name, tensor in zip(names, outputs, strict=True):
             tensors[id(tensor)] = Name(name)
         return Assign(names, value, unpack=True)
+
+
+def _part_names(op: Any, count: int) -> list[str]:
+    """What each output of a layer that returns several is, for its variable's name:
+    ``lstm_output, lstm_state_h, lstm_state_c`` as keras.io's seq2seq writes
+    ``encoder_outputs, state_h, state_c``; else numbered (``split_0``, ``split_1``)."""
+    numbered = [str(i) for i in range(count)]
+    kind = type(op).__name__
+    if kind == "MultiHeadAttention" and count == 2:
+        return ["output", "scores"]
+    if not getattr(op, "return_state", False) or count < 2:
+        return numbered
+    directions = ["forward", "backward"] if kind == "Bidirectional" else [""]
+    states, left = divmod(count - 1, len(directions))
+    if left or states not in (1, 2):
+        return numbered
+    suffixes = ["state"] if states == 1 else ["state_h", "state_c"]
+    if kind == "Bidirectional":
+        suffixes = ["state"] if states == 1 else ["h", "c"]
+    return ["output"] + [
+        "_".join(filter(None, (direction, suffix)))
+        for direction in directions
+        for suffix in suffixes
+    ]
 
 
 def _holder(layer: Any) -> str:

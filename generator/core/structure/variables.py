@@ -29,7 +29,7 @@ from generator.core.ir import (
     Value,
     When,
 )
-from generator.core.structure.dataflow import rename_variables, variables_in
+from generator.core.structure.dataflow import all_assigns, rename_variables, variables_in
 
 MAIN, KEPT, BRANCH, PART, GATE = "x", "shortcut", "branch", "part", "gate"
 # Functions and layer classes that join tensors side by side: what they read are branches.
@@ -61,6 +61,7 @@ def readable_variables(model: ModelIR, reserved: set[str]) -> ModelIR:
     instance only, they become ``shortcut`` and ``branch``.
     """
     generic = model.kind == "block"
+    model = dataclasses.replace(model, steps=_short_branch_first(model))
     events = _events(model.steps)
     outputs = variables_in(model.outputs)
     several_outputs = len(set(outputs)) > 1
@@ -161,6 +162,65 @@ def readable_variables(model: ModelIR, reserved: set[str]) -> ModelIR:
         steps=tuple(_loops_carry_x(_renamed_steps(model.steps, names), fixed, model.outputs)),
         outputs=rename_variables(model.outputs, names),
     )
+
+
+def _short_branch_first(model: ModelIR) -> tuple[Step, ...]:
+    """Of two chains from one tensor that are added together, the shorter one first: it
+    is the shortcut (``shortcut = conv(inputs)``), kept aside while the longer one runs as
+    ``x``, as a person writes a residual block; in keras.io's U-Net the main path comes
+    first and would be the tensor kept aside. Steps only move earlier past steps that
+    do not feed them, so the model computes the same."""
+    steps = list(model.steps)
+    layers = {layer.attr: layer for layer in model.layers}
+    readers: dict[str, int] = {}
+    for assign in all_assigns(model.steps):
+        for var in set(variables_in(assign.value)):
+            readers[var] = readers.get(var, 0) + 1
+    for var in variables_in(model.outputs):
+        readers[var] = readers.get(var, 0) + 1
+    index = 0
+    while index < len(steps):
+        step = steps[index]
+        index += 1
+        if not isinstance(step, Assign) or not _joins(
+            step.value, layers, frozenset({"add"}), frozenset({"Add"})
+        ):
+            continue
+        operands = list(dict.fromkeys(variables_in(step.value)))
+        if len(operands) != 2:
+            continue
+        chains = [c for operand in operands if (c := _chain(steps, operand, readers)) and c[0]]
+        if len(chains) != 2:
+            continue
+        (first, source_a), (second, source_b) = sorted(chains, key=lambda c: c[0][0])
+        if source_a != source_b or len(second) >= len(first) or second[0] < first[-1]:
+            continue
+        moved = [steps[i] for i in second]
+        rest = [s for i, s in enumerate(steps) if i not in set(second)]
+        steps = rest[: first[0]] + moved + rest[first[0] :]
+    return tuple(steps)
+
+
+def _chain(steps: list[Step], tail: str, readers: dict[str, int]) -> tuple[list[int], str] | None:
+    """The top-level steps, in order, of the chain that ends in ``tail``: each reads one
+    tensor that only it reads; and the tensor the chain starts from."""
+    producer = {
+        target: i
+        for i, s in enumerate(steps)
+        if isinstance(s, Assign) and not s.unpack and len(s.targets) == 1
+        for target in s.targets
+    }
+    chain: list[int] = []
+    current = tail
+    while current in producer and readers.get(current, 0) == 1:
+        step = steps[producer[current]]
+        assert isinstance(step, Assign)
+        read = set(variables_in(step.value))
+        if len(read) != 1:
+            return None
+        chain.append(producer[current])
+        current = read.pop()
+    return sorted(chain), current
 
 
 def _branches(
