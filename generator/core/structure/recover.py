@@ -137,7 +137,7 @@ def _factor(
         and any(run.first.start <= occurrence.segment.start < run.last.stop for run in runs)
     }
     cohesion = _name_cohesion(model, segments)
-    forks = [_forks(model, steps, segment) for segment in segments]
+    forks = [_forks(by_attr, steps, segment) for segment in segments]
     runs += find_runs(occurrences, taken=covered, cohesion=cohesion, forks=forks)
     runs = sorted(runs + _lone_units(families, occurrences, runs), key=lambda r: r.first.start)
     keras_names = {layer.name for layer in model.layers}
@@ -307,12 +307,11 @@ def _lone_units(
     return lone
 
 
-def _forks(model: ModelIR, steps: list[Assign], segment: Segment) -> bool:
+def _forks(layers: dict[str, LayerSpec], steps: list[Assign], segment: Segment) -> bool:
     """Whether two steps of ``segment`` read its input (a residual block's shortcut and
     main path), where its first layer's name says nothing of where blocks start (Keras
     made it up)."""
     inside = steps[segment.start : segment.stop]
-    layers = {layer.attr: layer for layer in model.layers}
     first = next((layers[a] for s in inside for a in layers_in(s.value) if a in layers), None)
     if first is None or _words(first):
         return False

@@ -178,6 +178,7 @@ def _short_branch_first(model: ModelIR) -> tuple[Step, ...]:
             readers[var] = readers.get(var, 0) + 1
     for var in variables_in(model.outputs):
         readers[var] = readers.get(var, 0) + 1
+    producer = _producers(steps)
     index = 0
     while index < len(steps):
         step = steps[index]
@@ -189,27 +190,36 @@ def _short_branch_first(model: ModelIR) -> tuple[Step, ...]:
         operands = list(dict.fromkeys(variables_in(step.value)))
         if len(operands) != 2:
             continue
-        chains = [c for operand in operands if (c := _chain(steps, operand, readers)) and c[0]]
+        chains = [
+            c for operand in operands if (c := _chain(steps, producer, operand, readers)) and c[0]
+        ]
         if len(chains) != 2:
             continue
         (first, source_a), (second, source_b) = sorted(chains, key=lambda c: c[0][0])
         if source_a != source_b or len(second) >= len(first) or second[0] < first[-1]:
             continue
         moved = [steps[i] for i in second]
-        rest = [s for i, s in enumerate(steps) if i not in set(second)]
+        skipped = set(second)
+        rest = [s for i, s in enumerate(steps) if i not in skipped]
         steps = rest[: first[0]] + moved + rest[first[0] :]
+        producer = _producers(steps)
     return tuple(steps)
 
 
-def _chain(steps: list[Step], tail: str, readers: dict[str, int]) -> tuple[list[int], str] | None:
-    """The top-level steps, in order, of the chain that ends in ``tail``: each reads one
-    tensor that only it reads; and the tensor the chain starts from."""
-    producer = {
-        target: i
+def _producers(steps: list[Step]) -> dict[str, int]:
+    """Each variable a top-level step of one target defines -> that step's index."""
+    return {
+        s.targets[0]: i
         for i, s in enumerate(steps)
         if isinstance(s, Assign) and not s.unpack and len(s.targets) == 1
-        for target in s.targets
     }
+
+
+def _chain(
+    steps: list[Step], producer: dict[str, int], tail: str, readers: dict[str, int]
+) -> tuple[list[int], str] | None:
+    """The top-level steps, in order, of the chain that ends in ``tail``: each reads one
+    tensor that only it reads; and the tensor the chain starts from."""
     chain: list[int] = []
     current = tail
     while current in producer and readers.get(current, 0) == 1:
