@@ -184,7 +184,14 @@ def test_sequences_of_unknown_length_are_long_enough_for_strided_convolutions(
     x = layers.Dense(16, activation="relu")(x)
     outputs = layers.Dense(1, activation="sigmoid", name="predictions")(layers.Dropout(0.5)(x))
     model = _round_trip(keras.Model(tokens, outputs, name="text_cnn"), tmp_path)
-    _convert_and_verify(model, "TextCnn")
+    source = _convert_and_verify(model, "TextCnn")
+    # The docstring's example runs as written: 8 steps are too few, 32 are not.
+    example = 'outputs = model(tf.keras.ops.zeros((2, 32), dtype="int64"))'
+    assert example in source, source
+    namespace: dict = {}
+    exec(compile(source, "text_cnn.py", "exec"), namespace)  # noqa: S102 (our own output)
+    exec(f"model = TextCnn()\n{example}", namespace)  # noqa: S102
+    assert tuple(namespace["outputs"].shape) == (2, 1)
 
     indices = keras.Input((None,), dtype="int32", name="idx")
     table = ops.take(ops.convert_to_tensor(np.arange(5, dtype="float32")), indices)

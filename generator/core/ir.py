@@ -336,6 +336,7 @@ class ModelIR:
     # (a block's layers may take their widths from their input's).
     channels: tuple[tuple[str, int], ...] = ()
     example: tuple[tuple[str, Value], ...] = ()  # a block's constructor arguments, for docs
+    example_size: int = 8  # what the docstring's example gives each unknown dimension
     sequential: bool = False  # read from a keras.Sequential model
     # ``call`` first casts each numeric input to its declared dtype, as a Functional model
     # converts what it is given (uint8 images to float32): converted models only.

@@ -50,6 +50,7 @@ from generator.from_keras.internals import (
 )
 from generator.from_keras.ops import op_expression
 from generator.from_keras.training_use import reads_training
+from generator.from_keras.unknown_sizes import EXAMPLE_SIZES, unknown_size
 from generator.from_keras.values import ValueWriter
 
 LONG_LITERAL = 32  # list items written in place; longer lists become module constants
@@ -441,6 +442,7 @@ class _FunctionalReader(_ModelReaderBase):
             channels=tuple(sorted(self.channels.items())),
             casts_inputs=True,
             made_up_names=tuple(sorted(self.made_up_names)),
+            example_size=unknown_size(model, EXAMPLE_SIZES),
         )
 
     def _assign(

@@ -387,7 +387,7 @@ def _example(model: ModelIR, writer: SourceWriter) -> list[str]:
     lines = [f"model = {model.class_name}()"]
     spec = model.inputs[0]
     if model.input_structure == "single" and spec.dtype.startswith(("float", "int")):
-        shape = writer.write((2, *(8 if d is None else d for d in spec.shape)))
+        shape = writer.write((2, *(model.example_size if d is None else d for d in spec.shape)))
         zeros = f"{writer.keras_prefix}.ops.zeros({shape}, dtype={string_literal(spec.dtype)})"
         return [*lines, f"outputs = model({zeros})"]
     return [*lines, "model.build(None)", "model.summary()"]

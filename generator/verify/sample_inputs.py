@@ -14,11 +14,8 @@ from typing import Any
 import numpy as np
 
 from generator.from_keras.internals import has_graph, inputs_struct, nodes_by_depth
+from generator.from_keras.unknown_sizes import concrete_shape, unknown_size
 
-# Sizes tried, in order, for every ``None`` dimension except the batch: the first the
-# model's graph accepts. Short keeps verification fast; keras.io's text CNN (two
-# unpadded Conv1D of kernel 7, stride 3) needs 25 or more.
-UNKNOWN_SIZES = (7, 32, 128, 512)
 DEFAULT_INT_HIGH = 10
 
 _INDEX_KEYS = ("input_dim", "num_tokens", "num_bins", "vocabulary_size")
@@ -44,7 +41,7 @@ def sample_inputs(model: Any, *, batch: int = 4, seed: int = 0) -> Any:
     size = unknown_size(model)
     flat = []
     for tensor in tree.flatten(struct):
-        shape = _concrete(tensor.shape, batch, size)
+        shape = concrete_shape(tensor.shape, batch, size)
         dtype = str(tensor.dtype)
         known = facts.get(id(tensor), InputFacts())
         if known.vocabulary and dtype in ("string", *_INT_DTYPES):
@@ -62,38 +59,6 @@ def sample_inputs(model: Any, *, batch: int = 4, seed: int = 0) -> Any:
         else:
             flat.append(rng.standard_normal(shape).astype(dtype))
     return tree.pack_sequence_as(struct, flat)
-
-
-def unknown_size(model: Any) -> int:
-    """The first of ``UNKNOWN_SIZES`` for which the model's graph computes an output
-    symbolically (no weights touched, no node added); the first one if none does."""
-    import keras
-    from keras import tree
-
-    struct = inputs_struct(model)
-    tensors = tree.flatten(struct)
-    if all(d is not None for tensor in tensors for d in tensor.shape[1:]):
-        return UNKNOWN_SIZES[0]
-    for size in UNKNOWN_SIZES:
-        probe = [
-            keras.KerasTensor(
-                _concrete(t.shape, None, size),
-                dtype=t.dtype,
-                sparse=bool(getattr(t, "sparse", False)),
-                ragged=bool(getattr(t, "ragged", False)),
-            )
-            for t in tensors
-        ]
-        try:
-            model.compute_output_spec(tree.pack_sequence_as(struct, probe))
-        except Exception:  # too short, or a graph Keras cannot trace symbolically
-            continue
-        return size
-    return UNKNOWN_SIZES[0]
-
-
-def _concrete(shape: tuple[Any, ...], batch: int | None, size: int) -> tuple[Any, ...]:
-    return tuple(batch if i == 0 else (size if d is None else d) for i, d in enumerate(shape))
 
 
 def input_facts(model: Any) -> dict[int, InputFacts]:

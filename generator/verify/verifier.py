@@ -19,14 +19,14 @@ from typing import Any
 import numpy as np
 
 from generator.errors import OriginalModelFails, VerificationError, one_line
-from generator.from_keras.internals import inputs_struct
+from generator.from_keras.unknown_sizes import has_unknown_dims, unknown_size
 from generator.verify.compare import Comparison, same_values, tolerance_for
 from generator.verify.given_inputs import load_inputs
 from generator.verify.isolation import load_generated_class
 from generator.verify.pairing import LayerPairs, copy_weights, pair_layers, unstorable_names
 from generator.verify.recording import record_calls, restore, seed_states
 from generator.verify.report import Check, Report
-from generator.verify.sample_inputs import sample_inputs, unknown_size
+from generator.verify.sample_inputs import sample_inputs
 
 
 class _Verifier:
@@ -193,10 +193,7 @@ def _instantiate(generated_cls: type, where: str) -> Any:
 
 
 def _unknown_dims_note(model: Any) -> str:
-    from keras import tree
-
-    tensors = tree.flatten(inputs_struct(model))
-    if all(d is not None for tensor in tensors for d in tensor.shape[1:]):
+    if not has_unknown_dims(model):
         return ""
     return f", every unknown (None) dimension of size {unknown_size(model)}"
 
