@@ -448,7 +448,10 @@ def convert(
     )
     if check or show_diff:
         assert output is not None
-        _compare(conversion_files(job), output, check=check, show_diff=show_diff)
+        expected = conversion_files(job)
+        if expected.fallback:
+            _note(_fallback_warning(expected.fallback))
+        _compare(expected.files, output, check=check, show_diff=show_diff)
         return
     files = _Session.files
     done = convert_to_files(job, files, _progress_printer())
@@ -463,10 +466,7 @@ def convert(
         "assets": "(constants too large for source; keep it beside the module)",
     }
     if done.fallback:
-        _note(
-            f"Warning: structure recovery failed ({done.fallback}); wrote the flat module "
-            "instead, what --flat writes. Please report this model."
-        )
+        _note(_fallback_warning(done.fallback))
     if done.project is not None:
         _note(done.project.describe())
     for option, dest in done.written.items():
@@ -894,6 +894,13 @@ def _compare(
         click.echo(f"{label}: up to date", err=True)
     if check and differing:
         sys.exit(EXIT_FAILURE)
+
+
+def _fallback_warning(reason: str) -> str:
+    return (
+        f"Warning: structure recovery failed ({reason}); the module is the flat one, "
+        "what --flat writes. Please report this model."
+    )
 
 
 def _progress_printer() -> Callable[[str], None] | None:

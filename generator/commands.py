@@ -18,7 +18,6 @@ from generator.errors import (
     OriginalModelFails,
     ScaffoldError,
     UnsupportedModelError,
-    VerificationError,
     one_line,
 )
 from generator.from_keras.loading import input_files
@@ -86,47 +85,63 @@ def convert_to_files(job: ConvertJob, files: FileSet, progress: Progress = None)
     if job.weights is not None:
         check_weights_path(job.weights)
     loaded = _load(job.model, job.unsafe, job.custom_objects)
+    chosen = _choose(job, loaded, progress)
+    job = replace(job, flat=chosen.flat)
+    staged = _stage(job, loaded, chosen.conversion, chosen.report, dests, inputs, files)
+    return replace(staged, fallback=chosen.fallback)
+
+
+@dataclass(frozen=True)
+class _Choice:
+    """The conversion ``convert`` writes, its ``Report`` (None: not verified), and why
+    it is the flat one when structure recovery was asked for ("": it is not)."""
+
+    conversion: Any
+    report: Any
+    flat: bool
+    fallback: str = ""
+
+
+def _choose(job: ConvertJob, loaded: Any, progress: Progress) -> _Choice:
+    """The factored module, or the flat one where structure recovery fails: raises
+    anything (a defect, whatever its type) or writes a module that does not verify,
+    while the flat module converts and verifies.
+
+    Every error of the flat conversion too is the user's (their model, their files) or
+    not structure recovery's doing, so the first failure is raised or the module that
+    diverges is returned with its report, for the user to inspect.
+    """
     failure: Exception | None = None
     conversion = report = None
     try:
         conversion, report = _checked_conversion(job, loaded, progress)
     except OriginalModelFails:
         raise  # the flat module would fare no better
-    except VerificationError as exc:  # it cannot be imported, built or run
-        if job.flat:
-            raise
-        failure = exc
-    except ScaffoldError:
-        raise
-    except Exception as exc:  # a defect in structure recovery or in rendering its result
+    except Exception as exc:
         if job.flat:
             raise
         failure = exc
     if failure is None and (job.flat or report is None or report.ok):
-        return _stage(job, loaded, conversion, report, dests, inputs, files)
+        return _Choice(conversion, report, job.flat)
     if progress is not None:
         progress("converting again without structure recovery")
-    flat_job = replace(job, flat=True)
     try:
-        flat_conversion, flat_report = _checked_conversion(flat_job, loaded, progress)
+        flat_conversion, flat_report = _checked_conversion(
+            replace(job, flat=True), loaded, progress
+        )
     except Exception as flat_failure:
         if failure is not None:
             raise failure from flat_failure
-        raise
-    if flat_report is not None and not flat_report.ok:
-        if failure is not None:
-            raise failure
-        # Not structure recovery's doing: the module the user asked for, to inspect.
-        return _stage(job, loaded, conversion, report, dests, inputs, files)
-    staged = _stage(flat_job, loaded, flat_conversion, flat_report, dests, inputs, files)
+        return _Choice(conversion, report, False)  # it diverges: the user sees how
     if failure is None:
-        assert report is not None
+        if flat_report is not None and not flat_report.ok:
+            return _Choice(conversion, report, False)  # both diverge: not recovery's doing
         reason = f"its module is not equivalent: {report.divergence}"
     elif isinstance(failure, ScaffoldError):
-        reason = failure.message
+        reason = str(failure)
     else:
         reason = f"internal error: {type(failure).__name__}: {one_line(failure, 200)}"
-    return replace(staged, fallback=reason)
+    return _Choice(flat_conversion, flat_report, True, reason)
 
 
 def _convert_destinations(job: ConvertJob) -> tuple[dict[str, Destination], tuple[Path, ...]]:
@@ -228,18 +243,41 @@ def _stage(
     return Converted(source, cls, dests, report, written)
 
 
-def conversion_files(job: ConvertJob) -> dict[Path, str | bytes]:
-    """Only what ``-o`` would write (``--check`` and ``--diff``): nothing is written."""
+@dataclass(frozen=True)
+class Expected:
+    """What ``-o`` would write, by path, and why it is the flat module ("": it is not)."""
+
+    files: dict[Path, str | bytes]
+    fallback: str = ""
+
+
+def conversion_files(job: ConvertJob) -> Expected:
+    """What ``convert`` would write at ``-o`` (``--check``, ``--diff``), nothing written.
+
+    That includes its fallback to the flat module, which can depend on verification:
+    the factored module is verified (the costly part) only when it is not already
+    what the files hold.
+    """
+    from generator.output.writing import is_up_to_date
+
     assert job.output is not None
     loaded = _load(job.model, job.unsafe, job.custom_objects)
-    try:
-        conversion = _convert(job, loaded)
-    except ScaffoldError:
-        raise
-    except Exception:  # as convert_to_files does: a defect in structure recovery
-        if job.flat:
-            raise
-        conversion = _convert(replace(job, flat=True), loaded)
+    if not job.flat and job.verification is not None:
+        try:
+            expected = _module_files(job, _convert(job, loaded))
+        except Exception:  # structure recovery's defect: decided below, as convert does
+            expected = {}
+        if expected and all(is_up_to_date(path, text) for path, text in expected.items()):
+            return Expected(expected)
+    else:
+        job = replace(job, verification=None)  # convert writes the module either way
+    chosen = _choose(job, loaded, None)
+    return Expected(_module_files(job, chosen.conversion), chosen.fallback)
+
+
+def _module_files(job: ConvertJob, conversion: Any) -> dict[Path, str | bytes]:
+    """The files a conversion puts at ``-o``: the module and its assets, or a project."""
+    assert job.output is not None
     if job.project is not None:
         project = _project_files(job, conversion)
         return {job.output / relative: content for relative, content in project.items()}

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 import generator.convert
 import generator.core.structure
 from generator.cli import main
+from generator.errors import ScaffoldError
 
 WARNING = "Warning: structure recovery failed"
 
@@ -60,13 +61,28 @@ def _counting(monkeypatch: pytest.MonkeyPatch, change: Any) -> list[bool]:
     return calls
 
 
+@pytest.mark.parametrize(
+    ("defect", "reason"),
+    [
+        (
+            IndexError("list index out of range"),
+            "internal error: IndexError: list index out of range",
+        ),
+        # What the IR's own consistency check raises: a defect too, not the user's error.
+        (ScaffoldError("duplicate class name 'Block'", where="module"), "module: duplicate class"),
+    ],
+)
 def test_a_defect_in_structure_recovery_writes_the_flat_module(
-    model_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    model_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    defect: Exception,
+    reason: str,
 ) -> None:
     expected = _flat_source(model_file, tmp_path)
 
     def broken(*args: Any, **kwargs: Any) -> Any:
-        raise IndexError("list index out of range")
+        raise defect
 
     monkeypatch.setattr(generator.convert, "recover_structure", broken)
     out = tmp_path / "model.py"
@@ -74,7 +90,7 @@ def test_a_defect_in_structure_recovery_writes_the_flat_module(
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8") == expected
     warning = next(line for line in result.stderr.splitlines() if line.startswith(WARNING))
-    assert "internal error: IndexError: list index out of range" in warning
+    assert reason in warning, warning
     assert "Traceback" not in result.output
     assert "EQUIVALENT" in result.stderr  # the flat module was verified
 
@@ -109,6 +125,31 @@ def test_a_factored_module_that_computes_otherwise_gives_way_to_the_flat_one(
     assert "its module is not equivalent: layer 'conv2d_3' is the first" in warning, warning
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".scaffold-")]
     assert leftovers == []
+
+    # --check and --diff compare against what convert wrote: the flat module.
+    del calls[:]
+    again = _convert(model_file, out, "--check")
+    assert again.exit_code == 0, again.output
+    assert "up to date" in again.stderr
+    assert calls == [False, False, True]  # the factored module differs, so it is verified
+    assert WARNING in again.stderr
+    assert _convert(model_file, out, "--diff").stdout == ""
+
+
+def test_a_current_factored_module_is_checked_without_verifying(
+    model_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "model.py"
+    assert _convert(model_file, out, "--no-verify").exit_code == 0
+    import generator.commands
+
+    def no_verification(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("verified")
+
+    monkeypatch.setattr(generator.commands, "_verify", no_verification)
+    result = _convert(model_file, out, "--check")
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.stderr
 
 
 def test_when_the_flat_module_fails_too_the_first_failure_is_reported(
@@ -153,3 +194,51 @@ def test_an_original_model_that_fails_is_not_converted_again(
     assert "the original model fails" in result.output
     assert calls == [False]
     assert WARNING not in result.output
+
+
+def test_recovery_raising_then_the_flat_module_diverging_shows_the_divergence(
+    model_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The flat module's mismatch is the conversion's, not structure recovery's: it is
+    written with its report (exit 3), and the warning still says recovery failed."""
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(generator.convert, "recover_structure", broken)
+    real = generator.convert.convert
+
+    def flat_doubled(model: Any, options: Any, *args: Any) -> Any:
+        done = real(model, options, *args)
+        call_returns = "        return dense\n"  # what the flat model's call returns
+        assert options.flat and call_returns in done.source
+        source = done.source.replace(call_returns, "        return dense * 2.0\n")
+        return type(done)(done.module, source, done.options)
+
+    monkeypatch.setattr(generator.convert, "convert", flat_doubled)
+    out = tmp_path / "model.py"
+    result = _convert(model_file, out)
+    assert result.exit_code == 3, result.output
+    assert "internal error: IndexError" in result.stderr
+    assert "return dense * 2.0" in out.read_text(encoding="utf-8")
+    assert "Traceback" not in result.output
+
+
+def test_a_diverging_factored_module_stays_when_the_flat_conversion_raises(
+    model_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = generator.convert.convert
+
+    def factored_doubled_flat_broken(model: Any, options: Any, *args: Any) -> Any:
+        if options.flat:
+            raise IndexError("list index out of range")
+        done = real(model, options, *args)
+        source = done.source.replace("        return x\n", "        return x * 2.0\n", 1)
+        return type(done)(done.module, source, done.options)
+
+    monkeypatch.setattr(generator.convert, "convert", factored_doubled_flat_broken)
+    out = tmp_path / "model.py"
+    result = _convert(model_file, out)
+    assert result.exit_code == 3, result.output
+    assert WARNING not in result.output
+    assert "(tf.keras.layers.Layer):" in out.read_text(encoding="utf-8")
