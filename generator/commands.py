@@ -134,6 +134,7 @@ def _choose(job: ConvertJob, loaded: Any, progress: Progress) -> _Choice:
             raise failure from flat_failure
         return _Choice(conversion, report, False)  # it diverges: the user sees how
     if failure is None:
+        assert report is not None  # it was verified and diverged
         if flat_report is not None and not flat_report.ok:
             return _Choice(conversion, report, False)  # both diverge: not recovery's doing
         reason = f"its module is not equivalent: {report.divergence}"
