@@ -168,22 +168,33 @@ def test_inputs_that_cannot_be_guessed(tmp_path: Path, monkeypatch: pytest.Monke
     assert "needs one array per input, keyed 'idx'" in wrong.output
 
 
+@pytest.mark.parametrize("kind", ["functional", "sequential"])
 def test_sequences_of_unknown_length_are_long_enough_for_strided_convolutions(
-    tmp_path: Path,
+    tmp_path: Path, kind: str
 ) -> None:
     """keras.io's text classifier: two unpadded Conv1D(kernel 7, stride 3) over a
     sequence of unknown length. A length of 7 leaves the second nothing to convolve, so
     verification picks a length the graph accepts; where none is, the error says which
     length it tried."""
     tokens = keras.Input((None,), dtype="int64", name="tokens")
-    x = layers.Embedding(100, 8)(tokens)
-    x = layers.Dropout(0.5)(x)
-    x = layers.Conv1D(16, 7, padding="valid", activation="relu", strides=3)(x)
-    x = layers.Conv1D(16, 7, padding="valid", activation="relu", strides=3)(x)
-    x = layers.GlobalMaxPooling1D()(x)
-    x = layers.Dense(16, activation="relu")(x)
-    outputs = layers.Dense(1, activation="sigmoid", name="predictions")(layers.Dropout(0.5)(x))
-    model = _round_trip(keras.Model(tokens, outputs, name="text_cnn"), tmp_path)
+    chain = [
+        layers.Embedding(100, 8),
+        layers.Dropout(0.5),
+        layers.Conv1D(16, 7, padding="valid", activation="relu", strides=3),
+        layers.Conv1D(16, 7, padding="valid", activation="relu", strides=3),
+        layers.GlobalMaxPooling1D(),
+        layers.Dense(16, activation="relu"),
+        layers.Dropout(0.5),
+        layers.Dense(1, activation="sigmoid", name="predictions"),
+    ]
+    if kind == "sequential":
+        built = keras.Sequential([tokens, *chain], name="text_cnn")
+    else:
+        x = tokens
+        for layer in chain:
+            x = layer(x)
+        built = keras.Model(tokens, x, name="text_cnn")
+    model = _round_trip(built, tmp_path)
     source = _convert_and_verify(model, "TextCnn")
     # The docstring's example runs as written: 8 steps are too few, 32 are not.
     example = 'outputs = model(tf.keras.ops.zeros((2, 32), dtype="int64"))'
@@ -192,6 +203,8 @@ def test_sequences_of_unknown_length_are_long_enough_for_strided_convolutions(
     exec(compile(source, "text_cnn.py", "exec"), namespace)  # noqa: S102 (our own output)
     exec(f"model = TextCnn()\n{example}", namespace)  # noqa: S102
     assert tuple(namespace["outputs"].shape) == (2, 1)
+    if kind == "sequential":
+        return
 
     indices = keras.Input((None,), dtype="int32", name="idx")
     table = ops.take(ops.convert_to_tensor(np.arange(5, dtype="float32")), indices)
@@ -358,3 +371,20 @@ def test_a_recorded_training_flag_stays_on_a_layer_that_passes_it_on_unnamed(
     report = verify_source(model, source, "Mc")
     assert report.ok, report.verdict()
     sys.modules.pop("mc_blocks", None)
+
+
+def test_unknown_sizes_stop_before_samples_grow_too_large() -> None:
+    """A sequence may need 512 steps; a volume of unknown depth, height and width at 512
+    would be 134 million values a sample, so no size past the cap is tried."""
+    from generator.from_keras.unknown_sizes import MAX_SAMPLE_VALUES, unknown_size
+
+    steps = keras.Input((None, 1))
+    sequence = keras.Model(steps, layers.Conv1D(1, 200)(steps))
+    assert unknown_size(sequence) == 512
+
+    volume = keras.Input((None, None, None, 1))
+    deep = keras.Model(volume, layers.Conv3D(1, (200, 1, 1))(volume))
+    assert 128**3 <= MAX_SAMPLE_VALUES < 512**3
+    assert unknown_size(deep) == 7  # the first size: verification then says it failed
+    shallow = keras.Model(volume, layers.Conv3D(1, (100, 1, 1))(volume))
+    assert unknown_size(shallow) == 128

@@ -241,3 +241,31 @@ def test_imports_are_in_isort_order() -> None:
         "",
         "import my_layers",
     ]
+
+
+def test_where_a_module_lives_decides_its_import_section(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A package pip installed is third-party; a module of the user's tree is first-party,
+    also when a distribution claims it (an editable install of their project), as ruff
+    sees it from the project."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "house_layers.py").write_text("")
+    dist_info = tmp_path / "site" / "house_layers-1.0.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: house-layers\n")
+    (dist_info / "top_level.txt").write_text("house_layers\n")
+    monkeypatch.syspath_prepend(str(project))
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    import generator.output.import_order as import_order
+
+    for helper in vars(import_order).values():  # what earlier tests cached about sys.path
+        getattr(helper, "cache_clear", lambda: None)()
+    lines = ["import house_layers", "import click", "import tensorflow as tf"]
+    assert ordered_imports(lines) == [
+        "import click",
+        "import tensorflow as tf",
+        "",
+        "import house_layers",
+    ]

@@ -363,6 +363,7 @@ class _SequentialReader(_ModelReaderBase):
             summary=_summary("Sequential", model),
             sequential=True,
             casts_inputs=True,
+            example_size=unknown_size(model, EXAMPLE_SIZES),
         )
 
 

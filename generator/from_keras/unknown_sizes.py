@@ -7,6 +7,7 @@ graph is traced symbolically, size after size, until one goes through.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from generator.from_keras.internals import inputs_struct
@@ -15,6 +16,9 @@ from generator.from_keras.internals import inputs_struct
 UNKNOWN_SIZES = (7, 32, 128, 512)
 # The docstring's example: 8 where the model takes it, as it always read.
 EXAMPLE_SIZES = (8, 32, 128, 512)
+# A size is not tried where one sample of an input would hold more values than this
+# (a volume of unknown depth, height and width at 512 would be 134 million).
+MAX_SAMPLE_VALUES = 2**24
 
 
 def has_unknown_dims(model: Any) -> bool:
@@ -25,7 +29,8 @@ def has_unknown_dims(model: Any) -> bool:
 
 def unknown_size(model: Any, sizes: tuple[int, ...] = UNKNOWN_SIZES) -> int:
     """The first of ``sizes`` for which the model's graph computes an output symbolically
-    (no weights touched, no node added); the first one if none does."""
+    (no weights touched, no node added); the first one if none does within
+    ``MAX_SAMPLE_VALUES`` values a sample."""
     import keras
     from keras import tree
 
@@ -34,14 +39,17 @@ def unknown_size(model: Any, sizes: tuple[int, ...] = UNKNOWN_SIZES) -> int:
     struct = inputs_struct(model)
     tensors = tree.flatten(struct)
     for size in sizes:
+        shapes = [concrete_shape(t.shape, None, size)[1:] for t in tensors]
+        if any(math.prod(shape) > MAX_SAMPLE_VALUES for shape in shapes):
+            break  # larger sizes are larger still
         probe = [
             keras.KerasTensor(
-                concrete_shape(t.shape, None, size),
+                (None, *shape),
                 dtype=t.dtype,
                 sparse=bool(getattr(t, "sparse", False)),
                 ragged=bool(getattr(t, "ragged", False)),
             )
-            for t in tensors
+            for t, shape in zip(tensors, shapes, strict=True)
         ]
         try:
             model.compute_output_spec(tree.pack_sequence_as(struct, probe))
