@@ -93,6 +93,25 @@ def test_multi_output_layers_and_nested_dict_outputs(tmp_path: Path) -> None:
     assert_equivalent(model, cls, tmp_path)
 
 
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_rnns_over_stacked_cells_return_their_states_flat(
+    tmp_path: Path, bidirectional: bool
+) -> None:
+    """Traced, ``RNN([cell, cell], return_state=True)`` gives [output, h1, c1, h2, c2];
+    run, [output, [h1, c1], [h2, c2]]: the call is flattened before it is unpacked."""
+    seq = keras.Input((5, 3), name="seq")
+    rnn = layers.RNN([layers.LSTMCell(4), layers.GRUCell(4)], return_state=True, name="rnn")
+    if bidirectional:
+        rnn = layers.Bidirectional(rnn, name="bi")
+    parts = keras.tree.flatten(rnn(seq))
+    model = keras.Model(seq, layers.Concatenate(name="cat")(parts))
+    source, cls = _convert(model, "Stacked")
+    assert "= tf.keras.tree.flatten(" in source, source
+    names = "rnn_output, rnn_state_1, rnn_state_2, rnn_state_3 ="
+    assert bidirectional or names in " ".join(source.split()), source
+    assert_equivalent(model, cls, tmp_path)
+
+
 def test_mixed_precision_policy(tmp_path: Path) -> None:
     keras.config.set_dtype_policy("mixed_float16")
     try:

@@ -471,10 +471,25 @@ class _FunctionalReader(_ModelReaderBase):
                 tensors[id(tensor)] = ref
             return Assign((var,), value)
         parts = _part_names(op, len(outputs))
+        if _stacked_cells(op):
+            # Traced, it returns [output, h1, h2]; run, [output, [h1], [h2]].
+            value = Call(Symbol("keras", "tree.flatten"), (value,))
+            parts = ["output", *(f"state_{i}" for i in range(1, len(outputs)))]
         names = tuple(self.locals.claim(f"{base}_{part}") for part in parts)
         for name, tensor in zip(names, outputs, strict=True):
             tensors[id(tensor)] = Name(name)
         return Assign(names, value, unpack=True)
+
+
+def _stacked_cells(op: Any) -> bool:
+    """An RNN (or a Bidirectional one) over stacked cells that returns its states: the
+    states come back as one list per cell when run, flat when traced."""
+    from keras.layers import StackedRNNCells
+
+    layers = [op, getattr(op, "forward_layer", None), getattr(op, "backward_layer", None)]
+    return bool(getattr(op, "return_state", False)) and any(
+        isinstance(getattr(layer, "cell", None), StackedRNNCells) for layer in layers
+    )
 
 
 def _part_names(op: Any, count: int) -> list[str]:
