@@ -270,3 +270,26 @@ def test_a_mutant_that_only_changes_gradients_is_caught(base) -> None:
     status = {c.label: c.status for c in report.checks if c.kind == "gradient"}
     assert status["first/kernel"] == "mismatch" and status["conv/kernel"] == "mismatch"
     assert status["second/kernel"] == "ok" and status["head/kernel"] == "ok"
+
+
+def test_outputs_that_are_nan_on_the_sample_inputs_compare_only_nan_to_nan() -> None:
+    """A square root of standard-normal inputs is NaN for about half of them (keras.io's
+    Zero-DCE squares and adds until values overflow). The same NaNs are the same
+    outputs; a NaN where the original has a number, or the reverse, is a mismatch. The
+    verdict says how many there were, since they prove less than numbers do."""
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((6,), name="x")
+    roots = keras.ops.sqrt(layers.Dense(6, name="dense")(inputs))
+    outputs = layers.Concatenate(name="cat")([roots, layers.Dense(2, name="head")(inputs)])
+    model = keras.Model(inputs, outputs, name="roots")
+    source = convert_model(model, ConvertOptions(class_name="Roots", package="roots"))
+    report = verify_source(model, source, "Roots")
+    assert report.ok, report.verdict()
+    assert "NaN or infinite values on these inputs" in report.verdict()
+
+    sqrt = "tf.keras.ops.sqrt(branch)"
+    assert sqrt in source
+    finite = source.replace(sqrt, "tf.keras.ops.sqrt(tf.keras.ops.abs(branch))")
+    assert not verify_source(model, finite, "Roots").ok
+    nan_everywhere = source.replace(sqrt, "tf.keras.ops.sqrt(-tf.keras.ops.abs(branch) - 1.0)")
+    assert not verify_source(model, nan_everywhere, "Roots").ok

@@ -21,6 +21,7 @@ from generator.verify.report import (
     LOW_PRECISION_RTOL,
     Check,
     Tolerance,
+    same_non_finite,
 )
 
 
@@ -30,6 +31,7 @@ class Difference:
     shape: tuple[int, ...]
     max_abs: float
     max_rel: float
+    non_finite: int = 0  # NaN and infinite values in the expected array
 
 
 def tolerance_for(model: Any, atol: float | None, rtol: float | None) -> Tolerance:
@@ -55,10 +57,15 @@ def difference(label: str, expected: Any, actual: Any) -> tuple[Difference, np.n
     got = got.astype(np.float64)
     if want.shape != got.shape:
         return Difference(label, tuple(want.shape), float("inf"), float("inf")), want, got
-    diff = np.abs(want - got)
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(want - got)
+        # NaN where both are NaN or the same infinity: equal. Elsewhere infinitely apart.
+        diff = np.where(same_non_finite(want, got), 0.0, np.nan_to_num(diff, nan=np.inf))
+        rel = np.where(diff == 0.0, 0.0, diff / np.maximum(np.abs(np.nan_to_num(want)), 1e-12))
     max_abs = float(diff.max()) if diff.size else 0.0
-    max_rel = float((diff / np.maximum(np.abs(want), 1e-12)).max()) if diff.size else 0.0
-    return Difference(label, tuple(want.shape), max_abs, max_rel), want, got
+    max_rel = float(rel.max()) if diff.size else 0.0
+    non_finite = int(np.count_nonzero(~np.isfinite(want)))
+    return Difference(label, tuple(want.shape), max_abs, max_rel, non_finite), want, got
 
 
 def compare_outputs(expected: Any, actual: Any) -> list[Difference]:
@@ -109,6 +116,7 @@ class Comparison:
                 difference.max_rel,
                 "ok" if ok else "mismatch",
                 note,
+                difference.non_finite,
             )
         )
         return ok

@@ -32,7 +32,17 @@ class Tolerance:
     loosened: bool = False  # the user asked for more than the defaults allow
 
     def accepts(self, expected: np.ndarray, actual: np.ndarray) -> bool:
-        return bool(np.all(np.abs(expected - actual) <= self.atol + self.rtol * np.abs(expected)))
+        """Within tolerance everywhere; a NaN or an infinity only where the other holds
+        the same."""
+        with np.errstate(invalid="ignore"):
+            close = np.abs(expected - actual) <= self.atol + self.rtol * np.abs(expected)
+        return bool(np.all(close | same_non_finite(expected, actual)))
+
+
+def same_non_finite(expected: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """Where both hold NaN, or the same infinity."""
+    both_nan = np.isnan(expected) & np.isnan(actual)
+    return both_nan | (np.isinf(expected) & (expected == actual))
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,7 @@ class Check:
     max_rel: float = 0.0
     status: str = "ok"  # "ok", "mismatch", "skipped"
     note: str = ""
+    non_finite: int = 0  # NaN and infinite values in the original's array
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,12 @@ class Report:
             )
             if self.skipped:
                 text += f"; {len(self.skipped)} skipped (see notes)"
+            if non_finite := sum(c.non_finite for c in compared if c.kind == "output"):
+                text += (
+                    f"; the original's outputs hold {non_finite} NaN or infinite values on "
+                    "these inputs, equal only as NaN to NaN: give --inputs the model is "
+                    "meant for"
+                )
             return text
         return f"MISMATCH: {self.divergence} ({tol})"
 
