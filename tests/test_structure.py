@@ -497,6 +497,31 @@ def test_a_nested_sequential_is_written_as_a_sequential() -> None:
     assert "tf.keras.Sequential(" not in flat  # --flat keeps today's classes
 
 
+def test_a_nested_sequential_called_on_two_sizes_keeps_its_input() -> None:
+    """RetinaNet's heads: one Sequential shared by feature maps of several sizes. Built
+    at its first call's shape it would refuse the second, so it opens with its declared
+    ``tf.keras.Input``. Found in a sweep of keras.io-like models (it fell back to flat)."""
+    keras.backend.clear_session()
+    head = keras.Sequential(
+        [
+            keras.Input((None, None, 4)),
+            layers.Conv2D(4, 3, padding="same", name="head_conv"),
+            layers.ReLU(name="head_relu"),
+            layers.Conv2D(2, 3, padding="same", name="head_out"),
+        ],
+        name="head",
+    )
+    inputs = keras.Input((8, 8, 3), name="image")
+    p3 = layers.Conv2D(4, 3, strides=2, padding="same", name="p3")(inputs)
+    p4 = layers.Conv2D(4, 3, strides=2, padding="same", name="p4")(p3)
+    outputs = [layers.Reshape((-1, 2), name=f"flat_{p.name}")(head(p)) for p in (p3, p4)]
+    model = keras.Model(inputs, layers.Concatenate(axis=1, name="cat")(outputs))
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    assert "tf.keras.Input(shape=(None, None, 4))," in source, source
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, report.verdict()
+
+
 def test_a_nested_sequential_that_cannot_be_an_expression_stays_a_class() -> None:
     """Integer inputs: a Sequential builds at its first layer's dtype (float32), so the
     nested model keeps its class and its declared input."""

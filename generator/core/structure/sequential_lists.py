@@ -51,6 +51,7 @@ class SequentialParts:
 
     items: ListValue
     arg_names: tuple[tuple[str, ...], ...]
+    input_shape: tuple[int | None, ...] = ()  # declared, without the batch dimension
 
 
 class _Mismatch(Exception):

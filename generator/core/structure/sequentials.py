@@ -20,7 +20,9 @@ from generator.core.ir import (
     SelfAttr,
     Symbol,
     TrainingFlag,
+    iter_values,
 )
+from generator.core.structure.dataflow import all_assigns
 from generator.core.structure.sequential_lists import (
     SequentialParts,
     class_called,
@@ -126,17 +128,37 @@ def _layer_list(model: ModelIR) -> SequentialParts | None:
         current = step.targets[0]
     if by_attr or model.outputs != Name(current) or not constructors:
         return None
-    return SequentialParts(ListValue(tuple(constructors)), tuple(arg_names))
+    items = ListValue(tuple(constructors))
+    return SequentialParts(items, tuple(arg_names), model.inputs[0].shape)
 
 
 def _with_inlined(model: ModelIR, parts: dict[str, SequentialParts]) -> ModelIR:
+    """``model`` creating ``tf.keras.Sequential([...])`` where it created a class in
+    ``parts``. One called more than once opens with its declared ``tf.keras.Input``:
+    built at its first call's shape, it would refuse another (a detection head shared
+    by feature maps of several sizes)."""
+    calls = _calls(model)
     layers = []
     for layer in model.layers:
         name = class_called(layer.constructor)
         if name in parts:
             call = layer.constructor
             assert isinstance(call, Call) and _plain_creation(call)
-            constructor = Call(Symbol("keras", "Sequential"), (parts[name].items,), call.kwargs)
+            items = parts[name].items
+            if calls.get(layer.attr, 0) > 1:
+                shape = Call(Symbol("keras", "Input"), (), (("shape", parts[name].input_shape),))
+                items = ListValue((shape, *items.items))
+            constructor = Call(Symbol("keras", "Sequential"), (items,), call.kwargs)
             layer = dataclasses.replace(layer, constructor=constructor, class_label="Sequential")
         layers.append(layer)
     return dataclasses.replace(model, layers=tuple(layers))
+
+
+def _calls(model: ModelIR) -> dict[str, int]:
+    """How many times ``model`` calls each of its layers."""
+    calls: dict[str, int] = {}
+    for assign in all_assigns(model.steps):
+        for node in iter_values(assign.value):
+            if isinstance(node, Call) and isinstance(node.func, SelfAttr):
+                calls[node.func.attr] = calls.get(node.func.attr, 0) + 1
+    return calls
