@@ -8,6 +8,7 @@ import re
 
 import keras
 import numpy as np
+import pytest
 from equivalence import converted_exactly, generated_class
 from keras import layers
 
@@ -132,3 +133,49 @@ def test_the_shorter_of_two_added_paths_is_the_shortcut() -> None:
     assert lines[0] == "shortcut = self.conv(inputs)", lines
     assert lines[1].startswith("x = ") and "(inputs)" in lines[1], lines
     assert lines[-2] == "x = x + shortcut", lines
+
+
+def _edsr(blocks: int, named: bool) -> keras.Model:
+    """keras.io's EDSR: residual blocks scaled by 0.1, all inside one global skip."""
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((8, 8, 3))
+    x = body = layers.Conv2D(8, 3, padding="same", name="head" if named else None)(inputs)
+    for i in range(blocks):
+        names = [f"res{i}_{part}" if named else None for part in ("conv1", "conv2", "add")]
+        y = layers.Conv2D(8, 3, padding="same", activation="relu", name=names[0])(body)
+        y = layers.Conv2D(8, 3, padding="same", name=names[1])(y)
+        body = layers.Add(name=names[2])([body, y * 0.1])
+    body = layers.Conv2D(8, 3, padding="same", name="tail" if named else None)(body)
+    x = layers.Add(name="skip" if named else None)([x, body])
+    return keras.Model(inputs, layers.Conv2D(3, 3, padding="same", name="out")(x))
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["auto names", "named"])
+def test_blocks_inside_a_global_skip_are_one_loop(named: bool) -> None:
+    """The skip around EDSR's body is live over every block, so no single tensor carries
+    everything between them; it waits unread, and the blocks become one loop beside it.
+    Found in a sweep of keras.io-like models (twelve blocks stayed written out)."""
+    source = converted_exactly(_edsr(6, named), f"edsr_{named}")
+    call = _statements(source, "M")
+    assert "for block in self." in call, call
+    skip = re.search(r"= (?:self\.\w+\(\[(\w+), x\]\)|(\w+) \+ x)\n", call)
+    assert skip and (skip.group(1) or skip.group(2)) != "x", call  # kept apart from x
+    assert len(re.findall(r"^class ", source, re.M)) == 2  # the block and the model
+    deeper = generated_class(source, "M", f"edsr_deeper_{named}")(**{_depth(source): 2})
+    assert tuple(deeper(np.zeros((1, 8, 8, 3), "float32")).shape) == (1, 8, 8, 3)
+
+
+def _statements(source: str, class_name: str) -> str:
+    """The body of ``class_name.call``."""
+    start = source.index(f"class {class_name}(")
+    body = source[source.index("    def call(", start) :]
+    end = body.find("\n    def ", 1)
+    return body if end < 0 else body[:end]
+
+
+def _depth(source: str) -> str:
+    """The constructor parameter that counts the blocks."""
+    found = re.search(r"def __init__\(self, (num_\w+)=6", source)
+    assert found, source
+    return found.group(1)

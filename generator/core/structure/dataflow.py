@@ -6,6 +6,7 @@ person would write as a block (a residual unit ends where its sum is the only li
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,12 +14,14 @@ from typing import Any
 
 from generator.core.ir import (
     Assign,
+    Call,
     ForEach,
     Loop,
     ModelIR,
     Name,
     SelfAttr,
     Step,
+    Symbol,
     Value,
     When,
     iter_values,
@@ -86,15 +89,78 @@ def single_tensor_segments(model: ModelIR) -> list[Segment]:
         dying.setdefault(use, set()).add(var)
     live: set[str] = set()
     cuts: list[tuple[int, str]] = []
+    pairs: dict[int, tuple[str, str]] = {}  # two live: a cut if one of them waits
     for index in range(-1, len(steps)):
         live -= dying.get(index, set())
         live.update(births.get(index, ()))
         if len(live) == 1:
             cuts.append((index, next(iter(live))))
+        elif len(live) == 2:
+            first, second = sorted(live)
+            pairs[index] = (first, second)
+    cuts = sorted(cuts + _cuts_beside_a_waiting_tensor(steps, model, pairs, defined_at))
     return [
         Segment(start + 1, stop + 1, source, result)
         for (start, source), (stop, result) in zip(cuts, cuts[1:], strict=False)
     ]
+
+
+# A tensor that waits over this many steps or more, unread, may have cuts beside it.
+MIN_WAIT = 6
+
+
+def _cuts_beside_a_waiting_tensor(
+    steps: list[Assign],
+    model: ModelIR,
+    pairs: dict[int, tuple[str, str]],
+    defined_at: dict[str, int],
+) -> list[tuple[int, str]]:
+    """Cuts where a second tensor is live but waits, unread, for a step after the
+    repeated units between (EDSR's global skip: ``x = x + body(x)`` over twelve residual
+    blocks). A cut after step ``i`` carries the other tensor when the waiting one is read
+    by no step from ``i`` to its next use. Kept only where they split the wait into two
+    or more consecutive units alike (same kinds of steps, two or more each): beside a
+    residual block's own shortcut they would only cut the block into single layers.
+    """
+    if not pairs:
+        return []
+    reads: dict[str, list[int]] = {}
+    for index, step in enumerate(steps):
+        for var in dict.fromkeys(variables_in(step.value)):
+            reads.setdefault(var, []).append(index)
+    waits: dict[tuple[str, int], list[tuple[int, str]]] = {}  # (tensor, next read): cuts
+    for index, (first, second) in sorted(pairs.items()):
+        for waiting, carried in ((first, second), (second, first)):
+            uses = reads.get(waiting, [])
+            position = bisect.bisect_right(uses, index)
+            if position == len(uses):
+                continue  # read by the outputs only: no later step to wait for
+            previous = uses[position - 1] if position else defined_at[waiting]
+            if uses[position] - previous < MIN_WAIT:
+                continue
+            waits.setdefault((waiting, uses[position]), []).append((index, carried))
+    constructors = {layer.attr: layer.constructor for layer in model.layers}
+    kinds = [_kind(step, constructors) for step in steps]
+    found: list[tuple[int, str]] = []
+    for inner in waits.values():
+        bounds = [index for index, _ in inner]
+        units = [tuple(kinds[a + 1 : b + 1]) for a, b in zip(bounds, bounds[1:], strict=False)]
+        if any(a == b and len(a) >= 2 for a, b in zip(units, units[1:], strict=False)):
+            found += inner
+    return found
+
+
+def _kind(step: Assign, constructors: dict[str, Value]) -> str:
+    """What a step computes, names aside: its layer's class, or its function."""
+    value = step.value
+    if isinstance(value, Call) and isinstance(value.func, SelfAttr):
+        constructor = constructors.get(value.func.attr)
+        if isinstance(constructor, Call) and isinstance(constructor.func, Symbol):
+            return constructor.func.qualname
+        return type(constructor).__name__
+    if isinstance(value, Call) and isinstance(value.func, Symbol):
+        return value.func.qualname
+    return type(value).__name__
 
 
 def all_assigns(steps: tuple[Step, ...]) -> list[Assign]:
