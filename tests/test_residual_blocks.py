@@ -179,3 +179,30 @@ def _depth(source: str) -> str:
     found = re.search(r"def __init__\(self, (num_\w+)=6", source)
     assert found, source
     return found.group(1)
+
+
+def test_the_shortcut_runs_first_past_an_optional_part_of_the_main_path() -> None:
+    """keras.io's speaker recognition: ``Add()([x, s])`` with ``s = Conv1D(1)(x)``, and
+    one more convolution in the later blocks (an optional part). The main path was
+    written first and its result named ``shortcut``. Found in a sweep."""
+
+    def block(x, filters, convs):
+        s = layers.Conv1D(filters, 1, padding="same")(x)
+        for _ in range(convs - 1):
+            x = layers.Conv1D(filters, 3, padding="same")(x)
+            x = layers.Activation("relu")(x)
+        x = layers.Conv1D(filters, 3, padding="same")(x)
+        x = layers.Activation("relu")(layers.Add()([x, s]))
+        return layers.MaxPool1D(pool_size=2, strides=2)(x)
+
+    keras.backend.clear_session()
+    inputs = keras.Input((32, 1))
+    x = inputs
+    for filters, convs in ((4, 2), (8, 2), (8, 3), (8, 3)):
+        x = block(x, filters, convs)
+    model = keras.Model(inputs, layers.Dense(3)(layers.Flatten()(x)))
+    call = _statements(converted_exactly(model, "speaker"), "ConvBlock")
+    lines = [line.strip() for line in call.splitlines()]
+    assert re.fullmatch(r"shortcut = self\.\w+\(inputs\)", lines[1]), call
+    assert lines[2].startswith("if self."), call
+    assert "x = x + shortcut" in lines, call

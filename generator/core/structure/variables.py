@@ -207,12 +207,33 @@ def _short_branch_first(model: ModelIR) -> tuple[Step, ...]:
 
 
 def _producers(steps: list[Step]) -> dict[str, int]:
-    """Each variable a top-level step of one target defines -> that step's index."""
-    return {
-        s.targets[0]: i
-        for i, s in enumerate(steps)
-        if isinstance(s, Assign) and not s.unpack and len(s.targets) == 1
-    }
+    """Each variable a top-level step of one target defines -> that step's index; an
+    optional part (``if self.use_conv: ... else: x = inputs``) defines what both of its
+    branches end with."""
+    found: dict[str, int] = {}
+    for i, s in enumerate(steps):
+        if isinstance(s, Assign) and not s.unpack and len(s.targets) == 1:
+            found[s.targets[0]] = i
+        elif isinstance(s, When) and s.body and s.orelse:
+            ends = {s.body[-1].targets, s.orelse[-1].targets}
+            if len(ends) == 1 and len(target := next(iter(ends))) == 1:
+                found[target[0]] = i
+    return found
+
+
+def _tensors_read(step: Step) -> set[str]:
+    """The tensors a step reads from before it: an optional part's, in either branch
+    (its condition reads block parameters, not tensors)."""
+    if isinstance(step, Assign):
+        return set(variables_in(step.value))
+    assert isinstance(step, When)
+    read: set[str] = set()
+    for branch in (step.body, step.orelse):
+        defined: set[str] = set()
+        for assign in branch:
+            read.update(set(variables_in(assign.value)) - defined)
+            defined.update(assign.targets)
+    return read
 
 
 def _chain(
@@ -223,9 +244,7 @@ def _chain(
     chain: list[int] = []
     current = tail
     while current in producer and readers.get(current, 0) == 1:
-        step = steps[producer[current]]
-        assert isinstance(step, Assign)
-        read = set(variables_in(step.value))
+        read = _tensors_read(steps[producer[current]])
         if len(read) != 1:
             return None
         chain.append(producer[current])
