@@ -204,7 +204,7 @@ def test_residual_blocks_read_with_operators():
         x = layers.Activation("relu")(layers.Add()([x, y]))
     model = keras.Model(inputs, layers.GlobalAveragePooling2D()(x))
     source = _convert(model)
-    assert "class ConvBlock(tf.keras.layers.Layer)" in source
+    assert "class ResidualBlock(tf.keras.layers.Layer)" in source
     assert _layer_classes(source) == {"Conv2D", "BatchNormalization", "GlobalAveragePooling2D"}
     assert "inputs + x" in source
     _assert_exact(model, source)

@@ -201,7 +201,7 @@ def test_the_shortcut_runs_first_past_an_optional_part_of_the_main_path() -> Non
     for filters, convs in ((4, 2), (8, 2), (8, 3), (8, 3)):
         x = block(x, filters, convs)
     model = keras.Model(inputs, layers.Dense(3)(layers.Flatten()(x)))
-    call = _statements(converted_exactly(model, "speaker"), "ConvBlock")
+    call = _statements(converted_exactly(model, "speaker"), "ResidualBlock")
     lines = [line.strip() for line in call.splitlines()]
     assert re.fullmatch(r"shortcut = self\.\w+\(inputs\)", lines[1]), call
     assert lines[2].startswith("if self."), call

@@ -145,7 +145,9 @@ def test_flat_keeps_one_statement_per_node() -> None:
     assert "for block in" not in flat
     # Each layer is written once in the block, not once per instance.
     assert factored.count("tf.keras.layers.") < flat.count("tf.keras.layers.") / 2
-    assert "for block in self.conv_blocks:" in factored
+    # Names Keras made up say nothing; a block that adds its input back is residual.
+    assert "class ResidualBlock(tf.keras.layers.Layer):" in factored
+    assert "for block in self.residual_blocks:" in factored
 
 
 def test_layer_names_are_no_hyperparameter_of_the_model() -> None:

@@ -30,6 +30,7 @@ from generator.core.ir import (
     OwnName,
     Param,
     SelfAttr,
+    Step,
     Subscript,
     Symbol,
     TrainingFlag,
@@ -637,6 +638,8 @@ def _block_class(
         words = [layer_word(anchor.class_label) for anchor in anchors]
         main = next((word for word in words if word in MAIN_LAYER_WORDS), "")
         stem = f"{main}_block" if main else ""
+        if main in ("conv", "") and _adds_its_input(final_steps, block_layers):
+            stem = "residual_block"  # what keras.io's EDSR, ResNets and CycleGAN call it
     class_name = classes.claim(stem or fallback, style="pascal")
     reads = any(
         isinstance(v, TrainingFlag)
@@ -679,6 +682,36 @@ def _block_class(
         ],
         hints=hints,
     )
+
+
+def _adds_its_input(steps: list[Step], layers: list[LayerSpec]) -> bool:
+    """Whether a block adds its input, or a projection of it (two steps at most), to
+    what a longer path computes from it: a residual block."""
+    labels = {layer.attr: layer.class_label for layer in layers}
+    depth = {"inputs": 0}
+    for step in steps:
+        branches = (step.body, step.orelse) if isinstance(step, When) else ((step,),)
+        for branch in branches:
+            for assign in branch:
+                if not isinstance(assign, Assign):
+                    continue
+                read = [depth[v] for v in variables_in(assign.value) if v in depth]
+                if not read:
+                    continue
+                if _is_addition(assign.value, labels) and len(read) == 2:
+                    if min(read) <= 2 < max(read) and max(read) > min(read) + 1:
+                        return True
+                for target in assign.targets:
+                    depth[target] = max(depth.get(target, 0), 1 + max(read))
+    return False
+
+
+def _is_addition(value: Value, labels: dict[str, str]) -> bool:
+    if isinstance(value, BinOp):
+        return value.op == "+"
+    if isinstance(value, Call) and isinstance(value.func, SelfAttr):
+        return labels.get(value.func.attr) == "Add"
+    return False
 
 
 def _attribute_name(scheme: tuple, class_label: str) -> str:

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 
 @tf.keras.utils.register_keras_serializable(package="repeated_blocks")
-class ConvBlock(tf.keras.layers.Layer):
+class ResidualBlock(tf.keras.layers.Layer):
     """A block that RepeatedBlocks repeats.
 
     Args:
@@ -22,7 +22,7 @@ class ConvBlock(tf.keras.layers.Layer):
             absent).
 
     Example:
-        block = ConvBlock(
+        block = ResidualBlock(
             filters=8,
             strides=1,
             conv_shortcut=False,
@@ -115,11 +115,11 @@ class RepeatedBlocks(tf.keras.Model):
 
     Args:
         num_classes: units of the output layer 'dense'; default 5.
-        stage_filters: filters of each stage of conv_blocks; default (8, 16).
-        stage_strides: strides of each stage of conv_blocks; default (1, 2).
-        stage_conv_shortcuts: conv_shortcuts of each stage of conv_blocks;
+        stage_filters: filters of each stage of residual_blocks; default (8, 16).
+        stage_strides: strides of each stage of residual_blocks; default (1, 2).
+        stage_conv_shortcuts: conv_shortcuts of each stage of residual_blocks;
             default (False, True).
-        stage_depths: blocks in each stage of conv_blocks; default (3, 3).
+        stage_depths: blocks in each stage of residual_blocks; default (3, 3).
 
     Input shape:
         'image': (batch, 12, 12, 3), float32
@@ -148,8 +148,8 @@ class RepeatedBlocks(tf.keras.Model):
         self.stage_conv_shortcuts = stage_conv_shortcuts
         self.stage_depths = stage_depths
         self.conv = tf.keras.layers.Conv2D(8, 3, padding="same", name="conv2d")
-        self.conv_blocks = [
-            ConvBlock(
+        self.residual_blocks = [
+            ResidualBlock(
                 filters=filters,
                 strides=strides if i == 0 else 1,
                 conv_shortcut=conv_shortcut if i == 0 else False,
@@ -157,7 +157,7 @@ class RepeatedBlocks(tf.keras.Model):
                 number_1=number_1 + 2 * i,
                 number_2=number_2 + i,
                 layer_names=layer_names if i == 0 else (None, None),
-                name=f"conv_block_{s + 1}_{i + 1}",
+                name=f"residual_block_{s + 1}_{i + 1}",
             )
             for s, (
                 filters,
@@ -197,7 +197,7 @@ class RepeatedBlocks(tf.keras.Model):
     def call(self, inputs, training=None):
         inputs = tf.keras.ops.cast(inputs, "float32")
         x = self.conv(inputs)
-        for block in self.conv_blocks:
+        for block in self.residual_blocks:
             x = block(x, training=training)
         x = self.global_pool(x)
         x = self.dense(x)
