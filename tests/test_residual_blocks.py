@@ -201,8 +201,12 @@ def test_the_shortcut_runs_first_past_an_optional_part_of_the_main_path() -> Non
     for filters, convs in ((4, 2), (8, 2), (8, 3), (8, 3)):
         x = block(x, filters, convs)
     model = keras.Model(inputs, layers.Dense(3)(layers.Flatten()(x)))
-    call = _statements(converted_exactly(model, "speaker"), "ResidualBlock")
+    source = converted_exactly(model, "speaker")
+    call = _statements(source, "ResidualBlock")
     lines = [line.strip() for line in call.splitlines()]
+    # The optional convolution is as wide as the block, as in the blocks it exists in.
+    one_line = re.sub(r"\s+", "", source)
+    assert "Conv1D(filters,3," in one_line and "Conv1D(8," not in one_line, source
     assert re.fullmatch(r"shortcut = self\.\w+\(inputs\)", lines[1]), call
     assert lines[2].startswith("if self."), call
     assert "x = x + shortcut" in lines, call

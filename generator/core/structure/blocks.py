@@ -877,7 +877,35 @@ def _holes(
             for known in ([v for v in part if v is not _ABSENT],)
         )
     _ratios_over_constants(filled, per_slot_specs, params)
+    _widths_over_constants(filled, per_slot_specs, anchors, params)
     return filled, params
+
+
+def _widths_over_constants(
+    filled: list[dict[Path, Value]],
+    per_slot_specs: list[list[LayerSpec | None]],
+    anchors: list[LayerSpec],
+    params: list[BlockParam],
+) -> None:
+    """``filters`` rather than ``16`` in an optional layer that has 16 filters wherever
+    it exists, where the block's ``filters`` is 16 there too and differs elsewhere:
+    keras.io's speaker recognition adds a convolution in its 16-filter blocks only, and a
+    model built with other widths must widen it with the rest."""
+    widths = [p for p in params if p.kind == "width" and not p.flag and not p.counter]
+    for index, holes in enumerate(filled):
+        specs = per_slot_specs[index]
+        if None not in specs:
+            continue
+        for path, value in holes.items():
+            if not _is_int(value) or _kind(_hole_name(path, anchors[index]), [value]) != "width":
+                continue
+            vector = [_ABSENT if spec is None else value for spec in specs]
+            param = next(
+                (p for p in widths if len(set(p.values)) > 1 and _agrees(vector, p.values, 1)),
+                None,
+            )
+            if param is not None:
+                holes[path] = Name(param.name)
 
 
 def _ratios_over_constants(

@@ -54,7 +54,9 @@ class ResidualBlock(tf.keras.layers.Layer):
         self.number_2 = number_2
         self.layer_names = layer_names
         if conv_shortcut:
-            self.conv_1 = tf.keras.layers.Conv2D(16, 1, strides=2, name=layer_names[0])
+            self.conv_1 = tf.keras.layers.Conv2D(
+                filters, 1, strides=2, name=layer_names[0]
+            )
             self.bn_1 = tf.keras.layers.BatchNormalization(name=layer_names[1])
         self.conv_2 = tf.keras.layers.Conv2D(
             filters, 3, padding="same", strides=strides, name=f"conv2d_{number}"
