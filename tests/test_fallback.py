@@ -44,18 +44,22 @@ def _convert(model_file: Path, out: Path, *extra: str) -> Any:
     return CliRunner().invoke(main, ["convert", str(model_file), "-o", str(out), *extra])
 
 
-def _counting(monkeypatch: pytest.MonkeyPatch, change: Any) -> list[bool]:
+def _counting(
+    monkeypatch: pytest.MonkeyPatch, change: Any = None, flat_change: Any = None
+) -> list[bool]:
     """Wrap ``generator.convert.convert`` so that ``change(source)`` alters what a
-    factored conversion renders; returns the ``flat`` flag of every call."""
+    factored conversion renders and ``flat_change(source)`` what a flat one does (None:
+    nothing); returns the ``flat`` flag of every call."""
     real = generator.convert.convert
     calls: list[bool] = []
 
     def convert(model: Any, options: Any, *args: Any) -> Any:
         calls.append(options.flat)
         done = real(model, options, *args)
-        if options.flat:
+        edit = flat_change if options.flat else change
+        if edit is None:
             return done
-        return type(done)(done.module, change(done.source), done.options)
+        return type(done)(done.module, edit(done.source), done.options)
 
     monkeypatch.setattr(generator.convert, "convert", convert)
     return calls
@@ -155,16 +159,13 @@ def test_a_current_factored_module_is_checked_without_verifying(
 def test_when_the_flat_module_fails_too_the_first_failure_is_reported(
     model_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = generator.convert.convert
 
-    def everything_wrong(model: Any, options: Any, *args: Any) -> Any:
-        done = real(model, options, *args)
+    def one_weight_fewer(source: str) -> str:
         bn = "tf.keras.layers.BatchNormalization("
-        assert bn in done.source
-        source = done.source.replace(bn, bn + "center=False, ")  # one weight fewer
-        return type(done)(done.module, source, done.options)
+        assert bn in source
+        return source.replace(bn, bn + "center=False, ")
 
-    monkeypatch.setattr(generator.convert, "convert", everything_wrong)
+    _counting(monkeypatch, one_weight_fewer, one_weight_fewer)
     out = tmp_path / "model.py"
     result = _convert(model_file, out)
     assert result.exit_code == 3, result.output
@@ -206,16 +207,13 @@ def test_recovery_raising_then_the_flat_module_diverging_shows_the_divergence(
         raise IndexError("list index out of range")
 
     monkeypatch.setattr(generator.convert, "recover_structure", broken)
-    real = generator.convert.convert
 
-    def flat_doubled(model: Any, options: Any, *args: Any) -> Any:
-        done = real(model, options, *args)
+    def flat_doubled(source: str) -> str:
         call_returns = "        return dense\n"  # what the flat model's call returns
-        assert options.flat and call_returns in done.source
-        source = done.source.replace(call_returns, "        return dense * 2.0\n")
-        return type(done)(done.module, source, done.options)
+        assert call_returns in source
+        return source.replace(call_returns, "        return dense * 2.0\n")
 
-    monkeypatch.setattr(generator.convert, "convert", flat_doubled)
+    _counting(monkeypatch, flat_change=flat_doubled)
     out = tmp_path / "model.py"
     result = _convert(model_file, out)
     assert result.exit_code == 3, result.output
@@ -227,16 +225,14 @@ def test_recovery_raising_then_the_flat_module_diverging_shows_the_divergence(
 def test_a_diverging_factored_module_stays_when_the_flat_conversion_raises(
     model_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = generator.convert.convert
 
-    def factored_doubled_flat_broken(model: Any, options: Any, *args: Any) -> Any:
-        if options.flat:
-            raise IndexError("list index out of range")
-        done = real(model, options, *args)
-        source = done.source.replace("        return x\n", "        return x * 2.0\n", 1)
-        return type(done)(done.module, source, done.options)
+    def flat_broken(source: str) -> str:
+        raise IndexError("list index out of range")
 
-    monkeypatch.setattr(generator.convert, "convert", factored_doubled_flat_broken)
+    def doubled(source: str) -> str:
+        return source.replace("        return x\n", "        return x * 2.0\n", 1)
+
+    _counting(monkeypatch, doubled, flat_broken)
     out = tmp_path / "model.py"
     result = _convert(model_file, out)
     assert result.exit_code == 3, result.output
