@@ -207,6 +207,8 @@ def test_the_shortcut_runs_first_past_an_optional_part_of_the_main_path() -> Non
     # The optional convolution is as wide as the block, as in the blocks it exists in.
     one_line = re.sub(r"\s+", "", source)
     assert "Conv1D(filters,3," in one_line and "Conv1D(8," not in one_line, source
+    # Keras's numbers in the names count from a layer every block has: none below 0.
+    assert not re.search(r"number\w*=-", one_line), source
     assert re.fullmatch(r"shortcut = self\.\w+\(inputs\)", lines[1]), call
     assert lines[2].startswith("if self."), call
     assert "x = x + shortcut" in lines, call

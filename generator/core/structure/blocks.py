@@ -331,7 +331,19 @@ def _instance_names(slots: list[_Slot], layers: dict[str, LayerSpec], count: int
         else:
             groups.append((j, list(numbers)))
             schemes.append(("number", text, len(groups) - 1, 0, bare))
-    for _, base in groups:
+    for group, (_, base) in enumerate(groups):
+        # Numbered from a layer some instances lack, the first instance's counter may
+        # fall below 0 (``number_1=-1`` and ``activation_{number_1 + 1}``): count from
+        # the smallest instead, so each counter is a number a name holds.
+        lowest = min((b for b in base if b is not None), default=0)
+        if lowest < 0:
+            base = [None if b is None else b - lowest for b in base]
+            schemes = [
+                (*scheme[:3], scheme[3] + lowest, *scheme[4:])
+                if scheme[0] == "number" and scheme[2] == group
+                else scheme
+                for scheme in schemes
+            ]
         counters.append(list(base))
     listed_slots = [j for j, scheme in enumerate(schemes) if scheme[0] == "list"]
     listed = [tuple(row[j] for j in listed_slots) for row in table] if listed_slots else []
