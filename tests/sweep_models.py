@@ -1,4 +1,4 @@
-"""Forty models shaped like more public Keras examples (keras.io: translation and NER
+"""Thirty-nine models shaped like more public Keras examples (keras.io: translation and NER
 Transformers, PointNet, DeepLabV3+, RetinaNet's heads, OCR, EDSR, ESPCN, Zero-DCE,
 CycleGAN, WGAN-GP, speaker recognition, WaveNet-like gates, ...), with repeated blocks
 under automatic, explicit and hostile names, written for a sweep of models the test
@@ -9,23 +9,13 @@ them all in ``make test-full``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import keras
 import numpy as np
 from keras import layers, ops
+from model_builders import Builders, fresh
 
-BUILDERS: dict[str, Callable[[], keras.Model]] = {}
-
-
-def builder(fn: Callable[[], keras.Model]) -> Callable[[], keras.Model]:
-    BUILDERS[fn.__name__] = fn
-    return fn
-
-
-def fresh(seed: int) -> None:
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(seed)
+BUILDERS = Builders()
+builder = BUILDERS
 
 
 # ---------------------------------------------------------------------------
@@ -425,50 +415,16 @@ def wgan_critic():
 
     img_input = layers.Input(shape=(28, 28, 1))
     x = layers.ZeroPadding2D((2, 2))(img_input)
-    x = conv_block(
-        x,
-        8,
-        kernel_size=(5, 5),
-        strides=(2, 2),
-        use_bn=False,
-        use_bias=True,
-        activation=layers.LeakyReLU(0.2),
-        use_dropout=False,
-        drop_value=0.3,
-    )
-    x = conv_block(
-        x,
-        16,
-        kernel_size=(5, 5),
-        strides=(2, 2),
-        use_bn=False,
-        activation=layers.LeakyReLU(0.2),
-        use_bias=True,
-        use_dropout=True,
-        drop_value=0.3,
-    )
-    x = conv_block(
-        x,
-        32,
-        kernel_size=(5, 5),
-        strides=(2, 2),
-        use_bn=False,
-        activation=layers.LeakyReLU(0.2),
-        use_bias=True,
-        use_dropout=True,
-        drop_value=0.3,
-    )
-    x = conv_block(
-        x,
-        64,
-        kernel_size=(5, 5),
-        strides=(2, 2),
-        use_bn=False,
-        activation=layers.LeakyReLU(0.2),
-        use_bias=True,
-        use_dropout=False,
-        drop_value=0.3,
-    )
+    for filters, use_dropout in ((8, False), (16, True), (32, True), (64, False)):
+        x = conv_block(
+            x,
+            filters,
+            kernel_size=(5, 5),
+            strides=(2, 2),
+            activation=layers.LeakyReLU(0.2),
+            use_dropout=use_dropout,
+            drop_value=0.3,
+        )
     x = layers.Flatten()(x)
     x = layers.Dropout(0.2)(x)
     x = layers.Dense(1)(x)
@@ -535,20 +491,19 @@ def collab_filtering():
     num_users, num_movies, emb = 30, 40, 8
     user = keras.Input(shape=(), dtype="int32", name="user")
     movie = keras.Input(shape=(), dtype="int32", name="movie")
-    user_vector = layers.Embedding(
-        num_users,
-        emb,
-        embeddings_initializer="he_normal",
-        embeddings_regularizer=keras.regularizers.l2(1e-6),
-    )(user)
-    user_bias = layers.Embedding(num_users, 1)(user)
-    movie_vector = layers.Embedding(
-        num_movies,
-        emb,
-        embeddings_initializer="he_normal",
-        embeddings_regularizer=keras.regularizers.l2(1e-6),
-    )(movie)
-    movie_bias = layers.Embedding(num_movies, 1)(movie)
+
+    def embedded(ids, count):
+        """The id's vector (regularized) and its bias, as RecommenderNet embeds both."""
+        vector = layers.Embedding(
+            count,
+            emb,
+            embeddings_initializer="he_normal",
+            embeddings_regularizer=keras.regularizers.l2(1e-6),
+        )(ids)
+        return vector, layers.Embedding(count, 1)(ids)
+
+    user_vector, user_bias = embedded(user, num_users)
+    movie_vector, movie_bias = embedded(movie, num_movies)
     dot_user_movie = layers.Dot(axes=1)([user_vector, movie_vector])
     x = layers.Add()([dot_user_movie, user_bias, movie_bias])
     out = layers.Activation("sigmoid")(x)
@@ -872,29 +827,6 @@ def bahdanau_attention_seq2seq():
 
 
 @builder
-def sequential_nested_seq():
-    """Sequential containing Sequential blocks (built in a loop, automatic names),
-    plus Conv2D/BN/ReLU and Flatten head; the same block object appended twice."""
-    fresh(131)
-
-    def blk(f):
-        return keras.Sequential(
-            [layers.Conv2D(f, 3, padding="same"), layers.BatchNormalization(), layers.ReLU()]
-        )
-
-    shared = blk(8)
-    model = keras.Sequential([keras.Input((16, 16, 3)), layers.Conv2D(8, 1)])
-    model.add(shared)
-    model.add(shared)
-    for f in [16, 16, 16]:
-        model.add(blk(f))
-        model.add(layers.MaxPooling2D())
-    model.add(layers.Flatten())
-    model.add(layers.Dense(4))
-    return model
-
-
-@builder
 def int_inputs_features():
     """keras.io structured data: many named scalar inputs (int and float), some with
     hostile names, CategoryEncoding / Normalization / Embedding, concatenate, MLP."""
@@ -921,8 +853,8 @@ def int_inputs_features():
 
 @builder
 def sequential_nested_seq2():
-    """As sequential_nested_seq without the shared block (Keras itself cannot reload a
-    Sequential holding one Sequential twice): Sequential of Sequential blocks."""
+    """A Sequential of Sequential blocks (built in a loop, automatic names). Not one
+    block appended twice: Keras itself cannot reload a Sequential holding one twice."""
     fresh(133)
 
     def blk(f):

@@ -20,21 +20,12 @@ import keras
 import pytest
 from equivalence import converted_exactly
 from keras import layers, ops
+from model_builders import Builders, fresh
 
 MODULES = Path(__file__).parent / "data" / "modules"
 
-BUILDERS: dict[str, Callable[[], keras.Model]] = {}
-
-
-def builder(fn: Callable[[], keras.Model]) -> Callable[[], keras.Model]:
-    BUILDERS[fn.__name__] = fn
-    return fn
-
-
-def fresh(seed: int) -> None:
-    """As a standalone script starts: Keras's automatic names count from zero."""
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(seed)
+BUILDERS = Builders()
+builder = BUILDERS
 
 
 @pytest.fixture(autouse=True)

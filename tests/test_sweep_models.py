@@ -11,13 +11,9 @@ import pytest
 from equivalence import converted_exactly
 from sweep_models import BUILDERS
 
-# Keras cannot load it: a Sequential holding one nested Sequential twice fails in
-# ``load_model`` ("Layer 'conv2d_2' expected 2 variables, but received 0").
-KERAS_CANNOT_LOAD = frozenset({"sequential_nested_seq"})
-
 
 @pytest.mark.full
-@pytest.mark.parametrize("name", sorted(set(BUILDERS) - KERAS_CANNOT_LOAD))
+@pytest.mark.parametrize("name", sorted(BUILDERS))
 def test_every_swept_model_converts_exactly(name: str, tmp_path: Path) -> None:
     path = tmp_path / f"{name}.keras"
     BUILDERS[name]().save(path)
