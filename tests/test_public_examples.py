@@ -20,7 +20,13 @@ import keras
 import pytest
 from equivalence import converted_exactly
 from keras import layers, ops
-from model_builders import Builders, fresh
+from model_builders import (
+    Builders,
+    fresh,
+    inception_stack,
+    resnet_block,
+    unet_down_block,
+)
 
 MODULES = Path(__file__).parent / "data" / "modules"
 
@@ -52,15 +58,7 @@ def unet() -> keras.Model:
     x = layers.Activation("relu")(x)
     previous_block_activation = x
     for filters in [16, 32]:
-        x = layers.Activation("relu")(x)
-        x = layers.SeparableConv2D(filters, 3, padding="same")(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.Activation("relu")(x)
-        x = layers.SeparableConv2D(filters, 3, padding="same")(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
-        residual = layers.Conv2D(filters, 1, strides=2, padding="same")(previous_block_activation)
-        x = layers.add([x, residual])
+        x = unet_down_block(x, previous_block_activation, filters)
         previous_block_activation = x
     for filters in [32, 16, 8]:
         x = layers.Activation("relu")(x)
@@ -460,27 +458,13 @@ def resnet_like() -> keras.Model:
     """keras.io-style ResNet: automatic names, a projected shortcut where the shape
     changes, an ``Activation`` after every ``Add``."""
     fresh(20)
-
-    def block(x: keras.KerasTensor, filters: int, stride: int) -> keras.KerasTensor:
-        shortcut = x
-        if stride != 1 or x.shape[-1] != filters:
-            shortcut = layers.Conv2D(filters, 1, strides=stride)(x)
-            shortcut = layers.BatchNormalization()(shortcut)
-        x = layers.Conv2D(filters, 3, strides=stride, padding="same")(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.Activation("relu")(x)
-        x = layers.Conv2D(filters, 3, padding="same")(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.Add()([shortcut, x])
-        return layers.Activation("relu")(x)
-
     inputs = keras.Input(shape=(32, 32, 3))
     x = layers.Conv2D(8, 3, padding="same")(inputs)
     x = layers.BatchNormalization()(x)
     x = layers.Activation("relu")(x)
     for stage, filters in enumerate([8, 16, 32]):
         for index in range(2):
-            x = block(x, filters, 2 if index == 0 and stage > 0 else 1)
+            x = resnet_block(x, filters, 2 if index == 0 and stage > 0 else 1)
     x = layers.GlobalAveragePooling2D()(x)
     outputs = layers.Dense(10)(x)
     return keras.Model(inputs, outputs)
@@ -584,24 +568,9 @@ def inception_like() -> keras.Model:
     and the third."""
     fresh(24)
 
-    def inception(
-        x: keras.KerasTensor, f1: int, f3r: int, f3: int, f5r: int, f5: int, fp: int
-    ) -> keras.KerasTensor:
-        b1 = layers.Conv2D(f1, 1, padding="same", activation="relu")(x)
-        b3 = layers.Conv2D(f3r, 1, padding="same", activation="relu")(x)
-        b3 = layers.Conv2D(f3, 3, padding="same", activation="relu")(b3)
-        b5 = layers.Conv2D(f5r, 1, padding="same", activation="relu")(x)
-        b5 = layers.Conv2D(f5, 5, padding="same", activation="relu")(b5)
-        bp = layers.MaxPooling2D(3, strides=1, padding="same")(x)
-        bp = layers.Conv2D(fp, 1, padding="same", activation="relu")(bp)
-        return layers.Concatenate(axis=-1)([b1, b3, b5, bp])
-
     inputs = keras.Input((32, 32, 3))
     x = layers.Conv2D(16, 3, strides=2, padding="same", activation="relu")(inputs)
-    x = inception(x, 8, 8, 12, 2, 4, 4)
-    x = inception(x, 12, 8, 16, 4, 8, 8)
-    x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
-    x = inception(x, 16, 8, 16, 4, 8, 8)
+    x = inception_stack(x)
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dropout(0.4)(x)
     outputs = layers.Dense(10, activation="softmax")(x)
@@ -760,28 +729,27 @@ def hostile_names2() -> keras.Model:
     return keras.Model(inputs, outputs, name="model")
 
 
-@builder
-def lambda_layers() -> keras.Model:
-    """``Lambda`` layers holding registered functions: safe, no ``--unsafe``."""
-    fresh(33)
+def _lambdas(seed: int, second: str) -> keras.Model:
+    """Dense, the registered ``scale_shift`` Lambda, then the registered ``second``."""
+    fresh(seed)
     inputs = keras.Input((10,))
     x = layers.Dense(8)(inputs)
     x = layers.Lambda(custom().scale_shift, name="scale_shift")(x)
-    x = layers.Lambda(custom().sqrt_abs)(x)
+    x = layers.Lambda(getattr(custom(), second))(x)
     outputs = layers.Dense(1)(x)
     return keras.Model(inputs, outputs)
+
+
+@builder
+def lambda_layers() -> keras.Model:
+    """``Lambda`` layers holding registered functions: safe, no ``--unsafe``."""
+    return _lambdas(33, "sqrt_abs")
 
 
 @builder
 def lambda_slicing() -> keras.Model:
     """A registered ``Lambda`` that slices, so the next layer sees fewer features."""
-    fresh(34)
-    inputs = keras.Input((10,))
-    x = layers.Dense(8)(inputs)
-    x = layers.Lambda(custom().scale_shift, name="scale_shift")(x)
-    x = layers.Lambda(custom().first_four)(x)
-    outputs = layers.Dense(1)(x)
-    return keras.Model(inputs, outputs)
+    return _lambdas(34, "first_four")
 
 
 @builder

@@ -11,24 +11,12 @@ import numpy as np
 import pytest
 from equivalence import converted_exactly, generated_class
 from keras import layers
+from model_builders import resnet_block, unet_down_block
 
 
 def _resnet(stem: int = 8, widths: tuple[int, ...] = (8, 16, 32)) -> keras.Model:
     """keras.io style: ``if stride != 1 or x.shape[-1] != filters`` projects the
     shortcut; an ``Activation`` follows every ``Add``; Keras names every layer."""
-
-    def block(x, filters, stride):
-        shortcut = x
-        if stride != 1 or x.shape[-1] != filters:
-            shortcut = layers.Conv2D(filters, 1, strides=stride)(x)
-            shortcut = layers.BatchNormalization()(shortcut)
-        x = layers.Conv2D(filters, 3, strides=stride, padding="same")(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.Activation("relu")(x)
-        x = layers.Conv2D(filters, 3, padding="same")(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.Add()([shortcut, x])
-        return layers.Activation("relu")(x)
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(3)
@@ -38,7 +26,7 @@ def _resnet(stem: int = 8, widths: tuple[int, ...] = (8, 16, 32)) -> keras.Model
     x = layers.Activation("relu")(x)
     for stage, filters in enumerate(widths):
         for index in range(2):
-            x = block(x, filters, 2 if index == 0 and stage > 0 else 1)
+            x = resnet_block(x, filters, 2 if index == 0 and stage > 0 else 1)
     x = layers.GlobalAveragePooling2D()(x)
     return keras.Model(inputs, layers.Dense(10)(x))
 
@@ -114,15 +102,7 @@ def test_the_shorter_of_two_added_paths_is_the_shortcut() -> None:
     x = layers.Conv2D(8, 3, strides=2, padding="same")(inputs)
     previous = x
     for filters in (8, 16, 32):
-        x = layers.Activation("relu")(x)
-        x = layers.SeparableConv2D(filters, 3, padding="same")(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.Activation("relu")(x)
-        x = layers.SeparableConv2D(filters, 3, padding="same")(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
-        residual = layers.Conv2D(filters, 1, strides=2, padding="same")(previous)
-        x = layers.add([x, residual])
+        x = unet_down_block(x, previous, filters)
         previous = x
     model = keras.Model(inputs, layers.Conv2D(2, 1)(x), name="unet_encoder")
     source = converted_exactly(model, "short_first")
