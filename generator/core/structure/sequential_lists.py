@@ -370,13 +370,19 @@ def _plural(label: str) -> str:
     return label if label.endswith("s") else label + "s"
 
 
-def _called_once(model: ModelIR) -> set[str]:
-    """Layers called exactly once, by a top-level step of their own (``x = self.a(x)``)."""
+def layer_uses(model: ModelIR) -> dict[str, int]:
+    """How many times the steps of ``model``'s call read each of its layers."""
     uses: dict[str, int] = {}
     for assign in all_assigns(model.steps):
         for node in iter_values(assign.value):
             if isinstance(node, SelfAttr):
                 uses[node.attr] = uses.get(node.attr, 0) + 1
+    return uses
+
+
+def _called_once(model: ModelIR) -> set[str]:
+    """Layers called exactly once, by a top-level step of their own (``x = self.a(x)``)."""
+    uses = layer_uses(model)
     for node in iter_values(model.outputs):
         if isinstance(node, SelfAttr):
             uses[node.attr] = uses.get(node.attr, 0) + 2

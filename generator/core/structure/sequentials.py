@@ -20,12 +20,11 @@ from generator.core.ir import (
     SelfAttr,
     Symbol,
     TrainingFlag,
-    iter_values,
 )
-from generator.core.structure.dataflow import all_assigns
 from generator.core.structure.sequential_lists import (
     SequentialParts,
     class_called,
+    layer_uses,
     listed_sequentials,
 )
 
@@ -137,7 +136,7 @@ def _with_inlined(model: ModelIR, parts: dict[str, SequentialParts]) -> ModelIR:
     ``parts``. One called more than once opens with its declared ``tf.keras.Input``:
     built at its first call's shape, it would refuse another (a detection head shared
     by feature maps of several sizes)."""
-    calls = _calls(model)
+    calls = layer_uses(model)
     layers = []
     for layer in model.layers:
         name = class_called(layer.constructor)
@@ -152,13 +151,3 @@ def _with_inlined(model: ModelIR, parts: dict[str, SequentialParts]) -> ModelIR:
             layer = dataclasses.replace(layer, constructor=constructor, class_label="Sequential")
         layers.append(layer)
     return dataclasses.replace(model, layers=tuple(layers))
-
-
-def _calls(model: ModelIR) -> dict[str, int]:
-    """How many times ``model`` calls each of its layers."""
-    calls: dict[str, int] = {}
-    for assign in all_assigns(model.steps):
-        for node in iter_values(assign.value):
-            if isinstance(node, Call) and isinstance(node.func, SelfAttr):
-                calls[node.func.attr] = calls.get(node.func.attr, 0) + 1
-    return calls
