@@ -7,7 +7,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from equivalence import assert_equivalent, generated_class
+from equivalence import assert_equivalent, converted_exactly, generated_class
 from keras import layers, ops
 
 from generator.convert import ConvertOptions, convert_model
@@ -218,3 +218,44 @@ def test_one_element_lists_behave_like_keras(tmp_path: Path) -> None:
         expected, actual = model(call_with), generated(call_with)
         assert not isinstance(actual, (list, tuple))
         np.testing.assert_allclose(actual, expected, atol=1e-6)
+
+
+def _call_lines(source: str) -> list[str]:
+    body = source.split("    def call(self, inputs, training=None):\n")[-1]
+    return [line.strip() for line in body.split("\n\n")[0].splitlines()]
+
+
+def test_an_encoder_is_written_before_the_decoder_that_attends_to_it() -> None:
+    """The decoder's residual sum reads its own value before the cross-attention that
+    reads the encoder's output; the code still computes the first input's branch first, as its author wrote it, and the
+    encoder's repeated layers become a loop instead of interleaving with the decoder."""
+    keras.backend.clear_session()
+    source_ids = keras.Input((None,), dtype="int32", name="source_ids")
+    target_ids = keras.Input((None,), dtype="int32", name="target_ids")
+    x = layers.Embedding(20, 8, name="source_embedding")(source_ids)
+    for _ in range(2):
+        x = layers.LayerNormalization()(x + layers.MultiHeadAttention(2, 4)(x, x))
+    y = layers.Embedding(20, 8, name="target_embedding")(target_ids)
+    y = layers.LayerNormalization()(y + layers.MultiHeadAttention(2, 4)(y, y))
+    y = layers.LayerNormalization()(y + layers.MultiHeadAttention(2, 4)(y, x))
+    model = keras.Model([source_ids, target_ids], layers.Dense(5)(y))
+    source = converted_exactly(model, "encoder_first")
+    lines = _call_lines(source)
+    calls = [line for line in lines if "self." in line]
+    assert calls[0].endswith("self.source_embedding(source_ids)"), calls
+    assert "for block in self.attention_blocks:" in lines, lines
+    assert lines.index("for block in self.attention_blocks:") < next(
+        i for i, line in enumerate(lines) if "self.target_embedding" in line
+    )
+
+
+def test_inputs_keras_named_are_numbered_variables() -> None:
+    """``keras.Input`` without a name is ``keras_tensor_9`` (a number that depends on
+    what the script built before): the code calls a listed input ``input_1``."""
+    keras.backend.clear_session()
+    left, right = keras.Input((3,)), keras.Input((3,), name="right")
+    model = keras.Model([left, right], layers.Dense(2, name="head")(left - right))
+    source = converted_exactly(model, "numbered_inputs")
+    assert "input_1, right = inputs" in source, source
+    assert "keras_tensor" not in source, source
+    assert "        input_1: (batch, 3), float32\n        'right': (batch, 3)" in source

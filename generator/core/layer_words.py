@@ -62,6 +62,12 @@ def made_up_name(operation: Any) -> bool:
     return is_auto_name(str(operation.name), type(operation).__name__)
 
 
+def named_input(name: str) -> bool:
+    """Whether a person named a model input: Keras names the others ``keras_tensor_9``
+    (``keras.Input``) or ``input_layer_2`` (an ``InputLayer``)."""
+    return re.fullmatch(r"(keras_tensor|input_layer)(_[0-9]+)?", name) is None
+
+
 def layer_word(class_name: str) -> str:
     """The word for a layer of ``class_name``: ``bn``, ``conv``, else Keras's base name."""
     for pattern, word in _WORDS:

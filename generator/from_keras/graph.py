@@ -32,7 +32,12 @@ from generator.core.ir import (
     TrainingFlag,
     Value,
 )
-from generator.core.layer_words import attribute_word, claim_attributes, made_up_name
+from generator.core.layer_words import (
+    attribute_word,
+    claim_attributes,
+    made_up_name,
+    named_input,
+)
 from generator.core.naming import attribute_registry, class_registry, local_registry
 from generator.errors import UnsupportedModelError
 from generator.from_keras.arguments import init_parameters
@@ -293,13 +298,20 @@ class _ModelReaderBase:
             return tuple(specs), "dict"
         if isinstance(struct, (list, tuple)) and all(isinstance(t, KerasTensor) for t in struct):
             kind: Structure = "tuple" if isinstance(struct, tuple) else "list"
-            return tuple(self._input_spec(t, t.name) for t in struct), kind
+            return tuple(
+                self._input_spec(t, t.name, var=None if named_input(t.name) else f"input_{i}")
+                for i, t in enumerate(struct, start=1)
+            ), kind
         raise UnsupportedModelError(
             "nested input structures are not supported yet", where=f"model {self.model.name!r}"
         )
 
-    def _input_spec(self, tensor: Any, key: str, single: bool = False) -> InputSpec:
-        var = "inputs" if single else self.locals.claim(key)
+    def _input_spec(
+        self, tensor: Any, key: str, single: bool = False, var: str | None = None
+    ) -> InputSpec:
+        """``var``: the variable's name where the input's own says nothing (a list's
+        ``keras_tensor_9`` is written ``input_1``)."""
+        var = "inputs" if single else self.locals.claim(var or key)
         return InputSpec(
             key=key,
             var=var,

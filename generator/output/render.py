@@ -35,6 +35,7 @@ from generator.core.ir import (
     Value,
     When,
 )
+from generator.core.layer_words import named_input
 from generator.core.naming import to_snake
 from generator.core.structure.dataflow import KEEP, transform
 from generator.errors import PackError, ScaffoldError
@@ -407,12 +408,15 @@ def _named_input(model: ModelIR, spec: InputSpec) -> bool:
     a single one unless its name is Keras's (``keras_tensor_3``, ``input_layer``)."""
     if model.input_structure != "single":
         return True
-    return not re.fullmatch(r"(keras_tensor|input_layer|inputs?)(_\d+)?", spec.key)
+    return named_input(spec.key) and not re.fullmatch(r"inputs?(_\d+)?", spec.key)
 
 
 def _describe_input(spec: InputSpec, keyed: bool) -> str:
+    """A listed input Keras named (``keras_tensor_9``) goes by its variable's name."""
     described = f"{_shape_text(spec.shape)}, {spec.dtype}"
-    return f"{spec.key!r}: {described}" if keyed else described
+    if not keyed:
+        return described
+    return f"{spec.key!r}: {described}" if named_input(spec.key) else f"{spec.var}: {described}"
 
 
 def _shape_text(shape: tuple[int | None, ...]) -> str:
