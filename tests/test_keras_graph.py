@@ -227,8 +227,9 @@ def _call_lines(source: str) -> list[str]:
 
 def test_an_encoder_is_written_before_the_decoder_that_attends_to_it() -> None:
     """The decoder's residual sum reads its own value before the cross-attention that
-    reads the encoder's output; the code still computes the first input's branch first, as its author wrote it, and the
-    encoder's repeated layers become a loop instead of interleaving with the decoder."""
+    reads the encoder's output; the code still computes the first input's branch first,
+    as its author wrote it, and the encoder's repeated layers become a loop instead of
+    interleaving with the decoder."""
     keras.backend.clear_session()
     source_ids = keras.Input((None,), dtype="int32", name="source_ids")
     target_ids = keras.Input((None,), dtype="int32", name="target_ids")
