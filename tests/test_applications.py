@@ -6,6 +6,7 @@ saturated softmax head hides errors upstream.
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import keras
@@ -107,5 +108,27 @@ def test_application_converts_and_matches(name: str, tmp_path: Path) -> None:
 def test_every_application_family_verifies(name: str) -> None:
     original = build_application(name, SMALLEST[name])
     source = convert_model(original, ConvertOptions(class_name="Converted", package=name.lower()))
+    report = verify_source(original, source, "Converted", batches=1)
+    assert report.ok, report.verdict()
+    assert not [p for p in _parameters(source) if p.endswith("_")], _parameters(source)
+
+
+def _parameters(source: str) -> list[str]:
+    """The converted model's constructor parameters."""
+    tree = ast.parse(source)
+    (model,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Converted"]
+    (init,) = [n for n in model.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"]
+    return [a.arg for a in init.args.args[1:]]
+
+
+def test_resnet_v2_names_each_depths_tuple_apart() -> None:
+    """ResNet50V2's third stage takes ``stage_depths``; the lists of one block class that
+    run between stages share a tuple of their own, not ``stage_depths_``. Found by
+    building every family with other hyperparameters."""
+    original = build_application("ResNet50V2", SMALLEST["ResNet50V2"])
+    source = convert_model(original, ConvertOptions(class_name="Converted", package="rv2"))
+    params = _parameters(source)
+    assert "stage_depths" in params and "conv_block_depths" in params, params
+    assert not [p for p in params if p.endswith("_")], params
     report = verify_source(original, source, "Converted", batches=1)
     assert report.ok, report.verdict()

@@ -50,7 +50,10 @@ def merged_depths(model: ModelIR, taken: set[str]) -> ModelIR:
     replaced: dict[str, Any] = {}  # count parameter -> ``depths[k]``
     merged: dict[str, Param] = {}  # first count parameter of a group -> the tuple
     for class_name, members in groups.items():
-        wanted = "stage_depths" if len(groups) == 1 else f"{to_snake(class_name)}_depths"
+        # Another pass may own ``stage_depths`` (ResNet50V2's third stage): then the
+        # class's own name, not ``stage_depths_``.
+        own = f"{to_snake(class_name)}_depths"
+        wanted = "stage_depths" if len(groups) == 1 and "stage_depths" not in registry else own
         name = registry.claim(wanted)
         for index, (count, _) in enumerate(members):
             replaced[count] = Subscript(Name(name), index)
