@@ -183,6 +183,39 @@ def test_hidden_layers_are_one_list_and_the_head_stays_apart() -> None:
     assert report.ok, report.verdict()
 
 
+def _list_heads(tie: bool) -> keras.Model:
+    """A VAE encoder's heads: ``z_mean`` and ``z_log_var`` of equal units, then a value
+    made of both (summed, so they must stay equal) or only set side by side."""
+    keras.backend.clear_session()
+    inputs = keras.Input((6,))
+    x = layers.Dense(8, activation="relu", name="hidden")(inputs)
+    z_mean = layers.Dense(2, name="z_mean")(x)
+    z_log_var = layers.Dense(2, name="z_log_var")(x)
+    if tie:
+        joined = layers.Add(name="z")([z_mean, keras.ops.exp(0.5 * z_log_var)])
+    else:
+        joined = layers.Concatenate(name="z")([z_mean, z_log_var])
+    return keras.Model(inputs, [z_mean, z_log_var, joined])
+
+
+def test_heads_read_together_share_one_units_parameter() -> None:
+    """Each listed head's parameter takes its name (``z_mean_units``, not
+    ``output_0_units``); heads that one layer combines take one (``z_units``): sized
+    apart, they would no longer fit each other. Found building models with other values."""
+    tied = _list_heads(tie=True)
+    source = convert_model(tied, ConvertOptions(class_name="M", package="m"))
+    assert "def __init__(self, z_units=2, **kwargs):" in source, source
+    report = verify_source(tied, source, "M", batches=1)
+    assert report.ok, report.verdict()
+    wider = generated_class(source, "M", "tied_heads")(z_units=5)
+    assert [tuple(o.shape) for o in wider(np.zeros((3, 6), "float32"))] == [(3, 5)] * 3
+    apart = _list_heads(tie=False)
+    source = convert_model(apart, ConvertOptions(class_name="M", package="m"))
+    assert "def __init__(self, z_mean_units=2, z_log_var_units=2, **kwargs):" in source
+    report = verify_source(apart, source, "M", batches=1)
+    assert report.ok, report.verdict()
+
+
 def test_factored_output_is_deterministic() -> None:
     model = build_case("repeated_blocks")
     options = ConvertOptions(class_name="RepeatedBlocks", package="repeated_blocks")

@@ -10,6 +10,7 @@ from collections import Counter
 
 from generator.core.ir import (
     Assign,
+    BinOp,
     Call,
     DictValue,
     LayerSpec,
@@ -20,6 +21,7 @@ from generator.core.ir import (
     SelfAttr,
     Step,
     Symbol,
+    UnaryOp,
     Value,
     step_targets,
     step_values,
@@ -27,6 +29,7 @@ from generator.core.ir import (
 from generator.core.naming import to_snake
 from generator.core.structure.attributes import parameter_registry
 from generator.core.structure.dataflow import layers_in, variables_in
+from generator.core.structure.variables import JOINING_FUNCTIONS, JOINING_LAYERS, joins
 
 _DENSE = Symbol("keras", "layers.Dense")
 _DROPOUT = Symbol("keras", "layers.Dropout")
@@ -39,10 +42,11 @@ def head_parameters(model: ModelIR, taken: set[str]) -> ModelIR:
     of a Dropout that feeds that layer."""
     layers = {layer.attr: layer for layer in model.layers}
     registry = parameter_registry(model, taken, "units")
-    heads = _heads(model.outputs)
+    heads = _heads(model.outputs, set(model.made_up_names))
     changed: dict[str, tuple[str, Value, str]] = {}  # attr: parameter, default, doc
     # A Dropout called elsewhere too is not one head's to tune.
     calls = Counter(layers_in(tuple(v for step in model.steps for v in step_values(step))))
+    tied = _tied_heads(heads, model, layers)
     for key, var in heads:
         found = _dense_behind(var, model.steps, layers)
         if found is None or found[0] in changed:
@@ -53,7 +57,13 @@ def head_parameters(model: ModelIR, taken: set[str]) -> ModelIR:
         else:
             wanted = f"{to_snake(str(key)) or 'output'}_units"
         doc = f"units of the output layer {layers[attr].name!r}"
-        changed[attr] = (registry.claim(wanted), units, doc)
+        together = tied.get(attr, [attr])
+        if len(together) > 1:
+            wanted = f"{_common_words([to_snake(layers[a].name) for a in together])}_units"
+            names = " and ".join(repr(layers[a].name) for a in together)
+            doc = f"units of the output layers {names}, read together"
+        changed.update((a, (registry.claim(wanted), units, doc)) for a in together[:1])
+        changed.update((a, changed[together[0]]) for a in together[1:])
         dropout = _dropout_before(index, model.steps, layers, model.outputs)
         if dropout is not None and calls[dropout[0]] == 1:
             wanted = (
@@ -78,19 +88,91 @@ def head_parameters(model: ModelIR, taken: set[str]) -> ModelIR:
                 layer, constructor=Call(call.func, (param, *call.args[1:]), call.kwargs)
             )
         new_layers.append(layer)
-    params = [Param(name, default, doc=doc) for name, default, doc in changed.values()]
+    params = [Param(*entry[:2], doc=entry[2]) for entry in dict.fromkeys(changed.values())]
     return dataclasses.replace(model, layers=tuple(new_layers), params=(*params, *model.params))
 
 
-def _heads(outputs: Value) -> list[tuple[object, str]]:
+def _heads(outputs: Value, made_up: set[str]) -> list[tuple[object, str]]:
+    """(key, variable) of each output: a listed output is keyed by its variable where
+    that is a person's name (``z_mean``), else by its place (``output_0``)."""
     if isinstance(outputs, Name):
         return [(None, outputs.id)]
     if isinstance(outputs, DictValue):
         return [(k, v.id) for k, v in outputs.items if isinstance(v, Name)]
     items = outputs.items if isinstance(outputs, ListValue) else outputs
     if isinstance(items, tuple):
-        return [(f"output_{i}", v.id) for i, v in enumerate(items) if isinstance(v, Name)]
+        named = [v for v in items if isinstance(v, Name)]
+        own = len({v.id for v in named}) == len(named) and not made_up & {v.id for v in named}
+        return [(v.id if own else f"output_{i}", v.id) for i, v in enumerate(named)]
     return []
+
+
+def _tied_heads(
+    heads: list[tuple[object, str]], model: ModelIR, layers: dict[str, LayerSpec]
+) -> dict[str, list[str]]:
+    """Output Dense layers of equal units that one step reads together (a VAE's
+    ``z_mean`` and ``z_log_var``, which ``Sampling`` combines): one parameter sizes them
+    all, or a changed one would no longer fit the other. Attribute -> its group."""
+    dense = {}
+    for _, var in heads:
+        found = _dense_behind(var, model.steps, layers)
+        if found is not None:
+            dense[var] = found
+    groups: dict[str, list[str]] = {}
+    # Each variable's heads, followed through elementwise steps (``0.5 * z_log_var``).
+    origin: dict[str, list[str]] = {var: [var] for var in dense}
+    for step in model.steps:
+        if not isinstance(step, Assign):
+            continue
+        read = list(dict.fromkeys(variables_in(step.value)))
+        came_from = list(dict.fromkeys(head for var in read for head in origin.get(var, [])))
+        if len(read) == 1 and len(step.targets) == 1 and _elementwise(step.value):
+            origin.setdefault(step.targets[0], came_from)
+            continue
+        if len(came_from) < 2 or joins(step.value, layers, JOINING_FUNCTIONS, JOINING_LAYERS):
+            continue  # set side by side, they may differ
+        attrs = list(dict.fromkeys(dense[var][0] for var in came_from))
+        if len(attrs) > 1 and len({dense[var][1] for var in came_from}) == 1:
+            group = list(dict.fromkeys(a for attr in attrs for a in groups.get(attr, [attr])))
+            groups.update((attr, group) for attr in group)
+    return groups
+
+
+# keras.ops and keras.activations functions that keep their input's shape.
+_ELEMENTWISE = frozenset(
+    "abs exp expm1 log log1p sqrt rsqrt square negative sign sigmoid tanh softplus "
+    "relu gelu silu elu selu softsign exponential linear cast".split()
+)
+
+
+def _elementwise(value: Value) -> bool:
+    """A step whose result has its one variable's shape: arithmetic with numbers, or an
+    elementwise function of it."""
+    if isinstance(value, BinOp):
+        return _elementwise(value.left) and _elementwise(value.right)
+    if isinstance(value, UnaryOp):
+        return _elementwise(value.operand)
+    if isinstance(value, Call):
+        func = value.func
+        return (
+            isinstance(func, Symbol)
+            and func.module == "keras"
+            and func.qualname.rsplit(".", 1)[-1] in _ELEMENTWISE
+            and all(_elementwise(arg) for arg in value.args)
+        )
+    return isinstance(value, (Name, int, float))
+
+
+def _common_words(names: list[str]) -> str:
+    """The words all ``names`` start with (``z`` of ``z_mean`` and ``z_log_var``), else
+    the first name."""
+    words = [name.split("_") for name in names]
+    common = []
+    for group in zip(*words, strict=False):
+        if len(set(group)) > 1:
+            break
+        common.append(group[0])
+    return "_".join(common) or names[0]
 
 
 def _dense_behind(

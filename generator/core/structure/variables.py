@@ -85,9 +85,9 @@ def readable_variables(model: ModelIR, reserved: set[str]) -> ModelIR:
         for var in event.reads:
             if last_read.get(var) == event.read_at:
                 merges[var] = len(set(event.reads))
-                if _joins(event.value, layers, JOINING_FUNCTIONS, JOINING_LAYERS):
+                if joins(event.value, layers, JOINING_FUNCTIONS, JOINING_LAYERS):
                     joined.add(var)
-                if _joins(event.value, layers, frozenset({"add"}), frozenset({"Add"})):
+                if joins(event.value, layers, frozenset({"add"}), frozenset({"Add"})):
                     added.add(var)
     fixed = {spec.var for spec in model.inputs}
     taken = set(reserved) | fixed | {p.name for p in model.params} | {"training"}
@@ -183,7 +183,7 @@ def _short_branch_first(model: ModelIR) -> tuple[Step, ...]:
     while index < len(steps):
         step = steps[index]
         index += 1
-        if not isinstance(step, Assign) or not _joins(
+        if not isinstance(step, Assign) or not joins(
             step.value, layers, frozenset({"add"}), frozenset({"Add"})
         ):
             continue
@@ -304,7 +304,7 @@ def _gates(events: list[_Event], layers: dict[str, LayerSpec], kept: set[str]) -
     found = set()
     for event in events:
         read = set(event.reads)
-        if len(read) != 2 or not _joins(event.value, layers, SCALING_FUNCTIONS, SCALING_LAYERS):
+        if len(read) != 2 or not joins(event.value, layers, SCALING_FUNCTIONS, SCALING_LAYERS):
             continue
         scaled = read & kept
         if len(scaled) == 1:
@@ -344,7 +344,7 @@ def _staying_main(
     return staying
 
 
-def _joins(
+def joins(
     value: Value, layers: dict[str, LayerSpec], functions: frozenset, classes: frozenset
 ) -> bool:
     """A call of one of the ``functions`` (``keras.ops.concatenate``) or of a layer of one
