@@ -229,7 +229,7 @@ def test_an_encoder_is_written_before_the_decoder_that_attends_to_it() -> None:
     """The decoder's residual sum reads its own value before the cross-attention that
     reads the encoder's output; the code still computes the first input's branch first,
     as its author wrote it, and the encoder's repeated layers become a loop instead of
-    interleaving with the decoder."""
+    interleaving with the decoder. What the decoder reads of it is named after its input."""
     keras.backend.clear_session()
     source_ids = keras.Input((None,), dtype="int32", name="source_ids")
     target_ids = keras.Input((None,), dtype="int32", name="target_ids")
@@ -248,6 +248,9 @@ def test_an_encoder_is_written_before_the_decoder_that_attends_to_it() -> None:
     assert lines.index("for block in self.attention_blocks:") < next(
         i for i, line in enumerate(lines) if "self.target_embedding" in line
     )
+    # Not a ``shortcut``: nothing adds it back; it is what the source input became.
+    assert "source_outputs = x" in lines, lines
+    assert "shortcut" not in source.split("class M(")[1], source
 
 
 def test_inputs_keras_named_are_numbered_variables() -> None:

@@ -12,6 +12,7 @@ Inception code writes ``branch_1 = conv(x); branch_1 = conv(branch_1)``.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -98,6 +99,7 @@ def readable_variables(model: ModelIR, reserved: set[str]) -> ModelIR:
         for var, index in defined.items()
         if _kept_aside(reads.get(var, []), index) and not (several_outputs and var in outputs)
     }
+    sources = _sources(events, fixed) if len(fixed) > 1 else {}
     gates = _gates(events, layers, kept)
     branch_of = _branches(events, reads, last_read, kept | gates, fixed | set(outputs))
     gates &= set(branch_of.values())  # computed from the tensor they scale
@@ -121,6 +123,10 @@ def readable_variables(model: ModelIR, reserved: set[str]) -> ModelIR:
             if var in loop_results or var in made_up:  # ``sigmoid`` still says something
                 if side_by_side:
                     return BRANCH
+                if var in loop_results and var not in added:
+                    # One input's stack of blocks, read by another input's path: not a
+                    # shortcut, what that input became (``encoder_outputs``).
+                    return _outputs_of(sources.get(var, set()))
                 if var in loop_results or var in added:
                     return KEPT
             return var
@@ -368,6 +374,26 @@ def joins(
 def _loop_results(steps: tuple[Step, ...]) -> set[str]:
     """Variables a loop of blocks assigns: named after one instance only."""
     return {t for step in steps if isinstance(step, ForEach) for a in step.body for t in a.targets}
+
+
+def _sources(events: list[_Event], inputs: set[str]) -> dict[str, set[str]]:
+    """The model inputs each variable is computed from."""
+    found: dict[str, set[str]] = {var: {var} for var in inputs}
+    for event in events:
+        came_from = set().union(*(found.get(var, set()) for var in event.reads))
+        for target in event.targets:
+            found[target] = found.get(target, set()) | came_from
+    return found
+
+
+def _outputs_of(sources: set[str]) -> str:
+    """What a stack of blocks kept for later is called: after its one input of several
+    (``encoder_inputs`` → ``encoder_outputs``), else ``shortcut`` (in a single-input
+    model a custom layer may add it back: InceptionResNetV2's scaled sum)."""
+    if len(sources) != 1:
+        return KEPT
+    stem = re.sub(r"_?(inputs?|ids|tokens)$", "", next(iter(sources)))
+    return f"{stem}_outputs" if stem else KEPT
 
 
 def _events(steps: tuple[Step, ...]) -> list[_Event]:
