@@ -216,6 +216,30 @@ def test_heads_read_together_share_one_units_parameter() -> None:
     assert report.ok, report.verdict()
 
 
+def test_deeper_models_save_and_load_though_made_up_names_repeat(tmp_path: Path) -> None:
+    """Deeper stages number Keras's made-up names past the original's (``conv2d_7``
+    twice: README, "Weights"). Keras does not ask a subclassed model for unique names:
+    ``.keras`` and ``.weights.h5`` files store by attribute path, so both round trips
+    still give the same outputs."""
+    model = build_case("repeated_blocks")
+    source = convert_model(model, ConvertOptions(class_name="RepeatedBlocks", package="deep"))
+    cls = generated_class(source, "RepeatedBlocks", "deeper_repeated_blocks")
+    deeper = cls(stage_depths=(4, 4))
+    deeper.build(None)
+    names = [layer.name for layer in deeper._flatten_layers(include_self=False)]
+    assert len(names) > len(set(names)), names  # the case this test is about
+    inputs = np.random.default_rng(0).random((2, *model.input_shape[1:])).astype("float32")
+    expected = np.asarray(deeper(inputs, training=False))
+    deeper.save(tmp_path / "deeper.keras")
+    loaded = keras.saving.load_model(tmp_path / "deeper.keras")
+    np.testing.assert_array_equal(np.asarray(loaded(inputs, training=False)), expected)
+    deeper.save_weights(tmp_path / "deeper.weights.h5")
+    again = cls(stage_depths=(4, 4))
+    again.build(None)
+    again.load_weights(tmp_path / "deeper.weights.h5")
+    np.testing.assert_array_equal(np.asarray(again(inputs, training=False)), expected)
+
+
 def test_factored_output_is_deterministic() -> None:
     model = build_case("repeated_blocks")
     options = ConvertOptions(class_name="RepeatedBlocks", package="repeated_blocks")
