@@ -50,7 +50,8 @@ def _block_class_name(source: str) -> str:
 def test_widths_of_one_block_become_one_tuple_parameter() -> None:
     source = converted_exactly(_bottlenecks(WIDTHS))
     block = _block_class_name(source)
-    assert _init_parameters(source, block) == ["filters", "number", "number_1"], source
+    # The Add is `x + inputs`: no counter parameter numbers its made-up name.
+    assert _init_parameters(source, block) == ["filters", "number"], source
     assert "filters[0]," in source and "filters[1]," in source, source
     # Three blocks that each differ: one loop over a tuple of the blocks' tuples.
     assert re.search(r"\w+_filters=\(\(4, 6\), \(12, 5\), \(8, 14\)\)", source), source
@@ -74,7 +75,8 @@ def test_a_grouped_block_builds_with_other_widths() -> None:
 def test_one_width_alone_stays_a_plain_parameter() -> None:
     source = converted_exactly(_bottlenecks([(4, 4), (12, 12), (8, 8)]))
     block = _block_class_name(source)
-    assert _init_parameters(source, block) == ["filters", "number", "number_1"], source
+    # The Add is `x + inputs`: no counter parameter numbers its made-up name.
+    assert _init_parameters(source, block) == ["filters", "number"], source
     assert "filters[" not in source and "filters_1" not in source, source
 
 

@@ -51,7 +51,7 @@ from generator.core.structure.dataflow import (
     variables_in,
 )
 from generator.core.structure.families import Family, Occurrence
-from generator.core.structure.layer_roles import FOLLOWING_LAYERS
+from generator.core.structure.layer_roles import FOLLOWING_LAYERS, OPERATOR_LAYERS
 from generator.core.structure.param_groups import Slot, grouped_parameters
 from generator.core.structure.shapes import (
     Path,
@@ -306,14 +306,35 @@ _NUMBERED = re.compile(r"^(.*?)_(0|[1-9][0-9]*)$")
 
 
 def _instance_names(slots: list[_Slot], layers: dict[str, LayerSpec], count: int) -> _Names:
+    """The names; a weightless layer Keras named takes the block's name (``self.name +
+    "_relu"``) where that makes a counter parameter, or a listed name, unneeded. Where a
+    layer with weights shares its counter, the counter stays, and the names with it:
+    a chain written once as a class (``ConvBnAct``) is then the same in every block."""
     table = [[_spec_name(s, i, layers) for s in slots] for i in range(count)]
+    plain = _names_with(table, {})
+    candidates = _weightless_suffixes(slots, layers, count, own_prefixes(table)[1])
+    sharing = {
+        scheme[2]
+        for j, scheme in enumerate(plain.schemes)
+        if scheme[0] == "number" and j not in candidates
+    }
+    derived = {
+        j: suffix
+        for j, suffix in candidates.items()
+        if plain.schemes[j][0] == "list"
+        or (plain.schemes[j][0] == "number" and plain.schemes[j][2] not in sharing)
+    }
+    return _names_with(table, derived) if derived else plain
+
+
+def _names_with(table: list[list[str | None]], derived: dict[int, str]) -> _Names:
     prefixes, own = own_prefixes(table)
     schemes: list[tuple] = []  # ("own", suffix), ("number", text, group, offset, bare), ("list",)
     groups: list[tuple[int, list[int | None]]] = []  # (first slot, its numbers)
     counters: list[list[int | None]] = []
-    for j in range(len(slots)):
-        if j in own:
-            schemes.append(("own", own[j]))
+    for j in range(len(table[0])):
+        if j in own or j in derived:
+            schemes.append(("own", own[j] if j in own else derived[j]))
             continue
         numbered = _numbers(table, j)
         if numbered is None:
@@ -352,6 +373,41 @@ def _instance_names(slots: list[_Slot], layers: dict[str, LayerSpec], count: int
         schemes,
         [_forward_filled(c) for c in counters],
         listed,
+    )
+
+
+def _weightless_suffixes(
+    slots: list[_Slot], layers: dict[str, LayerSpec], count: int, own: dict[int, str]
+) -> dict[int, str]:
+    """Slots of a weightless layer (an ``Add``, a ``ReLU``) that Keras named in every
+    instance: named after the block (``self.name + "_relu"``) rather than by a counter
+    parameter (``f"re_lu_{number}"``), for no weights pair by its name and ``verify``
+    accepts such a layer under another name. A suffix ends no other layer's name."""
+    everywhere = [layer.name for layer in layers.values()]
+    taken = set(own.values())
+    found: dict[int, str] = {}
+    for j, slot in enumerate(slots):
+        specs = [spec for i in range(count) if (spec := slot.spec_of(i, layers)) is not None]
+        if j in own or not specs or not all(_made_up_weightless(spec) for spec in specs):
+            continue
+        word, number = layer_word(specs[0].class_label), 0
+        suffix = f"_{word}"
+        while suffix in taken or any(name.endswith(suffix) for name in everywhere):
+            number += 1
+            suffix = f"_{word}_{number}"
+        taken.add(suffix)
+        found[j] = suffix
+    return found
+
+
+def _made_up_weightless(spec: LayerSpec) -> bool:
+    call = spec.constructor
+    return (
+        isinstance(call, Call)
+        and isinstance(call.func, Symbol)
+        and call.func.module == "keras"
+        and call.func.qualname in OPERATOR_LAYERS
+        and is_auto_name(spec.name, spec.class_label)
     )
 
 

@@ -21,3 +21,14 @@ FOLLOWING_LAYERS = frozenset(
         "SpatialDropout3D",
     }
 )
+
+# The weightless ``keras.layers`` classes structure recovery may write as operators, and
+# which of their constructor arguments it understands (``name`` aside).
+OPERATOR_LAYERS: dict[str, frozenset[str]] = {
+    "layers.Activation": frozenset({"activation"}),
+    "layers.ReLU": frozenset({"max_value", "negative_slope", "threshold"}),
+    "layers.Add": frozenset(),
+    "layers.Subtract": frozenset(),
+    "layers.Multiply": frozenset(),
+    "layers.Concatenate": frozenset({"axis"}),
+}

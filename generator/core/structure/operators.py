@@ -34,18 +34,8 @@ from generator.core.ir import (
 )
 from generator.core.structure.blocks import HAS_DOC, SHORTCUT_DOC
 from generator.core.structure.dataflow import all_assigns, rename_variables, variables_in
+from generator.core.structure.layer_roles import OPERATOR_LAYERS
 from generator.core.structure.raw_inputs import RawTensors
-
-# The ``keras.layers`` classes this pass may rewrite, and which of their constructor
-# arguments it understands (``name`` aside).
-OPERATOR_LAYERS: dict[str, frozenset[str]] = {
-    "layers.Activation": frozenset({"activation"}),
-    "layers.ReLU": frozenset({"max_value", "negative_slope", "threshold"}),
-    "layers.Add": frozenset(),
-    "layers.Subtract": frozenset(),
-    "layers.Multiply": frozenset(),
-    "layers.Concatenate": frozenset({"axis"}),
-}
 
 # The merges written as Python operators, which do not promote dtypes as ``keras.ops``
 # does: the reader keeps them off a model's raw inputs.

@@ -16,8 +16,7 @@ class ResidualBlock(tf.keras.layers.Layer):
         strides: ``strides`` of its Conv2D.
         conv_shortcut: whether the shortcut goes through conv_1, bn_1.
         number: the number in its layers' names (conv2d_12: 12).
-        number_1: the number in its layers' names (re_lu_10: 10).
-        number_2: the number in its layers' names (dropout_5: 5).
+        number_1: the number in its layers' names (dropout_5: 5).
         layer_names: the Keras names of its layers named neither way, in order (None:
             absent).
 
@@ -28,22 +27,13 @@ class ResidualBlock(tf.keras.layers.Layer):
             conv_shortcut=False,
             number=1,
             number_1=0,
-            number_2=0,
             layer_names=(None, None),
         )
         x = block(x)
     """
 
     def __init__(
-        self,
-        filters,
-        strides,
-        conv_shortcut,
-        number,
-        number_1,
-        number_2,
-        layer_names,
-        **kwargs,
+        self, filters, strides, conv_shortcut, number, number_1, layer_names, **kwargs
     ):
         super().__init__(**kwargs)
         self.filters = filters
@@ -51,7 +41,6 @@ class ResidualBlock(tf.keras.layers.Layer):
         self.conv_shortcut = conv_shortcut
         self.number = number
         self.number_1 = number_1
-        self.number_2 = number_2
         self.layer_names = layer_names
         if conv_shortcut:
             self.conv_1 = tf.keras.layers.Conv2D(
@@ -68,9 +57,6 @@ class ResidualBlock(tf.keras.layers.Layer):
                 else "batch_normalization"
             )
         )
-        self.relu_1 = tf.keras.layers.ReLU(
-            name=f"re_lu_{number_1}" if number_1 else "re_lu"
-        )
         self.conv_3 = tf.keras.layers.Conv2D(
             filters, 3, padding="same", name=f"conv2d_{number + 1}"
         )
@@ -78,9 +64,8 @@ class ResidualBlock(tf.keras.layers.Layer):
             name=f"batch_normalization_{number}"
         )
         self.dropout = tf.keras.layers.Dropout(
-            0.1, name=f"dropout_{number_2}" if number_2 else "dropout"
+            0.1, name=f"dropout_{number_1}" if number_1 else "dropout"
         )
-        self.relu_2 = tf.keras.layers.ReLU(name=f"re_lu_{number_1 + 1}")
 
     def call(self, inputs, training=None):
         if self.conv_shortcut:
@@ -90,12 +75,12 @@ class ResidualBlock(tf.keras.layers.Layer):
             shortcut = inputs
         x = self.conv_2(inputs)
         x = self.bn_2(x, training=training)
-        x = self.relu_1(x)
+        x = tf.keras.activations.relu(x)
         x = self.conv_3(x)
         x = self.bn_3(x, training=training)
         x = self.dropout(x, training=training)
         x = shortcut + x
-        x = self.relu_2(x)
+        x = tf.keras.activations.relu(x)
         return x
 
     def get_config(self):
@@ -106,7 +91,6 @@ class ResidualBlock(tf.keras.layers.Layer):
             "conv_shortcut": self.conv_shortcut,
             "number": self.number,
             "number_1": self.number_1,
-            "number_2": self.number_2,
             "layer_names": self.layer_names,
         }
 
@@ -156,8 +140,7 @@ class RepeatedBlocks(tf.keras.Model):
                 strides=strides if i == 0 else 1,
                 conv_shortcut=conv_shortcut if i == 0 else False,
                 number=number + 2 * i,
-                number_1=number_1 + 2 * i,
-                number_2=number_2 + i,
+                number_1=number_1 + i,
                 layer_names=layer_names if i == 0 else (None, None),
                 name=f"residual_block_{s + 1}_{i + 1}",
             )
@@ -167,7 +150,6 @@ class RepeatedBlocks(tf.keras.Model):
                 conv_shortcut,
                 number,
                 number_1,
-                number_2,
                 layer_names,
                 depth,
             ) in enumerate(
@@ -176,7 +158,6 @@ class RepeatedBlocks(tf.keras.Model):
                     stage_strides,
                     stage_conv_shortcuts,
                     (1, 8),
-                    (0, 6),
                     (0, 3),
                     ((None, None), ("conv2d_7", "batch_normalization_6")),
                     stage_depths,
