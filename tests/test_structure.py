@@ -240,6 +240,27 @@ def test_deeper_models_save_and_load_though_made_up_names_repeat(tmp_path: Path)
     np.testing.assert_array_equal(np.asarray(again(inputs, training=False)), expected)
 
 
+def test_a_weightless_layer_keras_named_takes_the_blocks_name() -> None:
+    """``hard_silu`` cannot be written as a function call, so the ``Activation`` stays a
+    layer; numbered on a counter of its own it took a ``number_1`` parameter that only
+    said ``activation_7``. Named after the block, it needs none, and still verifies."""
+    keras.backend.clear_session()
+    inputs = keras.Input((8, 8, 4))
+    x = inputs
+    for _ in range(3):
+        y = layers.Conv2D(4, 3, padding="same")(x)
+        y = layers.Activation("hard_silu")(y)
+        y = layers.Conv2D(4, 1)(y)
+        x = layers.Add()([x, y])
+    model = keras.Model(inputs, layers.GlobalAveragePooling2D()(x))
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    words = " ".join(source.split())  # Black wraps the call over three lines
+    assert 'Activation( "hard_silu", name=self.name + "_activation" )' in words, source
+    assert "number_1" not in source and "activation_" not in source, source
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, report.verdict()
+
+
 def test_factored_output_is_deterministic() -> None:
     model = build_case("repeated_blocks")
     options = ConvertOptions(class_name="RepeatedBlocks", package="repeated_blocks")
