@@ -245,3 +245,27 @@ def test_the_parts_a_layer_returns_are_named_for_what_they_are() -> None:
     assert "bidirectional_backward_h," in source, source
     assert "gru_output, gru_state = self.gru(" in source, source
     assert "attention_output, attention_scores = self.attention(" in source, source
+
+
+def _masked(also_summed: bool) -> keras.Model:
+    keras.backend.clear_session()
+    tokens = keras.Input((6,), dtype="int32")
+    x = layers.Embedding(10, 4)(tokens)
+    mask = keras.ops.not_equal(tokens, 0)
+    x = layers.LSTM(4, return_sequences=True)(x, mask=mask)
+    x = layers.GRU(3)(x, mask=mask)
+    if also_summed:
+        x = x * keras.ops.sum(keras.ops.cast(mask, "float32"), axis=1, keepdims=True)
+    return keras.Model(tokens, x)
+
+
+def test_a_tensor_passed_as_a_mask_is_named_mask() -> None:
+    """``x = ops.not_equal(inputs, 0)`` beside ``x_1 = self.lstm(...)`` read as two main
+    paths; every reader takes it as ``mask=``, so it is the ``mask`` and ``x`` stays the
+    sequence. A tensor read otherwise too is not only a mask and keeps its role's name."""
+    lines = _call_lines(_exact(_masked(also_summed=False)))
+    assert "mask = tf.keras.ops.not_equal(inputs, 0)" in lines, lines
+    assert "x = self.lstm(x, mask=mask, training=training)" in lines, lines
+    assert not any(line.startswith("x_1") for line in lines), lines
+    summed = _call_lines(_exact(_masked(also_summed=True)))
+    assert not any(line.startswith("mask =") for line in summed), summed

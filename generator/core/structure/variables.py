@@ -29,6 +29,7 @@ from generator.core.ir import (
     Symbol,
     Value,
     When,
+    iter_values,
 )
 from generator.core.structure.dataflow import all_assigns, rename_variables, variables_in
 
@@ -108,8 +109,12 @@ def readable_variables(model: ModelIR, reserved: set[str]) -> ModelIR:
         event = events[defined[var]]
         return not event.unpack and len(event.targets) == 1
 
+    masks = _masks(events)
+
     def base_of(var: str) -> str:
         """The name ``var``'s branch would take, before counters."""
+        if var in masks:
+            return masks[var]
         if not single(var):
             return PART if generic else var  # a model keeps its layer's names
         if several_outputs and var in outputs and not generic:
@@ -442,6 +447,29 @@ def _prefer_bypass(steps, last_read, fixed) -> dict[int, dict[str, str]]:
         else:
             index += 1
     return prefer
+
+
+def _masks(events: list[_Event]) -> dict[str, str]:
+    """Tensors every reader takes as one mask keyword (``mask=``, ``attention_mask=``):
+    named for it, not ``x``, as ``mask = keras.ops.not_equal(inputs, 0)``."""
+    keywords: dict[str, set[str | None]] = {}
+    for event in events:
+        as_keyword: dict[str, int] = {}
+        for node in iter_values(event.value):
+            if isinstance(node, Call):
+                for key, arg in node.kwargs:
+                    if isinstance(arg, Name):
+                        keywords.setdefault(arg.id, set()).add(key)
+                        as_keyword[arg.id] = as_keyword.get(arg.id, 0) + 1
+        for var in set(event.reads):
+            if event.reads.count(var) > as_keyword.get(var, 0):  # also read otherwise
+                keywords.setdefault(var, set()).add(None)
+    found = {}
+    for var, keys in keywords.items():
+        (only,) = keys if len(keys) == 1 else (None,)
+        if only is not None and only.endswith("mask"):
+            found[var] = only
+    return found
 
 
 def _kept_aside(read_at: list[int], defined_at: int) -> bool:

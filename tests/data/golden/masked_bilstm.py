@@ -53,10 +53,10 @@ class MaskedBilstm(tf.keras.Model):
 
     def call(self, inputs, training=None):
         inputs = tf.keras.ops.cast(inputs, "int32")
-        embed = self.embed(inputs)
-        x = tf.keras.ops.not_equal(inputs, 0)
-        x_1 = self.bilstm(embed, mask=x, training=training)
-        x = self.gru(x_1, mask=x, training=training)
+        x = self.embed(inputs)
+        mask = tf.keras.ops.not_equal(inputs, 0)
+        x = self.bilstm(x, mask=mask, training=training)
+        x = self.gru(x, mask=mask, training=training)
         x = self.out(x)
         return x
 
