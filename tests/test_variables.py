@@ -269,3 +269,23 @@ def test_a_tensor_passed_as_a_mask_is_named_mask() -> None:
     assert not any(line.startswith("x_1") for line in lines), lines
     summed = _call_lines(_exact(_masked(also_summed=True)))
     assert not any(line.startswith("mask =") for line in summed), summed
+
+
+def test_a_second_tensor_beside_x_is_named_for_its_role() -> None:
+    """``x_1 = self.attention(x, x)`` then ``x = x + x_1`` read as two main paths: the
+    sublayer's result is named for its layer (``attention``), a result set beside ``x``
+    is a ``branch``, and an input named ``x`` hands its name on once read for the last
+    time instead of making the main path ``x_1``."""
+    keras.backend.clear_session()
+    x_in = keras.Input((5, 8), name="x")
+    keys = keras.Input((5, 8), name="keys")
+    x = layers.LayerNormalization()(x_in + layers.MultiHeadAttention(2, 4)(x_in, x_in))
+    scored = layers.Attention()([x, keys])
+    x = layers.Concatenate()([x, layers.AdditiveAttention()([x, keys]), scored])
+    source = _exact(keras.Model([x_in, keys], layers.Dense(3)(x)))
+    lines = _call_lines(source)
+    assert not [line for line in lines if re.match(r"x_\d+ = ", line)], lines
+    assert "attention = self.attention_1(x, x, training=training)" in lines, lines
+    assert "x = x + attention" in lines, lines
+    concatenated = next(line for line in lines if "concatenate" in line)
+    assert re.search(r"\[x, branch(_1)?, branch(_1)?\]", concatenated), lines

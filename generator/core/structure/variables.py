@@ -31,6 +31,7 @@ from generator.core.ir import (
     When,
     iter_values,
 )
+from generator.core.layer_words import layer_word
 from generator.core.structure.dataflow import all_assigns, rename_variables, variables_in
 
 MAIN, KEPT, BRANCH, PART, GATE = "x", "shortcut", "branch", "part", "gate"
@@ -92,7 +93,9 @@ def readable_variables(model: ModelIR, reserved: set[str]) -> ModelIR:
                 if joins(event.value, layers, frozenset({"add"}), frozenset({"Add"})):
                     added.add(var)
     fixed = {spec.var for spec in model.inputs}
-    taken = set(reserved) | fixed | {p.name for p in model.params} | {"training"}
+    # An input's name is free once the input is read for the last time: an input
+    # named ``x`` hands ``x`` on to the main path instead of making it ``x_1``.
+    taken = set(reserved) | {p.name for p in model.params} | {"training"}
     _reserve_loop_variables(model.steps, taken)
     made_up, loop_results = set(model.made_up_names), _loop_results(model.steps)
     kept = {
@@ -138,7 +141,7 @@ def readable_variables(model: ModelIR, reserved: set[str]) -> ModelIR:
         return MAIN
 
     staying = _staying_main(events, defined, last_read, kept, branch_of, base_of, fixed)
-    holder: dict[str, str] = {}  # name -> variable holding it now
+    holder: dict[str, str] = {var: var for var in fixed}  # name -> variable holding it now
     names: dict[str, str] = {var: var for var in fixed}
     branch_names: dict[str, str] = {}  # a branch's kept tensor -> the branch's name
     prefer = _prefer_bypass(model.steps, last_read, fixed)
@@ -163,6 +166,8 @@ def readable_variables(model: ModelIR, reserved: set[str]) -> ModelIR:
                 base = base_of(terminal)
                 if terminal in staying and MAIN not in holder:
                     base = MAIN
+                if base == MAIN and MAIN in holder:  # not ``x_1`` beside ``x``
+                    base = _beside_main(terminal, events[defined[terminal]], layers, joined)
                 name = _free(base, holder, taken)
                 branch_names[terminal] = name
             names[target] = name
@@ -447,6 +452,20 @@ def _prefer_bypass(steps, last_read, fixed) -> dict[int, dict[str, str]]:
         else:
             index += 1
     return prefer
+
+
+def _beside_main(var: str, event: _Event, layers: dict[str, LayerSpec], joined: set) -> str:
+    """A second tensor computed while ``x`` lives: a ``branch`` where they are set side
+    by side, else named for the layer that makes it (``attention = self.attention(x,
+    x)``, then ``x = x + attention``), else ``x_1``."""
+    if var in joined:
+        return BRANCH
+    value = event.value
+    if not event.unpack and isinstance(value, Call) and isinstance(value.func, SelfAttr):
+        layer = layers.get(value.func.attr)
+        if layer is not None:
+            return layer_word(layer.class_label)
+    return MAIN
 
 
 def _masks(events: list[_Event]) -> dict[str, str]:
