@@ -261,6 +261,29 @@ def test_a_weightless_layer_keras_named_takes_the_blocks_name() -> None:
     assert report.ok, report.verdict()
 
 
+def test_the_one_layer_a_person_named_names_the_block() -> None:
+    """InceptionV3 names only each module's concatenation (``mixed0``, ``mixed1``…): that
+    is the block's name, the layer's is ``self.name``, and no ``layer_names`` parameter
+    lists it per instance. Deeper, the loop names the extra blocks on (``mixed3``)."""
+    keras.backend.clear_session()
+    inputs = keras.Input((8, 8, 4))
+    x = inputs
+    for k in range(3):
+        a = layers.Conv2D(2, 1, padding="same")(x)
+        b = layers.Conv2D(2, 3, padding="same")(layers.Conv2D(3, 1, padding="same")(x))
+        c = layers.Conv2D(2, 1, padding="same")(layers.AveragePooling2D(3, 1, "same")(x))
+        x = layers.Concatenate(name=f"mixed{k}")([a, b, c])
+    model = keras.Model(inputs, layers.GlobalAveragePooling2D()(x))
+    source = convert_model(model, ConvertOptions(class_name="M", package="m"))
+    assert "layer_names" not in source, source
+    assert 'name=f"mixed{i}"' in source, source
+    report = verify_source(model, source, "M", batches=1)
+    assert report.ok, report.verdict()
+    deeper = generated_class(source, "M", "given_names")(num_mixeds=4)
+    deeper.build(None)
+    assert [block.name for block in deeper.mixeds] == ["mixed0", "mixed1", "mixed2", "mixed3"]
+
+
 def test_factored_output_is_deterministic() -> None:
     model = build_case("repeated_blocks")
     options = ConvertOptions(class_name="RepeatedBlocks", package="repeated_blocks")

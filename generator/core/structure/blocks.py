@@ -300,6 +300,7 @@ class _Names:
     schemes: list[tuple]  # per slot: ("own", suffix), ("number", text, group, offset), ("list",)
     counters: list[list[int]]  # per group: each instance's number
     listed: list[tuple[str | None, ...]]  # per instance: the names of the "list" slots
+    own_slots: dict[int, str] = field(default_factory=dict)  # slot -> suffix, from the names
 
 
 _NUMBERED = re.compile(r"^(.*?)_(0|[1-9][0-9]*)$")
@@ -311,8 +312,9 @@ def _instance_names(slots: list[_Slot], layers: dict[str, LayerSpec], count: int
     layer with weights shares its counter, the counter stays, and the names with it:
     a chain written once as a class (``ConvBnAct``) is then the same in every block."""
     table = [[_spec_name(s, i, layers) for s in slots] for i in range(count)]
-    plain = _names_with(table, {})
-    candidates = _weightless_suffixes(slots, layers, count, own_prefixes(table)[1])
+    given = _one_given_name(slots, layers, count)
+    plain = _names_with(table, {}, given)
+    candidates = _weightless_suffixes(slots, layers, count, plain.own_slots)
     sharing = {
         scheme[2]
         for j, scheme in enumerate(plain.schemes)
@@ -324,11 +326,31 @@ def _instance_names(slots: list[_Slot], layers: dict[str, LayerSpec], count: int
         if plain.schemes[j][0] == "list"
         or (plain.schemes[j][0] == "number" and plain.schemes[j][2] not in sharing)
     }
-    return _names_with(table, derived) if derived else plain
+    return _names_with(table, derived, given) if derived else plain
 
 
-def _names_with(table: list[list[str | None]], derived: dict[int, str]) -> _Names:
+def _one_given_name(slots: list[_Slot], layers: dict[str, LayerSpec], count: int) -> int | None:
+    """The one slot a person named in every instance, each differently, where Keras named
+    all the others: InceptionV3's ``mixed0``, ``mixed1``… on the block's concatenation.
+    That name is the block's (``name=self.name`` inside), as Keras's own code names the
+    module after it."""
+    given = []
+    for j, slot in enumerate(slots):
+        specs = [slot.spec_of(i, layers) for i in range(count)]
+        present = [spec for spec in specs if spec is not None]
+        if any(not is_auto_name(spec.name, spec.class_label) for spec in present):
+            if len(present) < count or len({spec.name for spec in present}) < count:
+                return None
+            given.append(j)
+    return given[0] if len(given) == 1 else None
+
+
+def _names_with(
+    table: list[list[str | None]], derived: dict[int, str], given: int | None = None
+) -> _Names:
     prefixes, own = own_prefixes(table)
+    if not own and given is not None:
+        prefixes, own = [str(row[given]) for row in table], {given: ""}
     schemes: list[tuple] = []  # ("own", suffix), ("number", text, group, offset, bare), ("list",)
     groups: list[tuple[int, list[int | None]]] = []  # (first slot, its numbers)
     counters: list[list[int | None]] = []
@@ -373,6 +395,7 @@ def _names_with(table: list[list[str | None]], derived: dict[int, str]) -> _Name
         schemes,
         [_forward_filled(c) for c in counters],
         listed,
+        own,
     )
 
 
