@@ -274,6 +274,33 @@ def test_weights_export_restores_trained_model(runner: CliRunner, tmp_path: Path
     )
 
 
+def test_verification_leaves_the_weights_it_exports_as_loaded(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """SpectralNormalization writes its normalized kernel into the wrapped layer's
+    trainable ``kernel`` when called in training mode. The training check restored only
+    non-trainable variables, so the round-trip check then failed (a spurious fallback to
+    flat code, exit 3 with ``--flat``) and ``--weights`` exported a changed kernel."""
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.SpectralNormalization(keras.layers.Dense(3))(inputs))
+    path = tmp_path / "spectral.keras"
+    model.save(path)
+    for flat in ([], ["--flat"]):
+        out, weights = tmp_path / f"spectral{len(flat)}.py", tmp_path / f"s{len(flat)}.weights.h5"
+        args = ["convert", str(path), "-o", str(out), "--weights", str(weights), *flat]
+        args += ["--class-name", "Spectral"]
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0, result.output
+        assert "Warning" not in result.output, result.output
+        module = import_source(out.read_text(), f"spectral_case_{len(flat)}")
+        restored = module.Spectral.from_weights(weights)
+        sample = sample_inputs(model, batch=4, seed=1)
+        for diff in compare_outputs(model(sample, training=False), restored(sample)):
+            assert diff.max_abs == 0.0, diff
+
+
 def test_compile_state_is_kept(runner: CliRunner, tmp_path: Path) -> None:
     model = build_case("sequential_mlp")
     model.compile(

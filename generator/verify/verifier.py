@@ -102,8 +102,11 @@ class _Verifier:
         if len(original_seeds) != len(generated_seeds):
             self._skip_training("the models hold different numbers of random seed generators")
             return
-        snapshot_o = [v.numpy() for v in self.original.non_trainable_variables]
-        snapshot_g = [v.numpy() for v in self.generated.non_trainable_variables]
+        # Every variable, trainable ones too: a training-mode call may write to weights
+        # (BatchNormalization's moving statistics, SpectralNormalization's kernel), and
+        # the checks after this one, and ``--weights``, must see the weights as loaded.
+        snapshot_o = [v.numpy() for v in self.original.variables]
+        snapshot_g = [v.numpy() for v in self.generated.variables]
         start = [s.numpy() for s in original_seeds]
         try:
             expected = record_calls(self.original, inputs, training=True, role="original")
@@ -125,8 +128,8 @@ class _Verifier:
             if not self.divergence and (first or not outputs_ok):
                 self.divergence = first or "the training-mode outputs differ"
         finally:
-            restore(self.original.non_trainable_variables, snapshot_o)
-            restore(self.generated.non_trainable_variables, snapshot_g)
+            restore(self.original.variables, snapshot_o)
+            restore(self.generated.variables, snapshot_g)
 
     def _skip_training(self, reason: str) -> None:
         self.compare.checks.append(
