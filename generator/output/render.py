@@ -234,6 +234,12 @@ def _model_context(
             for p in sorted(model.params, key=lambda p: not p.required)
         ],
         "param_assigns": [f"self.{p.name} = {p.name}" for p in model.params],
+        # Keras casts a model's float inputs to its compute dtype (float32) before
+        # ``call``; a Functional model does not. A float64 input keeps its precision only
+        # without that cast (``call`` casts each input to the original's dtype itself).
+        "base_arguments": (
+            "autocast=False, " if any(spec.dtype == "float64" for spec in model.inputs) else ""
+        ),
         "layer_lines": _layer_lines(tuple(x for x in model.layers if not x.deferred), writer),
         # A block's layers whose widths follow its input's: made once that is known.
         "build_lines": [

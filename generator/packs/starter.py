@@ -52,7 +52,8 @@ _MODEL = """\
       class_header     decorator and class line: {{ model.register }}, {{ model.class_name }},
                        {{ model.base }}
       class_docstring  {{ model.doc_summary }} and {{ model.doc_sections }} (title, lines)
-      init             __init__: {{ model.params }}, {{ model.param_assigns }},
+      init             __init__: {{ model.params }}, {{ model.base_arguments }},
+                       {{ model.param_assigns }},
                        {{ model.layer_lines }}
       build            build(input_shape) of a model (when {{ model.has_build }}), or of
                        a block whose layers take widths from its input:
