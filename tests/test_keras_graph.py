@@ -280,3 +280,18 @@ def test_float64_inputs_keep_their_precision() -> None:
     x = np.random.default_rng(0).standard_normal((4, 6))  # float64
     expected = x @ np.asarray(model.layers[1].kernel) + np.asarray(model.layers[1].bias)
     np.testing.assert_allclose(np.asarray(generated(x)), expected, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("structure", ["dict", "list"])
+def test_a_nested_model_of_several_inputs_gets_no_empty_mask(structure: str) -> None:
+    """Keras records ``mask={"p": None}`` (or ``[None, None]``) on the call of a nested
+    model of dict or list inputs; written out, it made ``call`` fail with an unexpected
+    keyword ``mask``. Found by a sweep of new models."""
+    keras.backend.clear_session()
+    p, q = keras.Input((3,), name="p"), keras.Input((3,), name="q")
+    inputs = {"p": p, "q": q} if structure == "dict" else [p, q]
+    inner = keras.Model(inputs, layers.Dense(2, name="dense")(layers.Add()([p, q])), name="inner")
+    a = keras.Input((3,), name="a")
+    model = keras.Model(a, inner({"p": a, "q": a} if structure == "dict" else [a, a]))
+    source = converted_exactly(model, f"nested_{structure}_inputs")
+    assert "mask=" not in source, source

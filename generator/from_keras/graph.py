@@ -268,8 +268,10 @@ class _ModelReaderBase:
     def layer_call(self, layer: Any, args: tuple[Value, ...], kwargs: dict[str, Value]) -> Call:
         """``self.attr(args, ..., training=training)`` with Keras's injected kwargs removed."""
         kwargs = dict(kwargs)
-        if kwargs.get("mask", 0) is None:
-            del kwargs["mask"]  # Layer.__call__ records mask=None on every node
+        if "mask" in kwargs and _no_mask(kwargs["mask"]):
+            # Layer.__call__ records mask=None on every node, {"p": None} for a nested
+            # model of dict inputs, which its call does not even take.
+            del kwargs["mask"]
         recorded = kwargs.pop("training", None)
         takes_training = call_takes_training(layer)
         default = _training_default(layer) if takes_training else None
@@ -328,6 +330,19 @@ class _ModelReaderBase:
             label = "/".join(repr(p) if isinstance(p, str) else str(p) for p in path) or "output"
             shapes.append((label, tuple(tensor.shape[1:])))
         return tuple(shapes)
+
+
+def _no_mask(value: Any) -> bool:
+    """``None``, or a list, tuple or dict of nothing but ``None``."""
+    if value is None:
+        return True
+    if isinstance(value, DictValue):
+        return all(_no_mask(item) for _, item in value.items)
+    if isinstance(value, ListValue):
+        return all(_no_mask(item) for item in value.items)
+    if isinstance(value, (list, tuple)):
+        return all(_no_mask(item) for item in value)
+    return False
 
 
 def _summary(kind: str, model: Any) -> str:
