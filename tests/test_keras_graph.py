@@ -295,3 +295,15 @@ def test_a_nested_model_of_several_inputs_gets_no_empty_mask(structure: str) -> 
     model = keras.Model(a, inner({"p": a, "q": a} if structure == "dict" else [a, a]))
     source = converted_exactly(model, f"nested_{structure}_inputs")
     assert "mask=" not in source, source
+
+
+def test_einsum_takes_its_subscripts_first() -> None:
+    """``keras.ops.einsum(subscripts, *operands)``: the node records the operands and
+    the subscripts in its config; passed as ``subscripts=`` after them, the first operand
+    bound to ``subscripts`` and conversion failed. Found by a sweep of new models."""
+    keras.backend.clear_session()
+    a, b = keras.Input((4, 3), name="a"), keras.Input((3, 5), name="b")
+    product = ops.einsum("bij,bjk->bik", a, b)
+    model = keras.Model([a, b], [ops.einsum("bij->bji", a), product])
+    source = converted_exactly(model, "einsum_case")
+    assert 'tf.keras.ops.einsum("bij,bjk->bik", a, b)' in source, source

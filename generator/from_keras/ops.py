@@ -110,6 +110,7 @@ def op_expression(
         if param.default is not inspect.Parameter.empty and _same(param.default, value):
             continue
         call_kwargs[key] = values.value(value, where=where)
+    args = _leading_arguments_first(signature, args, call_kwargs)
     try:
         signature.bind(*args, **call_kwargs)
     except TypeError as exc:
@@ -126,6 +127,23 @@ def op_expression(
         ),
     )
     return Call(values.symbol(function, where=where), tuple(args), tuple(ordered))
+
+
+def _leading_arguments_first(
+    signature: inspect.Signature, args: tuple[Value, ...], kwargs: dict[str, Value]
+) -> tuple[Value, ...]:
+    """A function of ``*operands`` whose configured parameters come first takes them by
+    position: the node records ``einsum``'s operands and its config ``subscripts``, and
+    ``einsum(a, subscripts="bij->bji")`` would bind ``a`` to ``subscripts``. Moves those
+    out of ``kwargs`` (in place)."""
+    params = list(signature.parameters.values())
+    star = next((i for i, p in enumerate(params) if p.kind is p.VAR_POSITIONAL), None)
+    if star is None or not args:
+        return args
+    leading = [p.name for p in params[:star]]
+    if not all(name in kwargs for name in leading):
+        return args
+    return (*(kwargs.pop(name) for name in leading), *args)
 
 
 def _operator_safe(raw_args: tuple[Any, ...], out_dtype: str) -> bool:
