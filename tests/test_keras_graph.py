@@ -307,3 +307,14 @@ def test_einsum_takes_its_subscripts_first() -> None:
     model = keras.Model([a, b], [ops.einsum("bij->bji", a), product])
     source = converted_exactly(model, "einsum_case")
     assert 'tf.keras.ops.einsum("bij,bjk->bik", a, b)' in source, source
+
+
+def test_an_input_no_output_needs_is_not_bound() -> None:
+    """A dict input the outputs never read was bound and cast anyway, a variable ruff
+    reports as unused (F841). Found by a sweep of new models."""
+    keras.backend.clear_session()
+    a, c = keras.Input((3,), name="a"), keras.Input((2,), name="c")
+    model = keras.Model({"a": a, "c": c}, layers.Dense(2, name="dense")(a))
+    source = converted_exactly(model, "unused_input")
+    assert 'inputs["c"]' not in source, source
+    assert 'a = tf.keras.ops.cast(inputs["a"], "float32")' in source, source

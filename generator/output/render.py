@@ -464,8 +464,18 @@ def _input_lines(model: ModelIR, writer: SourceWriter) -> list[str]:
     """Bind the ``inputs`` argument to one variable per model input; a converted model
     casts each numeric one to its declared dtype first, as the Functional model did."""
     cast = {spec.var for spec in model.cast_inputs()}
+    read: set[str] = set()
+
+    def note(node: Any) -> Any:
+        if isinstance(node, Name):
+            read.add(node.id)
+        return KEEP
+
+    transform((model.steps, model.outputs), note)
 
     def bound(var: str, expression: str) -> list[str]:
+        if var not in read and model.input_structure != "single":
+            return []  # an input no output needs: bound, it would be an unused variable
         if var in cast:
             dtype = string_literal(next(s.dtype for s in model.inputs if s.var == var))
             expression = f"{writer.keras_prefix}.ops.cast({expression}, {dtype})"
