@@ -279,9 +279,9 @@ def test_the_one_layer_a_person_named_names_the_block() -> None:
     assert 'name=f"mixed{i}"' in source, source
     report = verify_source(model, source, "M", batches=1)
     assert report.ok, report.verdict()
-    deeper = generated_class(source, "M", "given_names")(num_mixeds=4)
+    deeper = generated_class(source, "M", "given_names")(num_mixed_blocks=4)
     deeper.build(None)
-    assert [block.name for block in deeper.mixeds] == ["mixed0", "mixed1", "mixed2", "mixed3"]
+    assert [block.name for block in deeper.mixed_blocks] == ["mixed0", "mixed1", "mixed2", "mixed3"]
 
 
 def test_factored_output_is_deterministic() -> None:

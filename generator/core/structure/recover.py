@@ -380,7 +380,7 @@ def _list_attr(blocks: Blocks, names: list[str] | None, shared: bool) -> str:
     if blocks.block is None:  # ``conv2ds``, ``denses`` read as no word
         plural = layer_word(blocks.label) + "_layers"
     else:
-        plural = to_snake(blocks.label) + "s"
+        plural = _blocks_of(to_snake(blocks.label))
     if shared and names:
         prefix = _common_prefix(names)
         # A number the names share whole names the run (``block17_1``... ``block17_20``:
@@ -389,8 +389,14 @@ def _list_attr(blocks: Blocks, names: list[str] | None, shared: bool) -> str:
             prefix = re.sub(r"\d+$", "", prefix)
         prefix = re.sub(r"[_\-./]+$", "", prefix)
         if len(prefix) >= 3:
-            return to_snake(prefix) + "s"
+            return _blocks_of(to_snake(prefix))
     return plural
+
+
+def _blocks_of(word: str) -> str:
+    """``conv_blocks``, ``block17s``; a word that describes rather than names
+    (InceptionV3's ``mixed``) takes ``_blocks``: ``mixed_blocks``, not ``mixeds``."""
+    return f"{word}_blocks" if word.endswith("ed") else f"{word}s"
 
 
 def _rewrite(model: ModelIR, replacements: list[Replacement]) -> ModelIR:
