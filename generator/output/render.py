@@ -37,7 +37,7 @@ from generator.core.ir import (
 )
 from generator.core.layer_words import named_input
 from generator.core.naming import to_snake
-from generator.core.structure.dataflow import KEEP, transform
+from generator.core.structure.dataflow import KEEP, name_uses, transform
 from generator.errors import PackError, ScaffoldError
 from generator.output.formatting import LINE_LENGTH, black_format, format_source
 from generator.output.import_order import ordered_imports
@@ -464,14 +464,7 @@ def _input_lines(model: ModelIR, writer: SourceWriter) -> list[str]:
     """Bind the ``inputs`` argument to one variable per model input; a converted model
     casts each numeric one to its declared dtype first, as the Functional model did."""
     cast = {spec.var for spec in model.cast_inputs()}
-    read: set[str] = set()
-
-    def note(node: Any) -> Any:
-        if isinstance(node, Name):
-            read.add(node.id)
-        return KEEP
-
-    transform((model.steps, model.outputs), note)
+    read = name_uses((model.steps, model.outputs))
 
     def bound(var: str, expression: str) -> list[str]:
         if var not in read and model.input_structure != "single":

@@ -187,6 +187,19 @@ def flat_steps(model: ModelIR) -> list[Assign] | None:
 KEEP: Any = object()  # what a ``transform`` callback returns to keep a node
 
 
+def name_uses(tree: Any) -> dict[str, int]:
+    """How often each variable name is read anywhere in ``tree`` (steps, layers, outputs)."""
+    uses: dict[str, int] = {}
+
+    def count(node: Any) -> Any:
+        if isinstance(node, Name):
+            uses[node.id] = uses.get(node.id, 0) + 1
+        return KEEP
+
+    transform(tree, count)
+    return uses
+
+
 def transform(value: Any, replace: Callable[[Any], Any]) -> Any:
     """``value`` rebuilt bottom-up, each IR node passed through ``replace`` (which returns
     a replacement, None included, or ``KEEP`` to keep the node as rebuilt)."""

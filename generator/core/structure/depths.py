@@ -23,7 +23,7 @@ from generator.core.ir import (
 )
 from generator.core.naming import to_snake
 from generator.core.structure.attributes import parameter_registry
-from generator.core.structure.dataflow import KEEP, transform
+from generator.core.structure.dataflow import KEEP, name_uses, transform
 
 MIN_LISTS = 2  # lists of one class whose counts become one tuple
 
@@ -38,7 +38,9 @@ def merged_depths(model: ModelIR, taken: set[str]) -> ModelIR:
             by_class.setdefault(found[0], []).append((found[1], layer.attr))
     if all(len(members) < MIN_LISTS for members in by_class.values()):
         return model
-    uses = _name_uses(model)  # a count read anywhere else stays a parameter of its own
+    uses = name_uses(
+        (model.layers, model.steps, model.outputs)
+    )  # a count read anywhere else stays a parameter of its own
     groups = {}
     for class_name, members in by_class.items():
         members = [m for m in members if uses.get(m[0]) == 1]
@@ -99,16 +101,3 @@ def _counted_list(constructor: Any) -> tuple[str, str] | None:
 
 def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _name_uses(model: ModelIR) -> dict[str, int]:
-    """How often each name is read in the model's layers, steps and outputs."""
-    uses: dict[str, int] = {}
-
-    def count(node: Any) -> Any:
-        if isinstance(node, Name):
-            uses[node.id] = uses.get(node.id, 0) + 1
-        return KEEP
-
-    transform((model.layers, model.steps, model.outputs), count)
-    return uses

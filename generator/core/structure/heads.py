@@ -46,9 +46,10 @@ def head_parameters(model: ModelIR, taken: set[str]) -> ModelIR:
     changed: dict[str, tuple[str, Value, str]] = {}  # attr: parameter, default, doc
     # A Dropout called elsewhere too is not one head's to tune.
     calls = Counter(layers_in(tuple(v for step in model.steps for v in step_values(step))))
-    tied = _tied_heads(heads, model, layers)
+    dense = {var: found for _, var in heads if (found := _dense_behind(var, model.steps, layers))}
+    tied = _tied_heads(dense, model, layers)
     for key, var in heads:
-        found = _dense_behind(var, model.steps, layers)
+        found = dense.get(var)
         if found is None or found[0] in changed:
             continue
         attr, units, index = found
@@ -108,16 +109,12 @@ def _heads(outputs: Value, made_up: set[str]) -> list[tuple[object, str]]:
 
 
 def _tied_heads(
-    heads: list[tuple[object, str]], model: ModelIR, layers: dict[str, LayerSpec]
+    dense: dict[str, tuple[str, int, int]], model: ModelIR, layers: dict[str, LayerSpec]
 ) -> dict[str, list[str]]:
-    """Output Dense layers of equal units that one step reads together (a VAE's
-    ``z_mean`` and ``z_log_var``, which ``Sampling`` combines): one parameter sizes them
-    all, or a changed one would no longer fit the other. Attribute -> its group."""
-    dense = {}
-    for _, var in heads:
-        found = _dense_behind(var, model.steps, layers)
-        if found is not None:
-            dense[var] = found
+    """Output Dense layers (``dense``: output variable -> its Dense) of equal units that
+    one step reads together (a VAE's ``z_mean`` and ``z_log_var``, which ``Sampling``
+    combines): one parameter sizes them all, or a changed one would no longer fit the
+    other. Attribute -> its group."""
     groups: dict[str, list[str]] = {}
     # Each variable's heads, followed through elementwise steps (``0.5 * z_log_var``).
     origin: dict[str, list[str]] = {var: [var] for var in dense}
