@@ -318,3 +318,23 @@ def test_an_input_no_output_needs_is_not_bound() -> None:
     source = converted_exactly(model, "unused_input")
     assert 'inputs["c"]' not in source, source
     assert 'a = tf.keras.ops.cast(inputs["a"], "float32")' in source, source
+
+
+def test_listed_inputs_also_take_a_dict_keyed_by_name() -> None:
+    """A Functional model of listed inputs also takes ``{"left": a, "right": b}`` (what a
+    tf.data pipeline of named features yields), and so must the generated one: it
+    unpacked the dict's keys and failed casting strings. Found by a sweep of new models."""
+    keras.backend.clear_session()
+    left, right = keras.Input((4,), name="left"), keras.Input((3,), name="right")
+    joined = layers.Concatenate(name="join")([left, layers.Dense(3, name="proj")(right)])
+    model = keras.Model([left, right], layers.Dense(2, name="head")(joined))
+    source = converted_exactly(model, "inputs_by_name")
+    generated = generated_class(source, "M", "inputs_by_name_class")()
+    generated.build(None)
+    transfer_weights(model, generated)
+    a, b = sample_inputs(model, batch=3, seed=4)
+    expected = np.asarray(model([a, b]))
+    # Extra features are ignored, as the Functional model ignores them.
+    by_name = generated({"right": b, "left": a, "label": np.zeros(3)})
+    np.testing.assert_array_equal(np.asarray(by_name), expected)
+    np.testing.assert_array_equal(np.asarray(generated((a, b))), expected)

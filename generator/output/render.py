@@ -486,6 +486,11 @@ def _input_lines(model: ModelIR, writer: SourceWriter) -> list[str]:
         var = model.inputs[0].var
         return bound(var, "inputs[0] if isinstance(inputs, (list, tuple)) else inputs")
     unpack = [f"{', '.join(spec.var for spec in model.inputs)} = inputs"]
+    if all(named_input(spec.key) for spec in model.inputs):
+        # The Functional model also took a dict keyed by input name (a tf.data pipeline's
+        # features); names Keras made up (keras_tensor_9) nobody keys by.
+        by_name = ", ".join(f"inputs[{string_literal(spec.key)}]" for spec in model.inputs)
+        unpack[:0] = ["if isinstance(inputs, dict):", f"    inputs = [{by_name}]"]
     return unpack + [line for spec in model.inputs for line in bound(spec.var, spec.var)]
 
 

@@ -76,6 +76,8 @@ class NestedFunctionalTwice(tf.keras.Model):
         )
 
     def call(self, inputs, training=None):
+        if isinstance(inputs, dict):
+            inputs = [inputs["query"], inputs["doc"]]
         query, doc = inputs
         query = tf.keras.ops.cast(query, "float32")
         doc = tf.keras.ops.cast(doc, "float32")

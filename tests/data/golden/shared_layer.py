@@ -49,6 +49,8 @@ class SharedLayer(tf.keras.Model):
         )
 
     def call(self, inputs, training=None):
+        if isinstance(inputs, dict):
+            inputs = [inputs["left"], inputs["right"]]
         left, right = inputs
         left = tf.keras.ops.cast(left, "float32")
         right = tf.keras.ops.cast(right, "float32")
