@@ -93,6 +93,21 @@ def test_stages_with_a_downsampling_list_between_them_are_one_loop() -> None:
     assert out.shape == (2, 32)
 
 
+def test_a_list_between_stages_must_agree_with_the_depths() -> None:
+    """``down_filters`` has one entry per stage after the first. Given three stages and
+    three filters, the model built and left a block unused (unbuilt weights); given four
+    stages and two, it failed in ``call`` with an IndexError. Found by a sweep of new
+    models. Now the constructor says which parameter disagrees."""
+    cls = generated_class(_exact(_convnext_like()), "M", "stage_lengths_case")
+    with pytest.raises(ValueError, match=r"^down_filters needs len\(stage_depths\) - 1 entries$"):
+        cls(stage_depths=(1, 1, 1, 1))
+    with pytest.raises(ValueError, match="down_filters"):
+        cls(down_filters=(8, 8, 8))
+    deeper = cls(down_filters=(8, 8, 8), stage_depths=(1, 1, 1, 1))
+    deeper.build(None)
+    assert deeper(np.zeros((2, 16, 16, 3), "float32")).shape == (2, 8)
+
+
 def test_the_loop_shadows_no_input() -> None:
     """An input named ``s`` (read after the stages) keeps the lists apart: the loop's
     ``s`` would overwrite it."""

@@ -231,6 +231,16 @@ INPUT_CHANNELS = "channels"
 
 
 @dataclass(frozen=True)
+class Check:
+    """``if <failing>: raise ValueError(<message>)`` at the top of ``__init__``: parameters
+    that must agree (one list entry per stage), told at construction, not as an
+    IndexError deep in ``call``."""
+
+    failing: Value
+    message: str
+
+
+@dataclass(frozen=True)
 class LayerSpec:
     """A layer created in ``__init__`` as ``self.<attr> = <constructor>``.
 
@@ -348,6 +358,7 @@ class ModelIR:
     # attribute name (``residual``: whether its output keeps its input's shape); its
     # ``call`` and its layers' conditions read them as they read parameters.
     computed: tuple[tuple[str, Value], ...] = ()
+    checks: tuple[Check, ...] = ()
 
     def attribute_names(self) -> set[str]:
         """What the methods after ``__init__`` read as ``self.<name>``: the parameters
@@ -413,6 +424,8 @@ class ModelIR:
                 scope.add(target)
         _check_refs(self.outputs, scope, known_attrs, where)
         params = {p.name for p in self.params}
+        for check in self.checks:
+            _check_refs(check.failing, params, set(), where)
         for _, value in self.computed:
             _check_refs(value, params | {INPUT_CHANNELS}, set(), where)
         for layer in self.layers:

@@ -240,7 +240,8 @@ def _model_context(
         "base_arguments": (
             "autocast=False, " if any(spec.dtype == "float64" for spec in model.inputs) else ""
         ),
-        "layer_lines": _layer_lines(tuple(x for x in model.layers if not x.deferred), writer),
+        "layer_lines": _check_lines(model, writer)
+        + _layer_lines(tuple(x for x in model.layers if not x.deferred), writer),
         # A block's layers whose widths follow its input's: made once that is known.
         "build_lines": [
             f"self.{name} = {writer.write(_on_self(value, {p.name for p in model.params}))}"
@@ -492,6 +493,18 @@ def _input_lines(model: ModelIR, writer: SourceWriter) -> list[str]:
         by_name = ", ".join(f"inputs[{string_literal(spec.key)}]" for spec in model.inputs)
         unpack[:0] = ["if isinstance(inputs, dict):", f"    inputs = [{by_name}]"]
     return unpack + [line for spec in model.inputs for line in bound(spec.var, spec.var)]
+
+
+def _check_lines(model: ModelIR, writer: SourceWriter) -> list[str]:
+    """Parameters that must agree, checked before any layer is made."""
+    return [
+        line
+        for check in model.checks
+        for line in (
+            f"if {writer.write(check.failing)}:",
+            f"    raise ValueError({string_literal(check.message)})",
+        )
+    ]
 
 
 def _layer_lines(

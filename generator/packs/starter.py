@@ -54,7 +54,7 @@ _MODEL = """\
       class_docstring  {{ model.doc_summary }} and {{ model.doc_sections }} (title, lines)
       init             __init__: {{ model.params }}, {{ model.base_arguments }},
                        {{ model.param_assigns }},
-                       {{ model.layer_lines }}
+                       {{ model.layer_lines }} (first, checks that parameters agree)
       build            build(input_shape) of a model (when {{ model.has_build }}), or of
                        a block whose layers take widths from its input:
                        {{ model.input_channels }} = input_shape[-1], then

@@ -34,6 +34,7 @@ from generator.core.ir import (
     Assign,
     BinOp,
     Call,
+    Check,
     Compare,
     Comprehension,
     ForEach,
@@ -130,7 +131,8 @@ def _stages(model: ModelIR, layers: dict[str, LayerSpec], positions: list[int]) 
     )
     lead_values = tuple(step_values(step) for step in lead)
     counted = _counted_by_stages(model, lead_values, depths, len(runs))
-    if not _lists_follow_stages(model, lead_values, set(counted)):
+    following = _lengths_following_stages(model, lead_values, set(counted))
+    if following is None:
         return None
     new_layers = []
     for layer in model.layers:
@@ -149,7 +151,21 @@ def _stages(model: ModelIR, layers: dict[str, LayerSpec], positions: list[int]) 
         if p.name not in dropped
     )
     new_steps = (*steps[: positions[0]], loop, *steps[positions[-1] + 1 :])
-    return dataclasses.replace(model, layers=tuple(new_layers), steps=new_steps, params=params)
+    per_stage = BinOp("-", Call(_LEN, (Name(depths.name),)), 1)
+    checks = tuple(
+        Check(
+            Compare(Call(_LEN, (Name(name),)), "!=", per_stage),
+            f"{name} needs len({depths.name}) - 1 entries",
+        )
+        for name in following
+    )
+    return dataclasses.replace(
+        model,
+        layers=tuple(new_layers),
+        steps=new_steps,
+        params=params,
+        checks=model.checks + checks,
+    )
 
 
 def _counted_by_stages(
@@ -184,24 +200,36 @@ def _counted_by_stages(
     return found
 
 
-def _lists_follow_stages(model: ModelIR, lead_values: tuple[Any, ...], counted: set[str]) -> bool:
-    """Whether every list the steps between stages index has one entry per stage but the
-    first whatever the stages (``counted``), or takes its length from a parameter of its
-    own (``downsampling_filters``, which changes with the stages): a list written out
-    entry by entry would fail on a model built with more stages."""
+def _lengths_following_stages(
+    model: ModelIR, lead_values: tuple[Any, ...], counted: set[str]
+) -> list[str] | None:
+    """The parameters that the lists the steps between stages index take their lengths
+    from (``downsampling_filters``): each must have one entry per stage but the first.
+    None when such a list is written out entry by entry, or counted by anything else:
+    it would fail on a model built with more stages. Lists ``counted`` follow the stages
+    by construction."""
     indexed = {
         v.value.attr
         for v in iter_values(lead_values)
         if isinstance(v, Subscript) and isinstance(v.value, SelfAttr)
     }
     layers = {layer.attr: layer for layer in model.layers}
-    for attr in indexed - counted:
+    params = {p.name for p in model.params}
+    lengths: list[str] = []
+    for attr in sorted(indexed - counted):
         constructor = layers[attr].constructor if attr in layers else None
         if not isinstance(constructor, Comprehension):
-            return False
-        if not any(isinstance(v, Name) for _, it in constructor.clauses for v in iter_values(it)):
-            return False
-    return True
+            return None
+        names = [
+            v.id
+            for _, iterable in constructor.clauses
+            for v in iter_values(iterable)
+            if isinstance(v, Name) and v.id in params
+        ]
+        if not names:
+            return None
+        lengths += [name for name in names if name not in lengths]
+    return lengths
 
 
 def _reads(model: ModelIR, attr: str, name: Name) -> bool:
