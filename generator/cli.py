@@ -164,7 +164,19 @@ def _options(*options: Callable[[F], F]) -> Callable[[F], F]:
 
 
 # Outputs are checked by output.writing.destination, whose messages say more than click's.
-_OUTPUT_PATH = click.Path(path_type=Path, readable=False)
+
+
+class _FilePath(click.Path):
+    """A file to write: ``newdir/`` names a directory, though ``Path`` drops the slash
+    (a file named ``newdir`` was written)."""
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, str) and value.endswith(("/", os.sep)):
+            self.fail(f"{value!r} ends with '/', a directory; give a file, such as {value}model.py")
+        return super().convert(value, param, ctx)
+
+
+_OUTPUT_PATH = _FilePath(path_type=Path, readable=False)
 _import_style_option = click.option(
     "--import-style",
     type=click.Choice(["tf", "keras"]),

@@ -133,6 +133,19 @@ def test_special_files_are_never_written(work: Path, force: list[str]) -> None:
     assert not (work / "gone").exists()
 
 
+def test_a_path_ending_in_a_slash_is_no_file(work: Path) -> None:
+    """``-o newdir/`` means a directory: ``Path`` dropped the slash, and a file named
+    ``newdir`` was written. Found by a sweep of the CLI."""
+    before = _listing(work)
+    for command in (["convert", str(work / "mlp.keras"), "--no-verify"], ["new", "X"]):
+        for option in ("-o", "--report-json", "--emit-test"):
+            if option != "-o" and command[0] == "new":
+                continue
+            code, output = _run(*command, option, str(work / "newdir") + "/")
+            assert code == 2 and "ends with '/', a directory; give a file" in output, output
+    assert _listing(work) == before
+
+
 def test_modes_follow_the_umask_or_the_existing_file(work: Path) -> None:
     out, weights = work / "m.py", work / "m.weights.h5"
     code, output = _run(
