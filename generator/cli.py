@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import click
 
 from generator import __version__, interrupts
-from generator.errors import ScaffoldError, one_line
+from generator.errors import ScaffoldError, one_line, reported
 from generator.interrupts import Interrupted
 from generator.output.writing import FileSet
 
@@ -89,7 +89,7 @@ def _raise_reported(exc: BaseException, files: FileSet) -> None:
         # (``matplotlib`` half imported). What happened is the interrupt.
         exc = Interrupted(signum)
     if isinstance(exc, ScaffoldError):
-        raise _ExitError(one_line(str(exc), 2000), exc.exit_code) from None
+        raise _ExitError(reported(exc), exc.exit_code) from None
     if isinstance(exc, (KeyboardInterrupt, Interrupted)):
         click.echo(_interrupted_message(files), err=True)
         sys.exit(exc.exit_code if isinstance(exc, Interrupted) else EXIT_SIGINT)

@@ -89,8 +89,22 @@ class OriginalModelFails(VerificationError):
 
 
 def one_line(exc: BaseException | str, limit: int = 300) -> str:
-    """A foreign exception's message (or any text) on one line, cut to ``limit`` characters."""
+    """A foreign exception's message (or any text) on one line, at most ``limit``
+    characters: cut in the middle, for the end says what went wrong as often as the
+    start (a long path, then ``does not exist``)."""
     text = " ".join(str(exc).split())
     if not text and isinstance(exc, BaseException):
         text = type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    if len(text) <= limit:
+        return text
+    head = (limit - 5) // 2
+    return f"{text[:head]} ... {text[len(text) - (limit - 5 - head) :]}"
+
+
+def reported(exc: ScaffoldError, limit: int = 2000) -> str:
+    """``where: message`` on one line for the terminal: a long ``where`` (a path of
+    thousands of characters) is shortened first, so the message stays whole."""
+    if not exc.where:
+        return one_line(exc.message, limit)
+    where = one_line(exc.where, min(400, limit // 4))
+    return f"{where}: {one_line(exc.message, limit - len(where) - 2)}"

@@ -235,6 +235,17 @@ def test_output_directory_must_exist(runner: CliRunner, model_file: Path, tmp_pa
     assert "does not exist" in _one_line_error(result)
 
 
+def test_a_long_path_keeps_the_reason(runner: CliRunner, model_file: Path, tmp_path: Path) -> None:
+    """A path of thousands of characters appears twice in this message; cut at its end,
+    the line lost ``does not exist``. Found by a sweep of the CLI."""
+    missing = tmp_path.joinpath(*(c * 200 for c in "abcdefghijklmnop"))
+    result = runner.invoke(main, ["convert", str(model_file), "-o", str(missing / "m.py")])
+    assert result.exit_code == 1
+    line = _one_line_error(result)
+    assert line.endswith("' does not exist") and " ... " in line, line
+    assert line.startswith(f"Error: {tmp_path}") and len(line) <= len("Error: ") + 2000
+
+
 def test_interrupt_leaves_no_file(
     runner: CliRunner, model_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
