@@ -146,6 +146,18 @@ def test_a_path_ending_in_a_slash_is_no_file(work: Path) -> None:
     assert _listing(work) == before
 
 
+@pytest.mark.skipif(not Path("/proc/version").is_file(), reason="needs Linux's /proc")
+def test_a_directory_that_takes_no_new_file_is_named(work: Path) -> None:
+    """/proc/version is a regular file, but /proc takes no new file: the temporary
+    sibling fails, and the message said ``cannot write it: No such file or directory``
+    of a file that plainly exists. Found by a sweep of the CLI."""
+    code, output = _run(
+        "convert", str(work / "mlp.keras"), "--no-verify", "-o", "/proc/version", "--force"
+    )
+    assert code == 1, output
+    assert "/proc/version: cannot create a file in '/proc' to write it: " in output, output
+
+
 def test_modes_follow_the_umask_or_the_existing_file(work: Path) -> None:
     out, weights = work / "m.py", work / "m.weights.h5"
     code, output = _run(

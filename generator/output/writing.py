@@ -194,7 +194,9 @@ class FileSet:
         is called; its name ends with the destination's name, so suffix checks pass.
         """
         temp = self._temp_beside(dest.real)
-        with _reported(dest.path, "cannot write it"):
+        # Files are written beside their destination first: a directory that takes no
+        # new file (/proc, read-only) fails here, and the message says so.
+        with _reported(dest.path, f"cannot create a file in {str(temp.parent)!r} to write it"):
             # 0o666 minus the umask: the mode a plain open() gives a new file.
             os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         self._staged.append(_Staged(temp, dest))
