@@ -898,8 +898,8 @@ def _compare(
     elif differing:
         which = "" if differing == [label] else f" ({_names(differing)})"
         raise _ExitError(
-            f"{label}: out of date{which}; run the same command with --force instead of "
-            "--check to update it",
+            f"{label}: out of date{which}; --diff instead of --check shows what would "
+            "change, --force replaces it (edits made by hand are lost)",
             EXIT_FAILURE,
         )
     else:
@@ -936,3 +936,7 @@ def _finish_report(report: Any, written: list[Path]) -> None:
         were, it = ("was", "it") if len(written) == 1 else ("were", "them")
         suffix = f"; {_names(written)} {were} written so you can inspect {it}" if written else ""
         raise _ExitError(f"not equivalent: {report.divergence}{suffix}", EXIT_MISMATCH)
+
+
+if __name__ == "__main__":  # python -m generator.cli, as python -m generator
+    run()

@@ -73,7 +73,8 @@ def test_output_file_force_check_and_diff(
     out.write_text(out.read_text().replace('name="fc1"', 'name="edited"'))
     checked = runner.invoke(main, ["convert", str(model_file), "-o", str(out), "--check"])
     assert checked.exit_code == 1
-    assert "out of date" in checked.output
+    # A hand edit is what --check found: --force alone would lose it.
+    assert "out of date; --diff instead of --check shows what would change" in checked.output
 
     diff = runner.invoke(main, ["convert", str(model_file), "-o", str(out), "--diff"])
     assert diff.exit_code == 0
@@ -376,12 +377,16 @@ def test_help_does_not_import_tensorflow() -> None:
     assert result.stdout.strip() == "[]"
 
 
-def test_python_dash_m_runs_the_cli() -> None:
+@pytest.mark.parametrize("module", ["generator", "generator.cli"])
+def test_python_dash_m_runs_the_cli(module: str) -> None:
+    """``python -m generator.cli`` printed nothing and exited 0 (found by a CLI sweep)."""
     result = subprocess.run(
-        [sys.executable, "-m", "generator", "--help"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0
     assert "convert" in result.stdout
+    wrong = subprocess.run([sys.executable, "-m", module, "nope"], capture_output=True, timeout=60)
+    assert wrong.returncode == 2
 
 
 LAMBDA_MODULE = """
